@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command: set up, build, run every test under ctest, then run the
+# unit tests once more in an AddressSanitizer + UBSan build.
+# Store tests against PostgreSQL use STOPWISE_TEST_PG_URL (started by .ci/run
+# or scripts/pg-test-server.sh start); without it they fail, not skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+jobs=$(nproc)
+
+echo "== release build" >&2
+scripts/build.sh
+(cd build && ctest --output-on-failure -j "$jobs")
+
+echo "== AddressSanitizer + UBSan build" >&2
+STOPWISE_BUILD_DIR=build-asan scripts/build.sh -DCMAKE_BUILD_TYPE=Debug -DSTOPWISE_SANITIZE=ON -DSTOPWISE_BENCH=OFF
+# detect_leaks=0: libgomp's and BLIS's thread pools hold memory until exit.
+(cd build-asan && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  STOPWISE_SANITIZED=1 ctest --output-on-failure -j "$jobs" -L unit)

@@ -1,0 +1,75 @@
+/* Atomic file writes: temporary sibling, fsync, rename. A reader never sees a
+ * half-written file and a crash leaves the old file intact. */
+#include "stopwise/base.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+sw_status sw_atomic_file_open(sw_atomic_file *f, const char *path, sw_error *err)
+{
+    memset(f, 0, sizeof *f);
+    if (strlen(path) + 16 >= sizeof f->path)
+        return sw_error_set(err, SW_ERR_INVALID, "%s: path too long", path);
+    snprintf(f->path, sizeof f->path, "%s", path);
+    snprintf(f->tmp, sizeof f->tmp, "%s.tmp-XXXXXX", path);
+    int fd = mkstemp(f->tmp);
+    if (fd < 0)
+        return sw_error_set(err, SW_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+    f->fp = fdopen(fd, "wb");
+    if (!f->fp) {
+        close(fd);
+        unlink(f->tmp);
+        return sw_error_set(err, SW_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    return SW_OK;
+}
+
+void *sw_atomic_file_fp(sw_atomic_file *f) { return f->fp; }
+
+void sw_atomic_file_abort(sw_atomic_file *f)
+{
+    if (f->fp) {
+        fclose(f->fp);
+        f->fp = NULL;
+        unlink(f->tmp);
+    }
+}
+
+sw_status sw_atomic_file_commit(sw_atomic_file *f, sw_error *err)
+{
+    FILE *fp = f->fp;
+    if (!fp) return sw_error_set(err, SW_ERR_STATE, "%s: file is not open", f->path);
+    int bad = fflush(fp) != 0 || ferror(fp) || fsync(fileno(fp)) != 0;
+    int saved = errno;
+    bad |= fclose(fp) != 0;
+    f->fp = NULL;
+    if (bad || rename(f->tmp, f->path) != 0) {
+        if (!bad) saved = errno;
+        unlink(f->tmp);
+        return sw_error_set(err, SW_ERR_IO, "%s: write failed: %s", f->path, strerror(saved));
+    }
+    return SW_OK;
+}
+
+sw_status sw_file_write_atomic(const char *path, const void *data, size_t len, sw_error *err)
+{
+    sw_atomic_file f;
+    sw_status s = sw_atomic_file_open(&f, path, err);
+    if (s) return s;
+    if (len && fwrite(data, 1, len, f.fp) != len) {
+        sw_atomic_file_abort(&f);
+        return sw_error_set(err, SW_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    return sw_atomic_file_commit(&f, err);
+}
+
+double sw_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}

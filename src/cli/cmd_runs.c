@@ -1,0 +1,12 @@
+/* Placeholder until its issue lands: says so and fails honestly. */
+#include "cli/commands.h"
+
+#include <stdio.h>
+
+int sw_cmd_runs(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "stopwise runs: not implemented yet\n");
+    return 1;
+}

@@ -1,0 +1,12 @@
+/* Placeholder until its issue lands: says so and fails honestly. */
+#include "cli/commands.h"
+
+#include <stdio.h>
+
+int sw_cmd_tune(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "stopwise tune: not implemented yet\n");
+    return 1;
+}

@@ -1,0 +1,54 @@
+/* stopwise <command>: dispatches to the command; no logic of its own. */
+#include "cli/commands.h"
+#include "stopwise/base.h"
+#include "stopwise/nn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *synopsis;
+} commands[] = {
+    {"train", sw_cmd_train, "train a model, evaluating EM and stopping by a policy"},
+    {"eval", sw_cmd_eval, "evaluate a checkpoint on a dataset split"},
+    {"predict", sw_cmd_predict, "answer stdin lines with a checkpoint"},
+    {"replay", sw_cmd_replay, "replay a stopping policy over recorded curves"},
+    {"tune", sw_cmd_tune, "tune stopping thresholds from learning curves"},
+    {"runs", sw_cmd_runs, "list, show, compare, export and remove runs"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "stopwise %s: token-efficient training with tuned early stopping\n\n"
+               "usage: stopwise <command> [options]\n\ncommands:\n", sw_version());
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].synopsis);
+    fprintf(f, "\n'stopwise <command> --help' lists a command's options and defaults.\n"
+               "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("stopwise %s\n", sw_version());
+        return 0;
+    }
+    /* Pick a fast BLAS kernel before the first matrix product (respects the
+     * user's own BLIS_ARCH_TYPE / OPENBLAS_CORETYPE). */
+    sw_blas_init(0);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "stopwise: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,77 @@
+/* BLAS set-up: pick a fast GEMM kernel for this CPU and one thread count for
+ * the BLAS and our OpenMP loops.
+ *
+ * Why: Debian's BLIS 0.9 does not recognise recent AMD CPUs (Zen 5) and runs
+ * its generic kernel (~32 GFLOP/s a core measured here); told the kernel
+ * family it reaches ~180 a core. BLIS reads BLIS_ARCH_TYPE at its first call,
+ * so setting it before any GEMM works. OpenBLAS reads OPENBLAS_CORETYPE when
+ * the library is loaded, so for OpenBLAS we can only report it. A value the
+ * user set is always respected. bench/gemm_peak measures the alternatives. */
+#include "stopwise/nn.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(STOPWISE_BLAS_BLIS)
+#include <blis.h>
+#elif defined(STOPWISE_BLAS_OPENBLAS)
+#include <cblas.h>
+#endif
+
+static char info[256];
+static int kernel_chosen; /* 1 once sw_blas_init picked the kernel */
+
+static const char *cpu_kernel_family(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return "skx";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "haswell";
+#endif
+    return NULL;
+}
+
+void sw_blas_init(int n_threads)
+{
+    const char *how = "from the environment";
+#if defined(STOPWISE_BLAS_BLIS)
+    if (!kernel_chosen) {
+        const char *fam = cpu_kernel_family();
+        if (!getenv("BLIS_ARCH_TYPE") && fam) {
+            setenv("BLIS_ARCH_TYPE", fam, 0);
+            how = "chosen by stopwise";
+        } else if (!getenv("BLIS_ARCH_TYPE")) {
+            how = "BLIS's own detection";
+        }
+        kernel_chosen = 1;
+    }
+#endif
+    if (n_threads > 0) {
+        omp_set_num_threads(n_threads);
+#if defined(STOPWISE_BLAS_BLIS)
+        bli_thread_set_num_threads(n_threads);
+#elif defined(STOPWISE_BLAS_OPENBLAS)
+        openblas_set_num_threads(n_threads);
+#endif
+    }
+    int t = sw_threads();
+#if defined(STOPWISE_BLAS_BLIS)
+    const char *arch = getenv("BLIS_ARCH_TYPE");
+    snprintf(info, sizeof info, "BLIS %s, kernel %s (%s), %d threads", bli_info_get_version_str(),
+             arch ? arch : "auto", how, t);
+#elif defined(STOPWISE_BLAS_OPENBLAS)
+    const char *core = getenv("OPENBLAS_CORETYPE");
+    snprintf(info, sizeof info, "OpenBLAS (%s), core %s, %d threads", openblas_get_config(),
+             core ? core : "auto", t);
+#endif
+}
+
+const char *sw_blas_info(void)
+{
+    if (!info[0]) sw_blas_init(0);
+    return info;
+}
+
+int sw_threads(void) { return omp_get_max_threads(); }

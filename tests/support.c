@@ -1,0 +1,73 @@
+#include "support.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *sw_test_tmpdir(void)
+{
+    static char path[4096];
+    const char *base = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/stopwise-test-XXXXXX", base && *base ? base : "/tmp");
+    cr_assert_not_null(mkdtemp(path), "mkdtemp failed");
+    return path;
+}
+
+char *sw_test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
+}
+
+const char *sw_test_write(const char *dir, const char *name, const char *text)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+int sw_test_sh(const char *cmd, char **out, char **err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
+    char *full = malloc(strlen(cmd) + 2 * sizeof dir + 64);
+    sprintf(full, "(%s) >%s/out 2>%s/err </dev/null", cmd, dir, dir);
+    int st = system(full);
+    free(full);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/out", dir);
+    if (out) *out = sw_test_slurp(p, NULL);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/err", dir);
+    if (err) *err = sw_test_slurp(p, NULL);
+    unlink(p);
+    rmdir(dir);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int sw_test_cli(const char *args, char **out, char **err)
+{
+    char *cmd = malloc(strlen(args) + strlen(STOPWISE_CLI) + 2);
+    sprintf(cmd, "%s %s", STOPWISE_CLI, args);
+    int rc = sw_test_sh(cmd, out, err);
+    free(cmd);
+    return rc;
+}
