@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The test command: set up, build, run every test under ctest, then run the
 # unit tests once more in an AddressSanitizer + UBSan build.
-# Store tests against PostgreSQL use STOPWISE_TEST_PG_URL (started by .ci/run
-# or scripts/pg-test-server.sh start); without it they fail, not skip.
+# The store's tests run against a real PostgreSQL server: STOPWISE_TEST_PG_URL
+# if set, else a throwaway server on loopback started here (and stopped after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [ -z "${STOPWISE_TEST_PG_URL:-}" ]; then
+  eval "$(scripts/pg-test-server.sh start)"
+  trap 'scripts/pg-test-server.sh stop' EXIT
+fi
+export STOPWISE_TEST_PG_URL
 jobs=$(nproc)
 
 echo "== release build" >&2
