@@ -9,7 +9,7 @@ packages=(
   # BLAS (the OpenMP builds, so BLAS and our loops share libgomp)
   libblis-dev libblis4-openmp libopenblas-dev libopenblas0-openmp
   # libraries
-  zlib1g-dev libjansson-dev libcriterion-dev libsqlite3-dev libpq-dev
+  zlib1g-dev libjansson-dev libcriterion-dev libsqlite3-dev libpq-dev nettle-dev
   # the PostgreSQL server the store's tests run against
   postgresql
   # real datasets

@@ -124,6 +124,9 @@ void sw_model_tensor(const sw_model *m, int i, sw_tensor_info *out);
 sw_status sw_model_forward(sw_model *m, const sw_batch *b, int training, float *loss);
 /* Backward pass of the last training forward; ADDS into the gradients. */
 sw_status sw_model_backward(sw_model *m);
+/* The handle's last error message (forward, backward, generate), "" if none.
+ * Owned by the model, valid until the next call on it. */
+const char *sw_model_errmsg(const sw_model *m);
 /* Logits of the last forward: gpt (B,T,V), mlp (B,n_classes). Owned by the model. */
 const float *sw_model_logits(const sw_model *m);
 

@@ -1,12 +1,173 @@
-/* Placeholder until its issue lands: says so and fails honestly. */
+/* stopwise replay: where a stopping policy would have stopped recorded
+ * curves, the tokens it saves and the EM it loses. The logic is sw_replay in
+ * stop/; this file parses, prints and sums up. */
 #include "cli/commands.h"
+#include "cli/options.h"
+#include "stopwise/stop.h"
 
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const sw_cli_option options[] = {
+    {"policy", SW_CLI_STRING, "POLICY", NULL,
+     "the stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n"
+     "(grammar and formulas: docs/STOPPING.md)"},
+    {"curve", SW_CLI_MULTI, "FILE.csv", NULL,
+     "a recorded curve: CSV with a header naming tokens, val_em, val_loss,\n"
+     "train_loss (extra columns allowed); repeat for several curves"},
+    {"json", SW_CLI_FLAG, NULL, NULL, "print one JSON object on stdout instead of text"},
+};
+
+static const sw_cli_command command = {
+    "replay",
+    "replay a stopping policy over recorded curves",
+    "stopwise replay --policy POLICY --curve FILE.csv [--curve FILE.csv ...] [--json]",
+    "For each curve: where the policy stops (tokens and rule), the best checkpoint up to\n"
+    "the stop, tokens saved = curve end - stop tokens, and shortfall = best val_em of the\n"
+    "whole curve - val_em of that checkpoint (EM lost). extrapolate predicts at the\n"
+    "policy's budget, else at the curve's last tokens.\n"
+    "--json with one curve prints {\"stop_tokens\",\"stop_rule\",\"reason\",\"best_tokens\",\n"
+    "\"best_em\",\"saved_tokens\",\"shortfall\",...}; with several, {\"policy\",\"curves\":[those\n"
+    "objects],\"mean_saved_tokens\",\"mean_saved_fraction\",\"mean_shortfall\",\"max_shortfall\"}.\n"
+    "(--run ID and --all replay runs from the store; not available yet.)",
+    options,
+    sizeof options / sizeof *options,
+    0,
+    0,
+};
+
+static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static json_t *result_json(const char *policy, const char *path, const sw_replay_result *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "policy", json_string(policy));
+    json_object_set_new(o, "curve", json_string(path));
+    json_object_set_new(o, "stopped", json_boolean(r->stopped));
+    json_object_set_new(o, "diverged", json_boolean(r->diverged));
+    json_object_set_new(o, "stop_index", json_integer((json_int_t)r->stop_index));
+    json_object_set_new(o, "stop_tokens", json_integer((json_int_t)r->stop_tokens));
+    json_object_set_new(o, "end_tokens", json_integer((json_int_t)r->end_tokens));
+    json_object_set_new(o, "stop_rule", r->stopped ? json_string(sw_rule_kind_name(r->stop_rule)) : json_null());
+    json_object_set_new(o, "reason", json_string(r->reason));
+    json_object_set_new(o, "best_index", json_integer((json_int_t)r->best_index));
+    json_object_set_new(o, "best_tokens", json_integer((json_int_t)r->best_tokens));
+    json_object_set_new(o, "best_em", num_or_null(r->best_em));
+    json_object_set_new(o, "curve_best_em", num_or_null(r->curve_best_em));
+    json_object_set_new(o, "saved_tokens", json_integer((json_int_t)r->saved_tokens));
+    json_object_set_new(o, "shortfall", num_or_null(r->shortfall));
+    return o;
+}
+
+static void print_text(const char *path, const sw_curve *c, const sw_replay_result *r, const char *monitor)
+{
+    char a[32], b[32], e[32];
+    size_t n = sw_curve_len(c);
+    printf("%s: %zu evaluations, %s tokens\n", path, n, sw_format_tokens(r->end_tokens, e, sizeof e));
+    if (r->stopped)
+        printf("  stops at %s tokens (evaluation %zu of %zu): %s\n", sw_format_tokens(r->stop_tokens, a, sizeof a),
+               r->stop_index + 1, n, r->reason);
+    else
+        printf("  never stops: %s\n", r->reason);
+    if (r->diverged) printf("  the run diverged\n");
+    printf("  best checkpoint up to the stop: %s %.4g at %s tokens", monitor, r->best_value,
+           sw_format_tokens(r->best_tokens, b, sizeof b));
+    if (isfinite(r->best_em) && !(monitor[0] == 'v' && !strcmp(monitor, "val_em"))) printf(" (val_em %.4g)", r->best_em);
+    printf("\n");
+    double frac = r->end_tokens ? 100.0 * (double)r->saved_tokens / (double)r->end_tokens : 0;
+    printf("  saved %s tokens (%.1f%%), EM lost %.4g (curve best val_em %.4g)\n",
+           sw_format_tokens(r->saved_tokens, a, sizeof a), frac, r->shortfall, r->curve_best_em);
+}
 
 int sw_cmd_replay(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "stopwise replay: not implemented yet\n");
-    return 1;
+    sw_cli_args args;
+    int rc = sw_cli_parse(&command, argc, argv, &args);
+    if (rc >= 0) {
+        free(args.positional);
+        return rc;
+    }
+    const char **curves;
+    int ncurves = sw_cli_multi(&args, "curve", &curves);
+    const char *ptext = sw_cli_str(&args, "policy");
+    int json = sw_cli_flag(&args, "json");
+    rc = 0;
+    sw_policy *p = NULL;
+    sw_error err;
+    json_t *list = NULL;
+    if (!ptext) {
+        rc = sw_cli_fail("replay", 2, "--policy is required (e.g. --policy patience=5)");
+        goto done;
+    }
+    if (ncurves == 0) {
+        rc = sw_cli_fail("replay", 2, "give at least one --curve FILE.csv (--run and --all need the store: not available yet)");
+        goto done;
+    }
+    if (sw_policy_parse(ptext, &p, &err)) {
+        rc = sw_cli_fail("replay", 2, "--policy: %s", err.msg);
+        goto done;
+    }
+    char canon[4096];
+    sw_policy_format(p, canon, sizeof canon);
+    list = json_array();
+    double sum_saved = 0, sum_frac = 0, sum_short = 0, max_short = -INFINITY, sum_stop = 0;
+    int n_short = 0;
+    for (int k = 0; k < ncurves; k++) {
+        sw_curve *c;
+        sw_replay_result r;
+        sw_status st = sw_curve_read_csv(curves[k], &c, &err);
+        if (!st) {
+            st = sw_replay(p, c, &r, &err);
+            if (st) sw_curve_free(c);
+        }
+        if (st) {
+            rc = sw_cli_fail("replay", sw_status_exit_code(st), "%s", err.msg);
+            goto done;
+        }
+        if (!json) {
+            if (k) printf("\n");
+            print_text(curves[k], c, &r, sw_policy_monitor(p));
+        }
+        json_array_append_new(list, result_json(canon, curves[k], &r));
+        sum_saved += (double)r.saved_tokens;
+        sum_stop += (double)r.stop_tokens;
+        sum_frac += r.end_tokens ? (double)r.saved_tokens / (double)r.end_tokens : 0;
+        if (isfinite(r.shortfall)) {
+            sum_short += r.shortfall;
+            if (r.shortfall > max_short) max_short = r.shortfall;
+            n_short++;
+        }
+        sw_curve_free(c);
+    }
+    double mean_short = n_short ? sum_short / n_short : NAN;
+    if (json) {
+        json_t *o;
+        if (ncurves == 1) {
+            o = json_incref(json_array_get(list, 0));
+        } else {
+            o = json_object();
+            json_object_set_new(o, "policy", json_string(canon));
+            json_object_set(o, "curves", list);
+            json_object_set_new(o, "mean_stop_tokens", json_real(sum_stop / ncurves));
+            json_object_set_new(o, "mean_saved_tokens", json_real(sum_saved / ncurves));
+            json_object_set_new(o, "mean_saved_fraction", json_real(sum_frac / ncurves));
+            json_object_set_new(o, "mean_shortfall", num_or_null(mean_short));
+            json_object_set_new(o, "max_shortfall", num_or_null(n_short ? max_short : NAN));
+        }
+        char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else if (ncurves > 1) {
+        printf("\npolicy %s over %d curves: mean saved %.1f%% of the tokens, mean EM lost %.4g, worst %.4g\n", canon,
+               ncurves, 100 * sum_frac / ncurves, mean_short, n_short ? max_short : NAN);
+    }
+done:
+    json_decref(list);
+    sw_policy_free(p);
+    free(args.positional);
+    return rc;
 }

@@ -1,12 +1,167 @@
-/* Placeholder until its issue lands: says so and fails honestly. */
+/* stopwise train: trains a model on a dataset, evaluating EM as it goes and
+ * stopping by a policy. The work is sw_train's; this file parses options,
+ * shows progress and prints the result. */
 #include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/progress.h"
+#include "stopwise/train.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const sw_cli_option options[] = {
+    {"data", SW_CLI_STRING, "SPEC", NULL,
+     "dataset: cmudict[:PATH], fashion-mnist[:DIR], tsv:PATH, jsonl:PATH,\ncsv:PATH, idx:IMAGES,LABELS, synthetic:NAME[:n=..,len=..]"},
+    {"model", SW_CLI_STRING, "SPEC", "per task",
+     "gpt:layers=4,d=128,heads=4,dropout=0.1 for sequences;\nmlp:hidden=256,act=relu,dropout=0.2 for classification"},
+    {"budget", SW_CLI_TOKENS, "TOKENS", "20M", "training tokens (k, M, G suffixes)"},
+    {"stop", SW_CLI_STRING, "POLICY", "none",
+     "stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n(see docs/STOPPING.md); none trains the whole budget"},
+    {"cooldown", SW_CLI_DOUBLE, "FRAC", "0.1",
+     "with --schedule wsd: at a stop, decay the learning rate to its floor over\nFRAC x tokens so far, then evaluate once more"},
+    {"eval-every", SW_CLI_TOKENS, "TOKENS", "budget/100", "tokens between validation evaluations"},
+    {"eval-limit", SW_CLI_INT, "N", "0", "evaluate on at most N validation examples (0: all)"},
+    {"batch", SW_CLI_INT, "N", "per task", "examples per step (64 sequences, 128 tabular)"},
+    {"optimizer", SW_CLI_STRING, "SPEC", "per task",
+     "adamw[:beta1=0.9,beta2=0.95,eps=1e-8,wd=..,l1=..,l2=..,clip=..] or\nsgd[:momentum=0.9,nesterov=0|1,wd=..,l1=..,l2=..,clip=..]"},
+    {"schedule", SW_CLI_STRING, "SPEC", "per task",
+     "learning rate over tokens: constant, warmup, step, cosine, restarts, wsd,\ne.g. cosine:lr=2e-3,warmup=100k,min=0.05 or wsd:lr=2e-3,decay=0.2"},
+    {"seed", SW_CLI_INT, "N", "1", "seed of the initialisation, data order and dropout"},
+    {"data-seed", SW_CLI_INT, "N", "1", "seed of the train/validation/test split"},
+    {"val-frac", SW_CLI_DOUBLE, "F", "auto", "validation share: 0.05, fashion-mnist 0.1 of its training images"},
+    {"test-frac", SW_CLI_DOUBLE, "F", "auto", "test share: 0.05; fashion-mnist keeps its official test set"},
+    {"max-examples", SW_CLI_INT, "N", "0", "use a seeded subsample of N examples (0: all)"},
+    {"published", SW_CLI_FLAG, NULL, NULL, "cmudict: strip stress and map ax to ah (the published form)"},
+    {"threads", SW_CLI_INT, "N", "0", "threads for the BLAS and our loops (0: all cores)"},
+    {"out", SW_CLI_STRING, "DIR", "runs/DATA-TIME",
+     "run folder: best.safetensors, last.safetensors, curve.csv, events.jsonl"},
+    {"resume", SW_CLI_FLAG, NULL, NULL, "continue the interrupted run in --out DIR from last.safetensors"},
+    {"store", SW_CLI_STRING, "PATH|URL", "$STOPWISE_STORE or ./stopwise.db",
+     "where the run is recorded: an SQLite file or a postgresql:// URL"},
+    {"no-store", SW_CLI_FLAG, NULL, NULL, "do not record the run in a store"},
+    {"name", SW_CLI_STRING, "NAME", NULL, "a name for the run in the store"},
+    {"stop-after", SW_CLI_TOKENS, "TOKENS", NULL,
+     "interrupt after TOKENS, leaving a resumable run (for testing --resume)"},
+    {"quiet", SW_CLI_FLAG, NULL, NULL, "no progress on stderr"},
+    {"json", SW_CLI_FLAG, NULL, NULL, "print one JSON object with the result on stdout"},
+};
+
+static const sw_cli_command command = {
+    .name = "train",
+    .synopsis = "train a model, evaluating exact match (EM) and stopping by a policy",
+    .usage = "stopwise train --data SPEC [--model SPEC] [--budget 20M] [--stop POLICY] [options]",
+    .details =
+        "Tokens: a sequence example `input SEP target EOS` costs len(input)+1+len(target)\n"
+        "tokens (the positions fed); a tabular example costs 1. EM is the percentage of\n"
+        "examples whose whole predicted answer equals a reference (any of them).\n"
+        "The run reports the best checkpoint's validation and test EM.\n"
+        "Exit codes: 0 success (completed, stopped or diverged), 1 failure, 2 bad input.",
+    .options = options,
+    .n_options = (int)(sizeof options / sizeof *options),
+    .min_positional = 0,
+    .max_positional = 0,
+};
+
+static void print_json(const sw_train_result *r)
+{
+    json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:I, s:f, s:I}",
+                          "run_id", (json_int_t)r->run_id, "status", r->status, "tokens", (json_int_t)r->tokens,
+                          "best_tokens", (json_int_t)r->best_tokens, "budget", (json_int_t)r->budget,
+                          "saved_tokens", (json_int_t)(r->budget > r->tokens ? r->budget - r->tokens : 0),
+                          "val_em", r->val_em, "test_em", r->test_em, "wall_s", r->wall_s, "checkpoint",
+                          r->checkpoint, "stop_rule", r->stop_rule, "stop_reason", r->stop_reason, "model",
+                          r->model_spec, "cooldown_tokens", (json_int_t)r->cooldown_tokens, "best_val_em",
+                          r->best_val_em, "evaluations", (json_int_t)r->evaluations);
+    if (r->test_per >= 0) {
+        json_object_set_new(o, "test_per", json_real(r->test_per));
+        json_object_set_new(o, "val_per", json_real(r->val_per));
+    }
+    char *s = json_dumps(o, JSON_COMPACT);
+    puts(s);
+    free(s);
+    json_decref(o);
+}
+
+static void print_human(const sw_train_result *r)
+{
+    char tok[32], best[32], bud[32], cool[32];
+    sw_format_tokens(r->tokens, tok, sizeof tok);
+    sw_format_tokens(r->best_tokens, best, sizeof best);
+    sw_format_tokens(r->budget, bud, sizeof bud);
+    printf("status      %s\n", r->status);
+    if (r->stop_rule[0]) printf("stopped by  %s: %s\n", r->stop_rule, r->stop_reason);
+    printf("tokens      %s of %s (%.1f%%)", tok, bud, 100.0 * (double)r->tokens / (double)r->budget);
+    if (r->cooldown_tokens) printf(", cooldown %s", sw_format_tokens(r->cooldown_tokens, cool, sizeof cool));
+    if (r->budget > r->tokens) printf(", saved %.1f%%", 100.0 * (double)(r->budget - r->tokens) / (double)r->budget);
+    printf("\nbest at     %s tokens\n", best);
+    printf("val EM      %.2f\ntest EM     %.2f\n", r->val_em, r->test_em);
+    if (r->test_per >= 0) printf("test PER    %.2f\n", r->test_per);
+    printf("wall        %.1f s\nmodel       %s\ncheckpoint  %s\n", r->wall_s, r->model_spec, r->checkpoint);
+    if (r->run_id >= 0) printf("run         %lld\n", (long long)r->run_id);
+}
 
 int sw_cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "stopwise train: not implemented yet\n");
-    return 1;
+    sw_cli_args a;
+    int rc = sw_cli_parse(&command, argc, argv, &a);
+    if (rc >= 0) return rc;
+    sw_train_options o = sw_train_default_options();
+    o.data = sw_cli_str(&a, "data");
+    if (!o.data) return sw_cli_fail("train", 2, "--data SPEC is required (e.g. --data cmudict)");
+    if (sw_cli_given(&a, "model")) o.model = sw_cli_str(&a, "model");
+    if (sw_cli_given(&a, "optimizer")) o.optimizer = sw_cli_str(&a, "optimizer");
+    if (sw_cli_given(&a, "schedule")) o.schedule = sw_cli_str(&a, "schedule");
+    if (sw_cli_given(&a, "batch")) o.batch = (int)sw_cli_int(&a, "batch");
+    if (sw_cli_given(&a, "eval-every")) o.eval_every = sw_cli_tokens(&a, "eval-every");
+    o.budget = sw_cli_tokens(&a, "budget");
+    o.policy = sw_cli_str(&a, "stop");
+    o.cooldown = sw_cli_double(&a, "cooldown");
+    o.eval_limit = (size_t)sw_cli_int(&a, "eval-limit");
+    o.seed = (uint64_t)sw_cli_int(&a, "seed");
+    o.data_opt.seed = (uint64_t)sw_cli_int(&a, "data-seed");
+    if (sw_cli_given(&a, "val-frac")) o.data_opt.val_frac = sw_cli_double(&a, "val-frac");
+    if (sw_cli_given(&a, "test-frac")) o.data_opt.test_frac = sw_cli_double(&a, "test-frac");
+    o.data_opt.max_examples = (size_t)sw_cli_int(&a, "max-examples");
+    o.data_opt.published = sw_cli_flag(&a, "published");
+    o.threads = (int)sw_cli_int(&a, "threads");
+    o.resume = sw_cli_flag(&a, "resume");
+    if (sw_cli_given(&a, "stop-after")) o.stop_after = sw_cli_tokens(&a, "stop-after");
+    o.run_name = sw_cli_str(&a, "name");
+    char out[512];
+    if (sw_cli_given(&a, "out")) {
+        o.out_dir = sw_cli_str(&a, "out");
+    } else if (o.resume) {
+        return sw_cli_fail("train", 2, "--resume needs --out DIR, the folder of the run to continue");
+    } else {
+        char stamp[32], name[64];
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
+        snprintf(name, sizeof name, "%s", o.data);
+        for (char *p = name; *p; p++)
+            if (*p == ':' || *p == '/' || *p == ',' || *p == '=') *p = '_';
+        snprintf(out, sizeof out, "runs/%.40s-%s", name, stamp);
+        o.out_dir = out;
+    }
+    if (!sw_cli_flag(&a, "no-store")) {
+        const char *env = getenv("STOPWISE_STORE");
+        o.store = sw_cli_given(&a, "store") ? sw_cli_str(&a, "store") : env && *env ? env : "stopwise.db";
+    }
+    if (o.budget == 0) return sw_cli_fail("train", 2, "--budget must be positive");
+
+    sw_cli_progress prog;
+    sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet"));
+    if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s\n", o.data, sw_blas_info());
+    sw_train_result res;
+    sw_error err;
+    sw_error_clear(&err);
+    sw_status st = sw_train(&o, sw_cli_progress_update, &prog, &res, &err);
+    sw_cli_progress_done(&prog);
+    free(a.positional);
+    if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
+    if (sw_cli_flag(&a, "json")) print_json(&res);
+    else print_human(&res);
+    return 0;
 }

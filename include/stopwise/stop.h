@@ -1,0 +1,274 @@
+/* stopwise stop: the stopping brain. Rules, the policy text form, the
+ * controller a training loop feeds evaluations to, learning curves (CSV) and
+ * replay of a policy over a recorded curve.
+ *
+ * Depends on libc, libm and stopwise/base.h only, so a foreign training loop
+ * (C, C++, or Python through ctypes) can link libstopwise_stop alone. Every
+ * stateful object is an opaque handle; every type crossing this header is a
+ * plain C type. docs/STOPPING.md is the user's guide (formulas, grammar,
+ * examples).
+ *
+ * Thread safety: functions are reentrant; one handle must not be used by two
+ * threads at once. A const sw_policy or sw_curve may be shared read-only.
+ *
+ * ---- The rules (stop when any rule in the policy fires) -------------------
+ *
+ * Notation: v(i) is the monitored metric at evaluation i (i = 1, 2, ...),
+ * oriented so that larger is better (mode min negates it internally), T(i) its
+ * token count, E_va(i) and E_tr(i) the validation and training losses.
+ *
+ * patience=P[:min_delta=D|D%]
+ *     Keras EarlyStopping semantics (Chollet et al., keras/callbacks): a
+ *     reference r starts at -inf; evaluation i improves iff
+ *         v(i) > r + D          (absolute D, default 0)
+ *         v(i) > r + |r|·D/100  (relative D%, the scikit-learn `tol` idea)
+ *     and then r = v(i), wait = 0; otherwise wait += 1. Fires when wait >= P.
+ *     An exact tie is not an improvement. Small improvements below D do not
+ *     move r, so a slow creep cannot keep a run alive forever.
+ * target=V
+ *     Fires when v(i) >= V (mode max) or <= V (mode min): good enough.
+ * diverge[:max=X][:factor=K][:on=NAME]
+ *     Fires when the monitored metric, train_loss or val_loss is non-finite
+ *     (NaN or inf), when the loss L (metric NAME, default train_loss, falling
+ *     back to val_loss when an evaluation has no NAME) exceeds X, or when
+ *     L(i) > K · min_{j<=i} L(j). The run's status becomes diverged. The
+ *     non-finite check ignores warmup (a NaN never recovers).
+ * gl=ALPHA      Prechelt, "Early stopping - but when?", in Neural Networks:
+ *     Tricks of the Trade, LNCS 1524, 1998, pp. 55-69, criterion GL_alpha:
+ *         E_opt(i) = min_{j<=i} E_va(j),  GL(i) = 100 · (E_va(i)/E_opt(i) - 1)
+ *     fires when GL(i) > ALPHA.
+ * pq=ALPHA[:k=K]   Prechelt 1998, PQ_alpha, strips of K evaluations (K=5):
+ *         P_k(i) = 1000 · ( sum_{j=i-K+1..i} E_tr(j) / (K · min_{j=i-K+1..i} E_tr(j)) - 1 )
+ *     fires at the end of a strip (i a multiple of K) when GL(i)/P_k(i) > ALPHA.
+ * up=S[:k=K]       Prechelt 1998, UP_s: at strip ends i (multiples of K),
+ *     UP_1 fires when E_va(i) > E_va(i-K); UP_s fires when UP_{s-1} fired at
+ *     i-K and E_va(i) > E_va(i-K): the validation error rose at the end of S
+ *     successive strips.
+ * gain=G[:window=W]
+ *     Prices tokens directly. Smoothing: b(i) = max_{j<=i} v(j) (best so far,
+ *     monotone, so noise cannot make it fall); over a trailing window of W
+ *     evaluations (W=5)
+ *         gain(i) = (b(i) - b(i-W)) / (T(i) - T(i-W)) · 1e6
+ *     in metric points per million tokens; fires when gain(i) < G (needs i > W).
+ * extrapolate=DELTA[:z=Z][:min_points=N][:at=TOKENS]
+ *     Fits three saturating learning-curve families to v against t = T/H
+ *     (H the horizon: `at`, else the policy's budget, else the budget given
+ *     to sw_controller_create) by Levenberg-Marquardt least squares:
+ *         pow3      v = c - a·t^(-alpha)
+ *         exp3      v = c - a·exp(-b·t)
+ *         log-power v = c / (1 + (t/e^b)^(-a))
+ *     (the families of Domhan, Springenberg and Hutter, "Speeding up automatic
+ *     hyperparameter optimization of deep neural networks by extrapolation of
+ *     learning curves", IJCAI 2015). Each family m predicts mu_m = f_m(1) with
+ *     the delta-method variance s_m^2 = g^T (s^2 (J^T J)^-1) g, s^2 = SSE/(n-3);
+ *     families are combined with Akaike weights w_m ∝ exp(-AIC_m/2),
+ *     AIC_m = n·ln(SSE_m/n) + 6:
+ *         mu = sum w_m mu_m,  sd^2 = sum w_m (s_m^2 + (mu_m - mu)^2).
+ *     Fires when mu + Z·sd - max_{j<=i} v(j) < DELTA (Z = 1.64 by default),
+ *     i.e. even an optimistic prediction gains less than DELTA. Needs N
+ *     evaluations with T > 0 (N = 6 by default, at least 4).
+ * budget=N    (global) fires when T(i) >= N tokens, whatever the warmup.
+ * warmup=N    (global) no rule fires while T(i) < N, except budget and the
+ *             non-finite check of diverge. Rules still update their state.
+ *
+ * ---- The policy text form -----------------------------------------------
+ *
+ *     policy := "none" | item ("," item)*
+ *     item   := NAME ["=" VALUE] (":" OPTION ["=" VALUE])*
+ * NAME is a rule above or a global: monitor=METRIC[:max|:min] (default
+ * val_em:max; a metric whose name ends in "loss" defaults to min),
+ * warmup=TOKENS, budget=TOKENS, every=TOKENS (the evaluation cadence, stored
+ * for the trainer). Tokens accept k, M, G suffixes. No whitespace.
+ * Example: patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M
+ * Formatting prints rules in the order given, then the globals in the order
+ * monitor, warmup, budget, every; numbers in their shortest exact form;
+ * options that were written, in each rule's documented order. A policy
+ * written that way prints back identically; any policy prints to text that
+ * parses to the same policy.
+ */
+#ifndef STOPWISE_STOP_H
+#define STOPWISE_STOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stopwise/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sw_rule_kind {
+    SW_RULE_NONE = 0,
+    SW_RULE_PATIENCE,
+    SW_RULE_TARGET,
+    SW_RULE_DIVERGE,
+    SW_RULE_GL,
+    SW_RULE_PQ,
+    SW_RULE_UP,
+    SW_RULE_GAIN,
+    SW_RULE_EXTRAPOLATE,
+    SW_RULE_BUDGET
+} sw_rule_kind;
+
+/* The rule's name as the policy text spells it ("patience", ...; "none"). */
+const char *sw_rule_kind_name(sw_rule_kind k);
+
+/* ---- policy ----------------------------------------------------------------- */
+
+typedef struct sw_policy sw_policy;
+
+/* Parses the one-line text form into a new policy (*out, freed with
+ * sw_policy_free). On failure *out is NULL and err says where: "policy
+ * character 10 ('x' in 'patience=x'): patience needs ...". */
+sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err);
+void sw_policy_free(sw_policy *p); /* NULL is a no-op */
+/* Writes the canonical text form into buf (always NUL-terminated when cap > 0)
+ * and returns its length, snprintf-style: a result >= cap means truncated. */
+size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap);
+
+const char *sw_policy_monitor(const sw_policy *p); /* "val_em" by default */
+int sw_policy_maximize(const sw_policy *p);        /* 1 max, 0 min */
+uint64_t sw_policy_warmup(const sw_policy *p);     /* 0: none */
+uint64_t sw_policy_budget(const sw_policy *p);     /* 0: none */
+uint64_t sw_policy_every(const sw_policy *p);      /* 0: not set */
+size_t sw_policy_n_rules(const sw_policy *p);      /* excluding the globals */
+sw_rule_kind sw_policy_rule(const sw_policy *p, size_t i);
+/* 1 if every evaluation fed under this policy must carry metric `name` (the
+ * monitored metric; val_loss for gl, pq, up; train_loss for pq). */
+int sw_policy_needs(const sw_policy *p, const char *name);
+
+/* ---- evaluations and decisions ---------------------------------------------- */
+
+typedef struct sw_metric {
+    const char *name;  /* "val_em", "val_loss", "train_loss", or any other */
+    double value;      /* EM in percent; NaN or inf means "diverged" */
+} sw_metric;
+
+/* One evaluation. The caller owns the metrics array; the controller copies
+ * what it keeps. tokens must rise strictly from one evaluation to the next. */
+typedef struct sw_eval {
+    uint64_t tokens;   /* training tokens consumed so far */
+    int64_t step;      /* optimizer steps so far */
+    double wall;       /* wall seconds so far */
+    const sw_metric *metrics;
+    size_t n_metrics;
+} sw_eval;
+
+#define SW_REASON_MAX 320
+
+typedef struct sw_decision {
+    int stop;                 /* 1: stop now; 0: continue */
+    int diverged;             /* 1: the diverge rule fired (run status diverged) */
+    sw_rule_kind rule;        /* the rule that fired, SW_RULE_NONE to continue */
+    int rule_index;           /* its index in the policy; -1 for none/budget */
+    char reason[SW_REASON_MAX]; /* human-readable; "" when continuing */
+} sw_decision;
+
+/* ---- controller -------------------------------------------------------------- */
+
+typedef struct sw_controller sw_controller;
+
+/* Creates a controller for `policy` (copied: the caller may free it after).
+ * `budget` is the run's token budget (0: unknown); extrapolate predicts at
+ * its `at` option, else the policy's budget, else this one; without any it
+ * is an error (SW_ERR_INVALID). Free with sw_controller_free. */
+sw_status sw_controller_create(const sw_policy *policy, uint64_t budget, sw_controller **out, sw_error *err);
+void sw_controller_free(sw_controller *c); /* NULL is a no-op */
+/* The controller's copy of its policy (owned by the controller). */
+const sw_policy *sw_controller_policy(const sw_controller *c);
+
+/* Feeds one evaluation and fills *out with the decision. Errors (the state is
+ * unchanged, message in sw_controller_errmsg): SW_ERR_INVALID for tokens not
+ * above the previous evaluation's or a metric the policy needs that is
+ * missing; SW_ERR_STATE when the controller already said stop. */
+sw_status sw_controller_feed(sw_controller *c, const sw_eval *ev, sw_decision *out);
+/* The last error message ("" if none); owned by the controller. */
+const char *sw_controller_errmsg(const sw_controller *c);
+
+size_t sw_controller_count(const sw_controller *c); /* evaluations fed */
+int sw_controller_stopped(const sw_controller *c);
+/* The best evaluation so far by the monitored metric (first of ties; a
+ * non-finite value is never best): its 0-based index, tokens and value.
+ * SW_ERR_NOT_FOUND before the first finite value. Any pointer may be NULL. */
+sw_status sw_controller_best(const sw_controller *c, size_t *index, uint64_t *tokens, double *value);
+/* The latest extrapolate prediction of the monitored metric at the horizon:
+ * mean, standard deviation and the horizon in tokens. SW_ERR_NOT_FOUND when
+ * the policy has no extrapolate rule or no fit exists yet. */
+sw_status sw_controller_prediction(const sw_controller *c, double *mean, double *sd, uint64_t *horizon);
+
+/* Serializes the whole state (policy included) as text into buf,
+ * snprintf-style: returns the length, >= cap means truncated (call with
+ * cap 0 to size the buffer). Doubles are written in hexadecimal (%a), so a
+ * restored controller makes bit-identical decisions. */
+size_t sw_controller_save(const sw_controller *c, char *buf, size_t cap);
+/* Rebuilds a controller from a blob written by sw_controller_save. */
+sw_status sw_controller_restore(const char *blob, size_t len, sw_controller **out, sw_error *err);
+
+/* ---- curves ------------------------------------------------------------------- */
+
+/* A run's evaluations in order: tokens, step, wall and named metric columns.
+ * A metric cell may be missing (an empty CSV cell). */
+typedef struct sw_curve sw_curve;
+
+sw_status sw_curve_create(sw_curve **out, sw_error *err); /* empty */
+void sw_curve_free(sw_curve *c);                          /* NULL is a no-op */
+/* Appends an evaluation (tokens must rise); a new metric name adds a column,
+ * missing in earlier rows. */
+sw_status sw_curve_append(sw_curve *c, const sw_eval *ev, sw_error *err);
+
+/* Reads CSV: a header line naming the columns, then one row per evaluation.
+ * `tokens` is required; `step` and `wall` are optional; every other column is
+ * a metric. Cells are numbers (nan and inf allowed for metrics), or empty for
+ * missing. Errors (SW_ERR_FORMAT) name the file, the line and what was
+ * expected; SW_ERR_NOT_FOUND/SW_ERR_IO when the file cannot be read. */
+sw_status sw_curve_read_csv(const char *path, sw_curve **out, sw_error *err);
+/* The same from memory; `name` is used in messages. */
+sw_status sw_curve_parse_csv(const char *text, size_t len, const char *name, sw_curve **out, sw_error *err);
+/* Writes the same format atomically (tokens,step,wall, then the metrics in
+ * column order; doubles with %.17g, missing cells empty). */
+sw_status sw_curve_write_csv(const sw_curve *c, const char *path, sw_error *err);
+/* SW_ERR_FORMAT with "FILE:1: no column 'NAME' (...why)" unless present. */
+sw_status sw_curve_require(const sw_curve *c, const char *column, const char *why, sw_error *err);
+
+size_t sw_curve_len(const sw_curve *c);
+const uint64_t *sw_curve_tokens(const sw_curve *c); /* len entries, owned by c */
+const int64_t *sw_curve_steps(const sw_curve *c);
+const double *sw_curve_walls(const sw_curve *c);
+size_t sw_curve_n_columns(const sw_curve *c);       /* metric columns */
+const char *sw_curve_column_name(const sw_curve *c, size_t i);
+/* A metric column by name (NULL if absent): len values, NaN where missing or
+ * not a number; present[i] (if non-NULL) tells missing (0) from NaN (1). */
+const double *sw_curve_column(const sw_curve *c, const char *name, const unsigned char **present);
+/* The file the curve was read from ("" if built in memory). */
+const char *sw_curve_source(const sw_curve *c);
+
+/* ---- replay ------------------------------------------------------------------- */
+
+typedef struct sw_replay_result {
+    int stopped;            /* 1: a rule fired; 0: ran to the end of the curve */
+    int diverged;
+    size_t stop_index;      /* 0-based evaluation where it stopped (last if not) */
+    uint64_t stop_tokens;
+    uint64_t end_tokens;    /* the curve's last tokens */
+    sw_rule_kind stop_rule;
+    char reason[SW_REASON_MAX];
+    size_t best_index;      /* best by the monitored metric up to the stop */
+    uint64_t best_tokens;
+    double best_value;      /* the monitored metric there */
+    double best_em;         /* val_em there (NaN without a val_em column) */
+    double curve_best_em;   /* max val_em over the whole curve */
+    uint64_t saved_tokens;  /* end_tokens - stop_tokens */
+    double shortfall;       /* curve_best_em - best_em (EM lost) */
+} sw_replay_result;
+
+/* Replays `policy` over `curve` exactly as a live controller fed the same
+ * evaluations would decide (same code path), predicting at the policy's
+ * budget or else the curve's last tokens. No allocation per evaluation.
+ * Errors as for sw_controller_feed, with the curve's file and line. */
+sw_status sw_replay(const sw_policy *policy, const sw_curve *curve, sw_replay_result *out, sw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,156 @@
+/* stopwise train: the trainer loop, token accounting, evaluation (EM),
+ * checkpoints (safetensors) and resume.
+ *
+ * Token accounting (DESIGN.md): a sequence example is `input SEP target EOS`;
+ * the model is fed `input SEP target` and predicts the next symbol at each
+ * position, the loss covering the target and EOS only. Its tokens are the
+ * positions fed: len(input) + 1 + len(target); padding is never counted.
+ * A tabular example is one token. */
+#ifndef STOPWISE_TRAIN_H
+#define STOPWISE_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stopwise/base.h"
+#include "stopwise/data.h"
+#include "stopwise/nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- evaluation ------------------------------------------------------------- */
+
+typedef struct sw_eval_result {
+    double em;       /* exact match, percent: the whole answer equals any reference */
+    double loss;     /* mean masked cross-entropy (teacher forcing, first reference) */
+    double per;      /* sequence tasks: phone (symbol) error rate, percent: edit
+                        distance to the closest reference / that reference's length,
+                        summed over examples; -1 for classification */
+    size_t n;        /* examples evaluated */
+    size_t correct;
+} sw_eval_result;
+
+/* Evaluates `model` on a split: greedy decoding with a key/value cache for
+ * sequence tasks, argmax for classification. `limit` > 0 evaluates only the
+ * first `limit` examples. */
+sw_status sw_evaluate(sw_model *model, const sw_dataset *ds, sw_split split, size_t limit,
+                      sw_eval_result *out, sw_error *err);
+
+/* Levenshtein distance between two id sequences (unit costs). */
+int sw_edit_distance(const int32_t *a, int na, const int32_t *b, int nb);
+
+/* ---- checkpoints -------------------------------------------------------------- */
+
+/* A checkpoint is a safetensors file: an 8-byte little-endian header length,
+ * a JSON header naming each tensor (dtype F32, shape, byte offsets) with a
+ * "__metadata__" map of strings, then the raw little-endian data. Our
+ * metadata: "format" = "stopwise", "model" = canonical model spec, "vocab"
+ * (sequence tasks) or "labels" (classification) as JSON text, "task", and for
+ * resumable checkpoints "train_state" (JSON). Optimizer moments, when saved,
+ * are one flat tensor "optimizer.state". Written atomically (temp + rename). */
+typedef struct sw_checkpoint {
+    sw_model *model;          /* owned by the checkpoint after load            */
+    char *meta_json;          /* the whole "__metadata__" object as JSON text   */
+    float *optimizer_state;   /* NULL unless saved; `optimizer_count` floats    */
+    size_t optimizer_count;
+    void *meta;               /* private: the parsed metadata                   */
+} sw_checkpoint;
+
+/* Saves model (and optimizer state if opt != NULL) with `meta` as extra
+ * metadata entries: an array of n_meta key/value string pairs. */
+sw_status sw_checkpoint_save(const char *path, sw_model *model, sw_optimizer *opt,
+                             const char *const *meta_kv, int n_meta, sw_error *err);
+/* Loads a checkpoint, validating the header (size limits before any
+ * allocation, dtype, shapes against the model spec, offsets inside the
+ * file). Caller frees with sw_checkpoint_free. Errors name the file and the
+ * byte offset or header key, and what was expected (SW_ERR_FORMAT). */
+sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err);
+/* A metadata value (static within ckpt), or NULL. */
+const char *sw_checkpoint_meta(const sw_checkpoint *ckpt, const char *key);
+void sw_checkpoint_free(sw_checkpoint *ckpt);
+
+/* ---- using a trained model ----------------------------------------------------- */
+
+/* Evaluates a checkpoint on a dataset split. The dataset is encoded with the
+ * checkpoint's vocabulary or class list, and split with the settings the run
+ * was trained with (seed, fractions, subsample) unless `data_opt` is non-NULL. */
+sw_status sw_evaluate_checkpoint(const char *ckpt_path, const char *data_spec, const sw_data_options *data_opt,
+                                 sw_split split, sw_eval_result *out, sw_error *err);
+
+/* Answers input lines with a checkpoint: for a sequence model the decoded
+ * target, for a classifier the class name of a line of comma-separated
+ * features. */
+typedef struct sw_predictor sw_predictor;
+sw_status sw_predictor_open(const char *ckpt_path, sw_predictor **out, sw_error *err);
+void sw_predictor_free(sw_predictor *p); /* NULL is a no-op */
+/* answers[i] receives a malloc'd string the caller frees. A classification
+ * line that does not parse is SW_ERR_FORMAT naming the line (first_line + i). */
+sw_status sw_predictor_run(sw_predictor *p, const char *const *lines, int n, size_t first_line, char **answers,
+                           sw_error *err);
+
+/* ---- training ----------------------------------------------------------------- */
+
+typedef struct sw_train_options {
+    const char *data;         /* data spec ("cmudict", "fashion-mnist", ...)            */
+    sw_data_options data_opt;
+    const char *model;        /* model spec; NULL = the task's default                  */
+    const char *optimizer;    /* "adamw:..." / "sgd:..."; NULL = adamw                  */
+    const char *schedule;     /* "cosine:lr=..."; NULL = the task's default             */
+    uint64_t budget;          /* training tokens                                        */
+    uint64_t eval_every;      /* tokens between evaluations; 0 = budget/100             */
+    size_t eval_limit;        /* evaluate on at most this many validation examples (0 all) */
+    int batch;                /* examples per step; 0 = the task's default               */
+    uint64_t seed;            /* model init, data order and dropout                     */
+    int threads;              /* 0 = all cores                                          */
+    const char *out_dir;      /* run folder: checkpoints, curve.csv, events.jsonl       */
+    const char *policy;       /* stopping policy text (stop.h), NULL = none (full budget)*/
+    double cooldown;          /* wsd only: at a stop, decay over this fraction of the
+                                 tokens so far, then evaluate once more (0 = none)     */
+    int resume;               /* continue the run in out_dir from its last checkpoint  */
+    uint64_t stop_after;      /* testing aid: interrupt (as if killed) after this many
+                                 tokens, leaving a resumable checkpoint; 0 = never       */
+    const char *store;        /* store location (path or postgresql:// URL), NULL = none */
+    const char *run_name;     /* optional name of the run in the store                  */
+} sw_train_options;
+
+sw_train_options sw_train_default_options(void);
+
+/* Progress, for a progress bar or log lines: called after every evaluation
+ * (is_eval = 1) and about once a second between them (is_eval = 0). */
+typedef struct sw_train_progress {
+    uint64_t tokens, budget, step;
+    double tokens_per_s, elapsed_s, train_loss;
+    double val_em, val_loss, best_em; /* NaN before the first evaluation */
+    int is_eval;
+    const char *note;                 /* a one-line remark (a stop, a prediction), or NULL */
+} sw_train_progress;
+typedef void (*sw_train_progress_fn)(const sw_train_progress *p, void *user_data);
+
+typedef struct sw_train_result {
+    char status[16];          /* completed | stopped | diverged | interrupted          */
+    char stop_rule[32];       /* "" unless stopped                                      */
+    char stop_reason[512];
+    int64_t run_id;           /* id in the store, -1 without one                        */
+    uint64_t tokens;          /* training tokens used (cooldown included)               */
+    uint64_t cooldown_tokens; /* of which the cooldown                                   */
+    uint64_t best_tokens;     /* tokens at the best checkpoint                           */
+    uint64_t budget;
+    double best_val_em, val_em, test_em, test_per, val_per; /* of the best checkpoint   */
+    double wall_s;
+    size_t evaluations;
+    char checkpoint[4096];    /* path of the best checkpoint                             */
+    char model_spec[512];
+} sw_train_result;
+
+/* Trains as configured. Returns SW_OK for completed, stopped and diverged runs
+ * (see result->status); an error status for bad input or a failure, with
+ * err filled. */
+sw_status sw_train(const sw_train_options *opt, sw_train_progress_fn progress, void *user_data,
+                   sw_train_result *result, sw_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,486 @@
+/* The policy's one-line text form: parsing with errors that point at the bad
+ * part, and canonical formatting that round-trips (grammar in stop.h and
+ * docs/STOPPING.md). */
+#include "stop/internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *sw_rule_kind_name(sw_rule_kind k)
+{
+    switch (k) {
+    case SW_RULE_NONE: return "none";
+    case SW_RULE_PATIENCE: return "patience";
+    case SW_RULE_TARGET: return "target";
+    case SW_RULE_DIVERGE: return "diverge";
+    case SW_RULE_GL: return "gl";
+    case SW_RULE_PQ: return "pq";
+    case SW_RULE_UP: return "up";
+    case SW_RULE_GAIN: return "gain";
+    case SW_RULE_EXTRAPOLATE: return "extrapolate";
+    case SW_RULE_BUDGET: return "budget";
+    }
+    return "unknown";
+}
+
+/* A piece of the text: [s, s+len) at offset off of the whole policy. */
+typedef struct span {
+    const char *s;
+    size_t len, off;
+} span;
+
+typedef struct parser {
+    const char *text;
+    sw_error *err;
+} parser;
+
+static sw_status fail(parser *ps, span at, span item, const char *fmt, const char *a)
+{
+    char what[512];
+    snprintf(what, sizeof what, fmt, a ? a : "");
+    return sw_error_set(ps->err, SW_ERR_INVALID, "policy character %zu ('%.*s' in '%.*s'): %s",
+                        at.off + 1, (int)at.len, at.s, (int)item.len, item.s, what);
+}
+
+static int span_eq(span a, const char *lit) { return a.len == strlen(lit) && !memcmp(a.s, lit, a.len); }
+
+static void span_copy(span a, char *buf, size_t cap)
+{
+    size_t n = a.len < cap - 1 ? a.len : cap - 1;
+    memcpy(buf, a.s, n);
+    buf[n] = 0;
+}
+
+static int span_double(span a, double *out)
+{
+    char buf[64];
+    if (a.len == 0 || a.len >= sizeof buf) return 0;
+    span_copy(a, buf, sizeof buf);
+    return sw_parse_double(buf, out) == SW_OK;
+}
+
+static int span_int(span a, long long lo, long long hi, long long *out)
+{
+    char buf[64];
+    if (a.len == 0 || a.len >= sizeof buf) return 0;
+    span_copy(a, buf, sizeof buf);
+    return sw_parse_int(buf, lo, hi, out) == SW_OK;
+}
+
+static int span_tokens(span a, uint64_t *out)
+{
+    char buf[64];
+    if (a.len == 0 || a.len >= sizeof buf) return 0;
+    span_copy(a, buf, sizeof buf);
+    return sw_parse_tokens(buf, out) == SW_OK;
+}
+
+/* Splits `part` at its first '=' into key and value (value.s NULL if none). */
+static void split_eq(span part, span *key, span *val)
+{
+    const char *eq = memchr(part.s, '=', part.len);
+    *key = part;
+    val->s = NULL;
+    val->len = 0;
+    val->off = part.off + part.len;
+    if (eq) {
+        key->len = (size_t)(eq - part.s);
+        val->s = eq + 1;
+        val->len = part.len - key->len - 1;
+        val->off = part.off + key->len + 1;
+    }
+}
+
+static int valid_metric_name(span a)
+{
+    if (a.len == 0 || a.len >= SW_METRIC_NAME_MAX) return 0;
+    for (size_t i = 0; i < a.len; i++) {
+        char ch = a.s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '-' || ch == '.'))
+            return 0;
+    }
+    return 1;
+}
+
+static int ends_with_loss(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 4 && !strcmp(s + n - 4, "loss");
+}
+
+/* Parses one rule option `key[=val]` into r. */
+static sw_status rule_option(parser *ps, sw_rule *r, span part, span item)
+{
+    span key, val;
+    split_eq(part, &key, &val);
+    const char *rn = sw_rule_kind_name(r->kind);
+    unsigned bit = 0;
+    if (r->kind == SW_RULE_PATIENCE && span_eq(key, "min_delta")) bit = SW_OPT_MIN_DELTA;
+    else if ((r->kind == SW_RULE_PQ || r->kind == SW_RULE_UP) && span_eq(key, "k")) bit = SW_OPT_K;
+    else if (r->kind == SW_RULE_GAIN && span_eq(key, "window")) bit = SW_OPT_WINDOW;
+    else if (r->kind == SW_RULE_EXTRAPOLATE && span_eq(key, "z")) bit = SW_OPT_Z;
+    else if (r->kind == SW_RULE_EXTRAPOLATE && span_eq(key, "min_points")) bit = SW_OPT_MIN_POINTS;
+    else if (r->kind == SW_RULE_EXTRAPOLATE && span_eq(key, "at")) bit = SW_OPT_AT;
+    else if (r->kind == SW_RULE_DIVERGE && span_eq(key, "max")) bit = SW_OPT_MAX;
+    else if (r->kind == SW_RULE_DIVERGE && span_eq(key, "factor")) bit = SW_OPT_FACTOR;
+    else if (r->kind == SW_RULE_DIVERGE && span_eq(key, "on")) bit = SW_OPT_ON;
+    if (!bit) {
+        static const char *opts[] = {
+            [SW_RULE_PATIENCE] = "min_delta", [SW_RULE_TARGET] = "none", [SW_RULE_DIVERGE] = "max, factor, on",
+            [SW_RULE_GL] = "none", [SW_RULE_PQ] = "k", [SW_RULE_UP] = "k", [SW_RULE_GAIN] = "window",
+            [SW_RULE_EXTRAPOLATE] = "z, min_points, at"};
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown option for %s (its options: %s)", rn, opts[r->kind]);
+        return fail(ps, key, item, "%s", msg);
+    }
+    if (r->set & bit) return fail(ps, key, item, "option given twice%s", NULL);
+    if (!val.s || val.len == 0) {
+        char kb[64];
+        span_copy(key, kb, sizeof kb);
+        return fail(ps, part, item, "option %s needs a value (key=value)", kb);
+    }
+    r->set |= bit;
+    long long i;
+    switch (bit) {
+    case SW_OPT_MIN_DELTA: {
+        span num = val;
+        if (num.len && num.s[num.len - 1] == '%') {
+            r->relative = 1;
+            num.len--;
+        }
+        if (!span_double(num, &r->min_delta) || r->min_delta < 0)
+            return fail(ps, val, item, "min_delta needs a number >= 0, absolute (0.1) or relative (1%%)%s", NULL);
+        break;
+    }
+    case SW_OPT_K:
+        if (!span_int(val, 1, SW_STRIP_MAX, &i)) return fail(ps, val, item, "k needs a whole number of evaluations from 1 to 1000%s", NULL);
+        r->k = (int)i;
+        break;
+    case SW_OPT_WINDOW:
+        if (!span_int(val, 1, SW_STRIP_MAX, &i)) return fail(ps, val, item, "window needs a whole number of evaluations from 1 to 1000%s", NULL);
+        r->window = (int)i;
+        break;
+    case SW_OPT_Z:
+        if (!span_double(val, &r->z) || r->z < 0) return fail(ps, val, item, "z needs a number >= 0 (1.64: one-sided 95%%)%s", NULL);
+        break;
+    case SW_OPT_MIN_POINTS:
+        if (!span_int(val, 4, 1000000, &i)) return fail(ps, val, item, "min_points needs a whole number >= 4%s", NULL);
+        r->min_points = (int)i;
+        break;
+    case SW_OPT_AT:
+        if (!span_tokens(val, &r->at) || r->at == 0) return fail(ps, val, item, "at needs a token count > 0 such as 20M%s", NULL);
+        break;
+    case SW_OPT_MAX:
+        if (!span_double(val, &r->max_loss)) return fail(ps, val, item, "max needs a loss value (a number)%s", NULL);
+        break;
+    case SW_OPT_FACTOR:
+        if (!span_double(val, &r->factor) || r->factor <= 1) return fail(ps, val, item, "factor needs a number > 1 (times the best loss)%s", NULL);
+        break;
+    case SW_OPT_ON:
+        if (!valid_metric_name(val)) return fail(ps, val, item, "on needs a metric name (letters, digits, _ - .)%s", NULL);
+        span_copy(val, r->on, sizeof r->on);
+        break;
+    }
+    return SW_OK;
+}
+
+static sw_status parse_rule(parser *ps, sw_policy *p, sw_rule_kind kind, span name, span val, span item)
+{
+    if (p->n_rules >= SW_POLICY_MAX_RULES) return fail(ps, name, item, "too many rules (at most 16)%s", NULL);
+    sw_rule *r = &p->rules[p->n_rules];
+    memset(r, 0, sizeof *r);
+    r->kind = kind;
+    r->k = 5;
+    r->window = 5;
+    r->z = 1.64;
+    r->min_points = 6;
+    strcpy(r->on, "train_loss");
+    long long i;
+    switch (kind) {
+    case SW_RULE_DIVERGE:
+        if (val.s) return fail(ps, val, item, "diverge takes no value; use diverge:max=X or diverge:factor=K%s", NULL);
+        break;
+    case SW_RULE_PATIENCE:
+        if (!span_int(val, 1, 1000000000, &i)) return fail(ps, val.s ? val : name, item, "patience needs a whole number of evaluations >= 1 (patience=5)%s", NULL);
+        r->value = (double)i;
+        break;
+    case SW_RULE_UP:
+        if (!span_int(val, 1, 1000000, &i)) return fail(ps, val.s ? val : name, item, "up needs a whole number of strips >= 1 (up=3)%s", NULL);
+        r->value = (double)i;
+        break;
+    case SW_RULE_TARGET:
+        if (!span_double(val, &r->value)) return fail(ps, val.s ? val : name, item, "target needs a value of the monitored metric (target=90)%s", NULL);
+        break;
+    default: /* gl, pq, gain, extrapolate: a threshold >= 0 */
+        if (!span_double(val, &r->value) || r->value < 0) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s needs a threshold >= 0 (%s=%s)", sw_rule_kind_name(kind), sw_rule_kind_name(kind),
+                     kind == SW_RULE_GAIN ? "0.2" : kind == SW_RULE_EXTRAPOLATE ? "0.5" : kind == SW_RULE_PQ ? "0.5" : "5");
+            return fail(ps, val.s ? val : name, item, "%s", msg);
+        }
+        break;
+    }
+    p->n_rules++;
+    return SW_OK;
+}
+
+static sw_status parse_item(parser *ps, sw_policy *p, span item, unsigned *globals)
+{
+    /* split at ':' into parts; the first is NAME[=VALUE] */
+    span parts[16];
+    size_t np = 0, start = 0;
+    for (size_t k = 0; k <= item.len; k++) {
+        if (k == item.len || item.s[k] == ':') {
+            if (np == 16) return fail(ps, item, item, "too many options%s", NULL);
+            parts[np++] = (span){item.s + start, k - start, item.off + start};
+            start = k + 1;
+        }
+    }
+    span name, val;
+    split_eq(parts[0], &name, &val);
+    for (size_t k = 1; k < np; k++)
+        if (parts[k].len == 0) return fail(ps, parts[k], item, "empty option after ':'%s", NULL);
+
+    static const struct { const char *name; sw_rule_kind kind; } rules[] = {
+        {"patience", SW_RULE_PATIENCE}, {"target", SW_RULE_TARGET}, {"diverge", SW_RULE_DIVERGE},
+        {"gl", SW_RULE_GL}, {"pq", SW_RULE_PQ}, {"up", SW_RULE_UP}, {"gain", SW_RULE_GAIN},
+        {"extrapolate", SW_RULE_EXTRAPOLATE}};
+    for (size_t k = 0; k < sizeof rules / sizeof *rules; k++) {
+        if (!span_eq(name, rules[k].name)) continue;
+        sw_status st = parse_rule(ps, p, rules[k].kind, name, val, item);
+        if (st) return st;
+        for (size_t o = 1; o < np; o++)
+            if ((st = rule_option(ps, &p->rules[p->n_rules - 1], parts[o], item))) return st;
+        return SW_OK;
+    }
+
+    /* globals */
+    static const char *gnames[] = {"monitor", "warmup", "budget", "every"};
+    for (unsigned g = 0; g < 4; g++) {
+        if (!span_eq(name, gnames[g])) continue;
+        if (*globals & (1u << g)) return fail(ps, name, item, "%s given twice", gnames[g]);
+        *globals |= 1u << g;
+        if (g == 0) {
+            if (!val.s || !valid_metric_name(val))
+                return fail(ps, val.s ? val : name, item, "monitor needs a metric name (monitor=val_em or monitor=val_loss:min)%s", NULL);
+            span_copy(val, p->monitor, sizeof p->monitor);
+            p->monitor_set = 1;
+            p->maximize = !ends_with_loss(p->monitor);
+            if (np > 2) return fail(ps, parts[2], item, "monitor takes one option, max or min%s", NULL);
+            if (np == 2) {
+                if (span_eq(parts[1], "max")) p->maximize = 1;
+                else if (span_eq(parts[1], "min")) p->maximize = 0;
+                else return fail(ps, parts[1], item, "monitor's mode must be max or min%s", NULL);
+                p->mode_set = 1;
+            }
+            return SW_OK;
+        }
+        if (np > 1) return fail(ps, parts[1], item, "%s takes no options", gnames[g]);
+        uint64_t t;
+        if (!span_tokens(val, &t) || (g == 2 && t == 0))
+            return fail(ps, val.s ? val : name, item, "%s needs a token count such as 1M, 500k or 20000", gnames[g]);
+        if (g == 1) p->warmup = t;
+        else if (g == 2) p->budget = t;
+        else p->every = t;
+        return SW_OK;
+    }
+    if (span_eq(name, "none")) return fail(ps, name, item, "'none' must be the whole policy%s", NULL);
+    return fail(ps, name, item,
+                "unknown rule; expected patience, target, diverge, gl, pq, up, gain, extrapolate, "
+                "or monitor, warmup, budget, every%s", NULL);
+}
+
+sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err)
+{
+    *out = NULL;
+    if (!text) return sw_error_set(err, SW_ERR_INVALID, "policy: no text");
+    sw_policy *p = calloc(1, sizeof *p);
+    if (!p) return sw_error_set(err, SW_ERR_NOMEM, "policy: out of memory");
+    strcpy(p->monitor, "val_em");
+    p->maximize = 1;
+    parser ps = {text, err};
+    size_t n = strlen(text);
+    sw_status st = SW_OK;
+    if (n == 0) {
+        st = sw_error_set(err, SW_ERR_INVALID, "policy: empty; write 'none' for a policy with no rules");
+    } else if (strcmp(text, "none") != 0) {
+        for (size_t k = 0; k < n; k++) {
+            if (text[k] == ' ' || text[k] == '\t' || text[k] == '\n' || text[k] == '\r') {
+                span all = {text, n, 0};
+                st = fail(&ps, (span){text + k, 1, k}, all, "whitespace is not allowed in a policy%s", NULL);
+                break;
+            }
+        }
+        unsigned globals = 0;
+        size_t start = 0;
+        for (size_t k = 0; !st && k <= n; k++) {
+            if (k == n || text[k] == ',') {
+                span item = {text + start, k - start, start};
+                if (item.len == 0) {
+                    span all = {text, n, 0};
+                    st = fail(&ps, (span){text + (k < n ? k : n - 1), 1, k < n ? k : n - 1}, all, "empty rule (two commas, or a comma at an end)%s", NULL);
+                } else {
+                    st = parse_item(&ps, p, item, &globals);
+                }
+                start = k + 1;
+            }
+        }
+    }
+    if (st) {
+        free(p);
+        return st;
+    }
+    *out = p;
+    return SW_OK;
+}
+
+void sw_policy_free(sw_policy *p) { free(p); }
+
+void sw_format_double_exact(double x, char *buf, size_t len)
+{
+    /* plain digits for ordinary magnitudes ("10", not "1e+01") */
+    double ax = fabs(x);
+    int plain = ax == 0 || (ax >= 1e-4 && ax < 1e15);
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, x);
+        if (plain && strchr(buf, 'e')) continue;
+        if (strtod(buf, NULL) == x) return;
+    }
+    snprintf(buf, len, "%.17g", x);
+}
+
+void sw_format_tokens_exact(uint64_t n, char *buf, size_t len)
+{
+    static const struct { uint64_t div; char suffix; } units[] = {{1000000000ull, 'G'}, {1000000ull, 'M'}, {1000ull, 'k'}};
+    for (size_t i = 0; i < 3; i++) {
+        if (n < units[i].div) continue;
+        uint64_t whole = n / units[i].div, frac = n % units[i].div;
+        if (frac == 0) {
+            snprintf(buf, len, "%llu%c", (unsigned long long)whole, units[i].suffix);
+            return;
+        }
+        /* a short decimal mantissa when it is exact: 1.5M, 1.25k */
+        char digits[24];
+        int w = units[i].div == 1000ull ? 3 : units[i].div == 1000000ull ? 6 : 9;
+        snprintf(digits, sizeof digits, "%0*llu", w, (unsigned long long)frac);
+        size_t dl = strlen(digits);
+        while (dl > 0 && digits[dl - 1] == '0') digits[--dl] = 0;
+        if (dl <= 3) {
+            snprintf(buf, len, "%llu.%s%c", (unsigned long long)whole, digits, units[i].suffix);
+            return;
+        }
+        break;
+    }
+    snprintf(buf, len, "%llu", (unsigned long long)n);
+}
+
+/* Appends to buf at *pos, snprintf-style (keeps counting past cap). */
+static void put(char *buf, size_t cap, size_t *pos, const char *s)
+{
+    size_t n = strlen(s);
+    if (*pos < cap) {
+        size_t room = cap - *pos - 1;
+        memcpy(buf + *pos, s, n < room ? n : room);
+    }
+    *pos += n;
+}
+
+size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
+{
+    size_t pos = 0;
+    char num[64], tmp[128];
+    int items = 0;
+    for (int i = 0; i < p->n_rules; i++) {
+        const sw_rule *r = &p->rules[i];
+        if (items++) put(buf, cap, &pos, ",");
+        put(buf, cap, &pos, sw_rule_kind_name(r->kind));
+        if (r->kind != SW_RULE_DIVERGE) {
+            sw_format_double_exact(r->value, num, sizeof num);
+            put(buf, cap, &pos, "=");
+            put(buf, cap, &pos, num);
+        }
+        if (r->set & SW_OPT_MIN_DELTA) {
+            sw_format_double_exact(r->min_delta, num, sizeof num);
+            snprintf(tmp, sizeof tmp, ":min_delta=%s%s", num, r->relative ? "%" : "");
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_MAX) {
+            sw_format_double_exact(r->max_loss, num, sizeof num);
+            snprintf(tmp, sizeof tmp, ":max=%s", num);
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_FACTOR) {
+            sw_format_double_exact(r->factor, num, sizeof num);
+            snprintf(tmp, sizeof tmp, ":factor=%s", num);
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_ON) {
+            snprintf(tmp, sizeof tmp, ":on=%s", r->on);
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_K) {
+            snprintf(tmp, sizeof tmp, ":k=%d", r->k);
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_WINDOW) {
+            snprintf(tmp, sizeof tmp, ":window=%d", r->window);
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_Z) {
+            sw_format_double_exact(r->z, num, sizeof num);
+            snprintf(tmp, sizeof tmp, ":z=%s", num);
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_MIN_POINTS) {
+            snprintf(tmp, sizeof tmp, ":min_points=%d", r->min_points);
+            put(buf, cap, &pos, tmp);
+        }
+        if (r->set & SW_OPT_AT) {
+            sw_format_tokens_exact(r->at, num, sizeof num);
+            snprintf(tmp, sizeof tmp, ":at=%s", num);
+            put(buf, cap, &pos, tmp);
+        }
+    }
+    if (p->monitor_set) {
+        if (items++) put(buf, cap, &pos, ",");
+        snprintf(tmp, sizeof tmp, "monitor=%s%s", p->monitor, p->mode_set ? (p->maximize ? ":max" : ":min") : "");
+        put(buf, cap, &pos, tmp);
+    }
+    const struct { const char *name; uint64_t v; } g[] = {{"warmup", p->warmup}, {"budget", p->budget}, {"every", p->every}};
+    for (int k = 0; k < 3; k++) {
+        if (!g[k].v) continue;
+        if (items++) put(buf, cap, &pos, ",");
+        sw_format_tokens_exact(g[k].v, num, sizeof num);
+        snprintf(tmp, sizeof tmp, "%s=%s", g[k].name, num);
+        put(buf, cap, &pos, tmp);
+    }
+    if (!items) put(buf, cap, &pos, "none");
+    if (cap) buf[pos < cap ? pos : cap - 1] = 0;
+    return pos;
+}
+
+const char *sw_policy_monitor(const sw_policy *p) { return p->monitor; }
+int sw_policy_maximize(const sw_policy *p) { return p->maximize; }
+uint64_t sw_policy_warmup(const sw_policy *p) { return p->warmup; }
+uint64_t sw_policy_budget(const sw_policy *p) { return p->budget; }
+uint64_t sw_policy_every(const sw_policy *p) { return p->every; }
+size_t sw_policy_n_rules(const sw_policy *p) { return (size_t)p->n_rules; }
+
+sw_rule_kind sw_policy_rule(const sw_policy *p, size_t i)
+{
+    return i < (size_t)p->n_rules ? p->rules[i].kind : SW_RULE_NONE;
+}
+
+int sw_policy_needs(const sw_policy *p, const char *name)
+{
+    if (!strcmp(name, p->monitor)) return 1;
+    for (int i = 0; i < p->n_rules; i++) {
+        sw_rule_kind k = p->rules[i].kind;
+        if ((k == SW_RULE_GL || k == SW_RULE_PQ || k == SW_RULE_UP) && !strcmp(name, "val_loss")) return 1;
+        if (k == SW_RULE_PQ && !strcmp(name, "train_loss")) return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* The store handle and helpers shared by the store's files. Private. */
+#ifndef SW_STORE_INTERNAL_H
+#define SW_STORE_INTERNAL_H
+
+#include "stopwise/store.h"
+#include "store/db.h"
+
+/* One evaluation waiting for the next flush, with its own copies. */
+typedef struct sw_pending_eval {
+    int64_t run_id, seq;
+    int64_t tokens, step;
+    double wall_s, val_em, val_loss, train_loss;
+    size_t n_metrics;
+    char **names;
+    double *values;
+} sw_pending_eval;
+
+/* The next evaluation number of a run this handle writes. */
+typedef struct sw_run_seq {
+    int64_t run_id, next_seq;
+} sw_run_seq;
+
+struct sw_store {
+    sw_db *db;
+    sw_db_kind kind;
+    sw_store_options opt;
+    char where[4096]; /* location, password redacted */
+    sw_error err;
+    sw_rng rng;       /* backoff jitter */
+    sw_pending_eval *pend;
+    size_t n_pend, cap_pend;
+    double oldest_pend; /* sw_now() of the oldest pending evaluation */
+    sw_run_seq *seqs;
+    size_t n_seqs, cap_seqs;
+};
+
+/* Runs fn(s, ctx) inside a transaction, retrying the whole of it with
+ * jittered exponential backoff while the store is locked by another writer
+ * (SW_ERR_BUSY), until opt.busy_timeout_ms has passed. */
+typedef sw_status (*sw_store_tx_fn)(sw_store *s, void *ctx);
+sw_status sw_store_tx(sw_store *s, sw_store_tx_fn fn, void *ctx);
+
+/* Shorthands for sw_db_exec on the handle, recording errors in s->err. */
+sw_status sw_store_sql(sw_store *s, const char *sql, const sw_db_val *p, size_t n, sw_db_result *res);
+
+/* Brings the schema up to SW_STORE_SCHEMA_VERSION (schema.c). */
+sw_status sw_store_migrate(sw_store *s);
+
+/* SW_ERR_NOT_FOUND (with a message) unless the run exists. */
+sw_status sw_store_run_check(sw_store *s, int64_t run_id);
+
+/* Tokens are uint64 in the API and BIGINT in the database. */
+sw_status sw_store_tokens_check(sw_store *s, uint64_t tokens);
+
+/* Drops pending evaluations and the sequence entry of one run (run.c). */
+void sw_store_forget_run(sw_store *s, int64_t run_id);
+
+/* The SQL expression of a run's effective status over table alias r; its one
+ * parameter is the staleness limit in seconds. */
+#define SW_STORE_STATUS_SQL \
+    "(CASE WHEN r.status = 'running' AND r.heartbeat < {NOW} - ? THEN 'crashed' ELSE r.status END)"
+
+char *sw_store_strdup(const char *s); /* NULL-safe strdup */
+
+#endif

@@ -1,0 +1,126 @@
+/* What the tuner keeps per task key: tuned policies (every one recorded, the
+ * latest in force) and the online tuner's state (one JSON text, replaced). */
+#include "store/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct put_ctx {
+    const char *key, *a, *b;
+} put_ctx;
+
+static sw_status policy_put_tx(sw_store *s, void *vctx)
+{
+    put_ctx *c = vctx;
+    sw_db_val p[] = {sw_db_text(c->key), sw_db_text(c->a), sw_db_text(c->b)};
+    return sw_store_sql(s, "INSERT INTO policies (task_key, policy, report, created) VALUES (?, ?, ?, {NOW})", p, 3,
+                        NULL);
+}
+
+sw_status sw_store_policy_put(sw_store *s, const char *task_key, const char *policy, const char *report_json)
+{
+    if (!task_key || !*task_key || !policy || !*policy)
+        return sw_error_set(&s->err, SW_ERR_INVALID, "a tuned policy needs a task key and a policy");
+    put_ctx c = {task_key, policy, report_json && *report_json ? report_json : "{}"};
+    return sw_store_tx(s, policy_put_tx, &c);
+}
+
+static sw_status policies_read(sw_store *s, const char *task_key, int latest, sw_store_policy **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sw_db_val p = sw_db_text(task_key);
+    sw_db_result r;
+    /* id, not created, orders them: ids grow with every insert, while two
+     * inserts may read the same clock */
+    sw_status st = sw_store_sql(s,
+                                latest ? "SELECT id, task_key, policy, report, created FROM policies "
+                                         "WHERE task_key = ? ORDER BY id DESC LIMIT 1"
+                                       : "SELECT id, task_key, policy, report, created FROM policies "
+                                         "WHERE task_key = ? ORDER BY id DESC",
+                                &p, 1, &r);
+    if (st) return st;
+    if (r.nrows) {
+        if (!(*out = calloc(r.nrows, sizeof **out))) st = sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; !st && i < r.nrows; i++) {
+            sw_store_policy *x = &(*out)[i];
+            x->id = sw_db_get_int(&r, i, 0);
+            x->task_key = sw_db_dup_text(&r, i, 1);
+            x->policy = sw_db_dup_text(&r, i, 2);
+            x->report = sw_db_dup_text(&r, i, 3);
+            x->created = sw_db_get_real(&r, i, 4);
+        }
+        if (!st) *n = r.nrows;
+    }
+    sw_db_result_free(&r);
+    return st;
+}
+
+sw_status sw_store_policy_get(sw_store *s, const char *task_key, sw_store_policy *out)
+{
+    memset(out, 0, sizeof *out);
+    sw_store_policy *list;
+    size_t n;
+    sw_status st = policies_read(s, task_key, 1, &list, &n);
+    if (st) return st;
+    if (!n)
+        return sw_error_set(&s->err, SW_ERR_NOT_FOUND, "%s: no tuned policy for task key '%s'", s->where,
+                            task_key ? task_key : "");
+    *out = list[0];
+    free(list);
+    return SW_OK;
+}
+
+sw_status sw_store_policy_history(sw_store *s, const char *task_key, sw_store_policy **out, size_t *n)
+{
+    return policies_read(s, task_key, 0, out, n);
+}
+
+void sw_store_policy_clear(sw_store_policy *p)
+{
+    if (!p) return;
+    free(p->task_key);
+    free(p->policy);
+    free(p->report);
+    memset(p, 0, sizeof *p);
+}
+
+void sw_store_policy_list_free(sw_store_policy *p, size_t n)
+{
+    if (!p) return;
+    for (size_t i = 0; i < n; i++) sw_store_policy_clear(&p[i]);
+    free(p);
+}
+
+static sw_status state_put_tx(sw_store *s, void *vctx)
+{
+    put_ctx *c = vctx;
+    sw_db_val p[] = {sw_db_text(c->key), sw_db_text(c->a)};
+    return sw_store_sql(s,
+                        "INSERT INTO tuning_state (task_key, state, updated) VALUES (?, ?, {NOW}) "
+                        "ON CONFLICT (task_key) DO UPDATE SET state = excluded.state, updated = excluded.updated",
+                        p, 2, NULL);
+}
+
+sw_status sw_store_state_put(sw_store *s, const char *task_key, const char *state_json)
+{
+    if (!task_key || !*task_key || !state_json)
+        return sw_error_set(&s->err, SW_ERR_INVALID, "tuning state needs a task key and a JSON text");
+    put_ctx c = {task_key, state_json, NULL};
+    return sw_store_tx(s, state_put_tx, &c);
+}
+
+sw_status sw_store_state_get(sw_store *s, const char *task_key, char **state_json)
+{
+    *state_json = NULL;
+    sw_db_val p = sw_db_text(task_key);
+    sw_db_result r;
+    sw_status st = sw_store_sql(s, "SELECT state FROM tuning_state WHERE task_key = ?", &p, 1, &r);
+    if (st) return st;
+    if (!r.nrows)
+        st = sw_error_set(&s->err, SW_ERR_NOT_FOUND, "%s: no tuning state for task key '%s'", s->where,
+                          task_key ? task_key : "");
+    else if (!(*state_json = sw_db_dup_text(&r, 0, 0))) st = sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
+    sw_db_result_free(&r);
+    return st;
+}

@@ -1,0 +1,156 @@
+/* Opening and closing a store, its error messages and its transactions. */
+#include "store/internal.h"
+
+#include "store/db_backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void sw_store_options_default(sw_store_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->stale_after_s = 60;
+    o->eval_batch = 16;
+    o->flush_interval_s = 5;
+    o->busy_timeout_ms = 60000;
+    o->create = 1;
+}
+
+char *sw_store_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+sw_status sw_store_open(const char *location, sw_store **out, sw_error *err)
+{
+    return sw_store_open_with(location, NULL, out, err);
+}
+
+static int is_pg(const char *loc)
+{
+    return !strncmp(loc, "postgresql://", 13) || !strncmp(loc, "postgres://", 11);
+}
+
+sw_status sw_store_open_with(const char *location, const sw_store_options *opts, sw_store **out, sw_error *err)
+{
+    *out = NULL;
+    if (!location || !*location) return sw_error_set(err, SW_ERR_INVALID, "empty store location");
+    if (!is_pg(location) && strstr(location, "://")) {
+        char red[4096];
+        sw_db_redact(location, red, sizeof red);
+        return sw_error_set(err, SW_ERR_INVALID,
+                            "%s: unknown store URL scheme (expected a file path or postgresql://...)", red);
+    }
+    sw_store *s = calloc(1, sizeof *s);
+    if (!s) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
+    if (opts) s->opt = *opts;
+    else sw_store_options_default(&s->opt);
+    if (s->opt.eval_batch < 1) s->opt.eval_batch = 1;
+    if (s->opt.busy_timeout_ms < 0) s->opt.busy_timeout_ms = 0;
+    s->kind = is_pg(location) ? SW_DB_POSTGRES : SW_DB_SQLITE;
+    sw_db_redact(location, s->where, sizeof s->where);
+    sw_rng_seed(&s->rng, (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL) ^ (uintptr_t)s);
+    /* SQLite's own busy wait covers one statement; sw_store_tx retries whole
+     * transactions on top of it, up to busy_timeout_ms. */
+    int lite_ms = s->opt.busy_timeout_ms < 5000 ? s->opt.busy_timeout_ms : 5000;
+    sw_status st = sw_db_open(location, s->kind, s->opt.create, lite_ms, &s->db, err);
+    if (!st) {
+        st = sw_store_migrate(s);
+        if (st && err) *err = s->err;
+    }
+    if (st) {
+        sw_db_close(s->db);
+        free(s);
+        return st;
+    }
+    *out = s;
+    return SW_OK;
+}
+
+static void pending_free(sw_pending_eval *p)
+{
+    for (size_t k = 0; k < p->n_metrics; k++) free(p->names[k]);
+    free(p->names);
+    free(p->values);
+}
+
+void sw_store_close(sw_store *s)
+{
+    if (!s) return;
+    if (s->n_pend) sw_store_flush(s);
+    for (size_t i = 0; i < s->n_pend; i++) pending_free(&s->pend[i]);
+    free(s->pend);
+    free(s->seqs);
+    sw_db_close(s->db);
+    free(s);
+}
+
+void sw_store_forget_run(sw_store *s, int64_t run_id)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_pend; i++) {
+        if (s->pend[i].run_id == run_id) pending_free(&s->pend[i]);
+        else s->pend[k++] = s->pend[i];
+    }
+    s->n_pend = k;
+    for (size_t i = 0; i < s->n_seqs; i++)
+        if (s->seqs[i].run_id == run_id) s->seqs[i] = s->seqs[--s->n_seqs];
+}
+
+const char *sw_store_errmsg(const sw_store *s) { return s ? s->err.msg : "no store"; }
+const char *sw_store_backend(const sw_store *s) { return s->kind == SW_DB_SQLITE ? "sqlite" : "postgresql"; }
+const char *sw_store_location(const sw_store *s) { return s->where; }
+
+sw_status sw_store_sql(sw_store *s, const char *sql, const sw_db_val *p, size_t n, sw_db_result *res)
+{
+    return sw_db_exec(s->db, sql, p, n, res, &s->err);
+}
+
+static void nap(double seconds)
+{
+    struct timespec t;
+    t.tv_sec = (time_t)seconds;
+    t.tv_nsec = (long)((seconds - (double)t.tv_sec) * 1e9);
+    nanosleep(&t, NULL);
+}
+
+sw_status sw_store_tx(sw_store *s, sw_store_tx_fn fn, void *ctx)
+{
+    double deadline = sw_now() + s->opt.busy_timeout_ms / 1000.0;
+    double delay = 0.002;
+    for (;;) {
+        sw_status st = sw_db_begin(s->db, &s->err);
+        if (!st) {
+            st = fn(s, ctx);
+            if (!st) st = sw_db_commit(s->db, &s->err);
+            if (st) sw_db_rollback(s->db);
+        }
+        if (st != SW_ERR_BUSY) return st;
+        if (sw_now() >= deadline)
+            return sw_error_set(&s->err, SW_ERR_BUSY, "%s: the store stayed locked by other writers for %d ms",
+                                s->where, s->opt.busy_timeout_ms);
+        /* full jitter (Brooks, AWS 2015): uniform in [0, delay], delay doubling
+         * to 0.2 s, so colliding writers spread out instead of retrying in step */
+        nap(sw_rng_uniform(&s->rng) * delay);
+        if (delay < 0.2) delay *= 2;
+    }
+}
+
+sw_status sw_store_run_check(sw_store *s, int64_t run_id)
+{
+    sw_db_val p = sw_db_int(run_id);
+    sw_db_result r;
+    sw_status st = sw_store_sql(s, "SELECT 1 FROM runs WHERE id = ?", &p, 1, &r);
+    if (st) return st;
+    size_t n = r.nrows;
+    sw_db_result_free(&r);
+    if (!n) return sw_error_set(&s->err, SW_ERR_NOT_FOUND, "%s: no run %lld", s->where, (long long)run_id);
+    return SW_OK;
+}
+
+sw_status sw_store_tokens_check(sw_store *s, uint64_t tokens)
+{
+    if (tokens > (uint64_t)INT64_MAX)
+        return sw_error_set(&s->err, SW_ERR_INVALID, "token count %llu is too large for the store",
+                            (unsigned long long)tokens);
+    return SW_OK;
+}

@@ -1,0 +1,297 @@
+/* The trainer loop: batches, steps, token accounting, evaluations, the best
+ * checkpoint, resumable state, and (through hooks) the stopping controller and
+ * the store. */
+#include "stopwise/stop.h"
+#include "stopwise/train.h"
+#include "train/batch.h"
+#include "train/defaults.h"
+#include "train/trainer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+sw_train_options sw_train_default_options(void)
+{
+    sw_train_options o;
+    memset(&o, 0, sizeof o);
+    o.data_opt = sw_data_default_options();
+    o.budget = 20000000;
+    o.seed = 1;
+    o.out_dir = "runs/latest";
+    o.cooldown = 0.1;
+    return o;
+}
+
+static sw_status make_dirs(const char *path, sw_error *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0777) && errno != EEXIST) return sw_error_set(err, SW_ERR_IO, "%s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) && errno != EEXIST) return sw_error_set(err, SW_ERR_IO, "%s: %s", buf, strerror(errno));
+    return SW_OK;
+}
+
+/* Fills the sizes a spec leaves to the data. */
+static sw_status complete_spec(sw_model_spec *spec, const sw_dataset *ds, sw_error *err)
+{
+    sw_task_kind kind = sw_dataset_kind(ds);
+    if (spec->kind == SW_MODEL_GPT && kind != SW_TASK_SEQUENCE)
+        return sw_error_set(err, SW_ERR_INVALID, "model gpt needs a sequence dataset; %s is a classification task "
+                                                 "(use an mlp)", sw_dataset_name(ds));
+    if (spec->kind == SW_MODEL_MLP && kind != SW_TASK_CLASSIFY)
+        return sw_error_set(err, SW_ERR_INVALID, "model mlp needs a classification dataset; %s is a sequence task "
+                                                 "(use a gpt)", sw_dataset_name(ds));
+    if (spec->kind == SW_MODEL_GPT) {
+        int need = sw_dataset_max_input_len(ds) + sw_dataset_max_ref_len(ds) + 2; /* input SEP ref EOS */
+        if (!spec->vocab) spec->vocab = sw_vocab_size(sw_dataset_vocab(ds));
+        if (!spec->ctx) spec->ctx = need;
+        if (spec->vocab != sw_vocab_size(sw_dataset_vocab(ds)))
+            return sw_error_set(err, SW_ERR_INVALID, "model vocab=%d but the data's vocabulary has %d symbols",
+                                spec->vocab, sw_vocab_size(sw_dataset_vocab(ds)));
+        if (spec->ctx < need)
+            return sw_error_set(err, SW_ERR_INVALID, "model ctx=%d is shorter than the data needs (%d: longest input "
+                                                     "+ longest target + 2)", spec->ctx, need);
+    } else {
+        if (!spec->n_inputs) spec->n_inputs = sw_dataset_num_features(ds);
+        if (!spec->n_classes) spec->n_classes = sw_dataset_num_classes(ds);
+        if (spec->n_inputs != sw_dataset_num_features(ds) || spec->n_classes < sw_dataset_num_classes(ds))
+            return sw_error_set(err, SW_ERR_INVALID, "model inputs=%d classes=%d do not fit the data (%d features, "
+                                                     "%d classes)", spec->n_inputs, spec->n_classes,
+                                sw_dataset_num_features(ds), sw_dataset_num_classes(ds));
+    }
+    return sw_model_spec_check(spec, err);
+}
+
+sw_status sw_train(const sw_train_options *opt, sw_train_progress_fn progress, void *user_data,
+                   sw_train_result *res, sw_error *err)
+{
+    sw_trainer run;
+    sw_status st = sw_trainer_setup(&run, opt, progress, user_data, res, err);
+    if (st == SW_OK) st = sw_trainer_loop(&run);
+    if (st == SW_OK) st = sw_trainer_finish(&run);
+    if (st) sw_trainer_hooks_fail(&run);
+    sw_trainer_teardown(&run);
+    return st;
+}
+
+sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_progress_fn progress, void *user_data,
+                       sw_train_result *res, sw_error *err)
+{
+    memset(r, 0, sizeof *r);
+    memset(res, 0, sizeof *res);
+    res->run_id = -1;
+    r->opt = *opt;
+    r->progress = progress;
+    r->user_data = user_data;
+    r->res = res;
+    r->err = err;
+    r->t0 = sw_now();
+    sw_blas_init(opt->threads);
+    if (!opt->data) return sw_error_set(err, SW_ERR_INVALID, "no dataset given (--data SPEC)");
+    if (opt->budget == 0) return sw_error_set(err, SW_ERR_INVALID, "the token budget must be positive");
+    if (opt->batch < 0 || opt->batch > 4096) return sw_error_set(err, SW_ERR_INVALID, "batch must be 1..4096");
+    if (opt->cooldown < 0 || opt->cooldown > 1)
+        return sw_error_set(err, SW_ERR_INVALID, "cooldown must be a fraction of the tokens so far, in [0, 1]");
+    /* the texts the user gave are checked before any data is read */
+    sw_model_spec spec;
+    sw_optimizer_params op;
+    sw_status st;
+    if (opt->model && (st = sw_model_spec_parse(opt->model, &spec, err))) return st;
+    if (opt->optimizer && (st = sw_optimizer_params_parse(opt->optimizer, &op, err))) return st;
+    if (opt->schedule && (st = sw_schedule_parse(opt->schedule, &r->sched, err))) return st;
+    if (opt->policy && strcmp(opt->policy, "none")) {
+        sw_policy *p;
+        if ((st = sw_policy_parse(opt->policy, &p, err))) return st;
+        sw_policy_free(p);
+    }
+    if ((st = sw_dataset_load(opt->data, &opt->data_opt, &r->ds, err))) return st;
+    sw_task_defaults d;
+    sw_train_task_defaults(sw_dataset_kind(r->ds), &d);
+    if (!opt->model && (st = sw_model_spec_parse(d.model, &spec, err))) return st;
+    if (!opt->optimizer && (st = sw_optimizer_params_parse(d.optimizer, &op, err))) return st;
+    if (!opt->schedule && (st = sw_schedule_parse(d.schedule, &r->sched, err))) return st;
+    if ((st = complete_spec(&spec, r->ds, err))) return st;
+    r->sched.total = opt->budget;
+    if (!opt->schedule) r->sched.warmup = (uint64_t)(d.warmup_frac * (double)opt->budget);
+    r->batch = opt->batch ? opt->batch : d.batch;
+    r->eval_every = opt->eval_every ? opt->eval_every : (opt->budget / 100 ? opt->budget / 100 : 1);
+    if ((st = sw_model_create(&spec, opt->seed, &r->model, err))) return st;
+    if ((st = sw_optimizer_create(&op, sw_model_num_params(r->model), &r->optim, err))) return st;
+    if ((st = sw_batcher_init(&r->batcher, r->ds, r->batch, spec.ctx, opt->seed, err))) return st;
+    r->best_params = malloc(sizeof(float) * sw_model_num_params(r->model));
+    if (!r->best_params) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
+    memcpy(r->best_params, sw_model_params(r->model), sizeof(float) * sw_model_num_params(r->model));
+    sw_model_spec_format(&spec, res->model_spec, sizeof res->model_spec);
+    res->budget = opt->budget;
+    r->best_em = -1;
+    r->next_eval = r->eval_every;
+    r->last_val_em = NAN;
+    r->last_val_loss = NAN;
+
+    /* the run folder */
+    if ((st = make_dirs(opt->out_dir, err))) return st;
+    snprintf(res->checkpoint, sizeof res->checkpoint, "%s/best.safetensors", opt->out_dir);
+    if (opt->resume && (st = sw_trainer_resume_load(r))) return st;
+    if ((st = sw_trainer_hooks_begin(r))) return st;
+    return SW_OK;
+}
+
+/* One optimisation step on the next batch. */
+static sw_status train_step(sw_trainer *r)
+{
+    sw_batch b;
+    uint64_t tokens;
+    sw_batcher_next(&r->batcher, &b, &tokens);
+    b.dropout_seed = sw_hash3(r->opt.seed, 0xd50, r->step);
+    float lr = (float)sw_schedule_lr(&r->sched, r->tokens), loss;
+    sw_model_zero_grad(r->model);
+    sw_status st = sw_model_forward(r->model, &b, 1, &loss);
+    if (!st) st = sw_model_backward(r->model);
+    if (!st) st = sw_optimizer_step(r->optim, sw_model_params(r->model), sw_model_grads(r->model), lr, NULL);
+    if (st) return sw_error_set(r->err, st, "training step %" PRIu64 " failed", r->step);
+    r->tokens += tokens;
+    r->step++;
+    /* the train loss reported at an evaluation is the token-weighted mean since the last one */
+    r->loss_sum += (double)loss * (double)tokens;
+    r->loss_tokens += (double)tokens;
+    return SW_OK;
+}
+
+static void report(sw_trainer *r, int is_eval, const char *note)
+{
+    if (!r->progress) return;
+    double el = sw_now() - r->t0 + r->elapsed_before;
+    sw_train_progress p = {
+        .tokens = r->tokens,
+        .budget = r->opt.budget,
+        .step = r->step,
+        .tokens_per_s = el > 0 ? (double)(r->tokens - r->tokens_at_start) / (sw_now() - r->t0) : 0,
+        .elapsed_s = el,
+        .train_loss = r->last_train_loss,
+        .val_em = r->last_val_em,
+        .val_loss = r->last_val_loss,
+        .best_em = r->best_em >= 0 ? r->best_em : NAN,
+        .is_eval = is_eval,
+        .note = note,
+    };
+    r->progress(&p, r->user_data);
+}
+
+/* Evaluates on the validation split, records the point, keeps the best
+ * parameters, and asks the controller whether to go on (*stop = 1 if not). */
+static sw_status evaluate(sw_trainer *r, int *stop)
+{
+    sw_eval_result ev;
+    sw_status st = sw_evaluate(r->model, r->ds, SW_SPLIT_VAL, r->opt.eval_limit, &ev, r->err);
+    if (st) return st;
+    r->last_train_loss = r->loss_tokens > 0 ? r->loss_sum / r->loss_tokens : NAN;
+    r->loss_sum = r->loss_tokens = 0;
+    r->last_val_em = ev.em;
+    r->last_val_loss = ev.loss;
+    r->evaluations++;
+    if (ev.em > r->best_em) {
+        r->best_em = ev.em;
+        r->best_tokens = r->tokens;
+        memcpy(r->best_params, sw_model_params(r->model), sizeof(float) * sw_model_num_params(r->model));
+        if ((st = sw_trainer_save_best(r))) return st;
+    }
+    sw_trainer_point pt = {
+        .tokens = r->tokens,
+        .step = r->step,
+        .wall_s = sw_now() - r->t0 + r->elapsed_before,
+        .train_loss = r->last_train_loss,
+        .val_loss = ev.loss,
+        .val_em = ev.em,
+        .val_per = ev.per,
+        .lr = sw_schedule_lr(&r->sched, r->tokens),
+    };
+    if ((st = sw_trainer_record(r, &pt, stop))) return st;
+    report(r, 1, r->note[0] ? r->note : NULL);
+    r->note[0] = 0;
+    return SW_OK;
+}
+
+sw_status sw_trainer_loop(sw_trainer *r)
+{
+    sw_status st;
+    double last_report = sw_now();
+    r->tokens_at_start = r->tokens;
+    int stop = 0;
+    while (r->tokens < r->opt.budget && !stop) {
+        if ((st = train_step(r))) return st;
+        if (r->opt.stop_after && r->tokens >= r->opt.stop_after && r->tokens < r->opt.budget) {
+            snprintf(r->res->status, sizeof r->res->status, "interrupted");
+            return sw_trainer_save_resume(r);
+        }
+        if (r->tokens >= r->next_eval || r->tokens >= r->opt.budget) {
+            while (r->next_eval <= r->tokens) r->next_eval += r->eval_every;
+            if ((st = evaluate(r, &stop))) return st;
+            if ((st = sw_trainer_save_resume(r))) return st;
+            last_report = sw_now();
+        } else if (sw_now() - last_report >= 1.0) {
+            report(r, 0, NULL);
+            last_report = sw_now();
+        }
+    }
+    /* A stop under the wsd schedule anneals first: the learning rate decays to
+     * its floor over `cooldown` x the tokens so far, then one more evaluation. */
+    if (stop && r->sched.kind == SW_SCHEDULE_WSD && r->opt.cooldown > 0 && !r->diverged) {
+        uint64_t len = (uint64_t)(r->opt.cooldown * (double)r->tokens);
+        uint64_t start = r->tokens, end = start + len;
+        sw_schedule_decay_now(&r->sched, start, len);
+        while (r->tokens < end)
+            if ((st = train_step(r))) return st;
+        r->cooldown_tokens = r->tokens - start;
+        int ignored = 0;
+        r->in_cooldown = 1;
+        if ((st = evaluate(r, &ignored))) return st;
+    }
+    if (!r->res->status[0]) snprintf(r->res->status, sizeof r->res->status, "%s",
+                                     r->diverged ? "diverged" : stop ? "stopped" : "completed");
+    return SW_OK;
+}
+
+sw_status sw_trainer_finish(sw_trainer *r)
+{
+    sw_train_result *res = r->res;
+    res->tokens = r->tokens;
+    res->cooldown_tokens = r->cooldown_tokens;
+    res->best_tokens = r->best_tokens;
+    res->evaluations = r->evaluations;
+    res->wall_s = sw_now() - r->t0 + r->elapsed_before;
+    if (!strcmp(res->status, "interrupted")) return sw_trainer_hooks_end(r);
+    /* report the best checkpoint: its validation and test figures */
+    memcpy(sw_model_params(r->model), r->best_params, sizeof(float) * sw_model_num_params(r->model));
+    sw_eval_result val, test;
+    sw_status st = sw_evaluate(r->model, r->ds, SW_SPLIT_VAL, 0, &val, r->err);
+    if (!st) st = sw_evaluate(r->model, r->ds, SW_SPLIT_TEST, 0, &test, r->err);
+    if (st) return st;
+    res->best_val_em = r->best_em;
+    res->val_em = val.em;
+    res->val_per = val.per;
+    res->test_em = test.em;
+    res->test_per = test.per;
+    return sw_trainer_hooks_end(r);
+}
+
+void sw_trainer_teardown(sw_trainer *r)
+{
+    sw_trainer_hooks_free(r);
+    sw_batcher_free(&r->batcher);
+    sw_optimizer_free(r->optim);
+    sw_model_free(r->model);
+    sw_dataset_free(r->ds);
+    free(r->best_params);
+    free(r->curve);
+}

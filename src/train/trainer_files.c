@@ -1,0 +1,213 @@
+/* The run folder: best.safetensors, last.safetensors (resumable state),
+ * curve.csv and events.jsonl. Every file but the append-only event log is
+ * replaced atomically, so a kill at any moment leaves a consistent folder. */
+#include "train/trainer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void path_in(const sw_trainer *r, const char *name, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/%s", r->opt.out_dir, name);
+}
+
+/* The settings a resumed run must share with the run it continues. */
+char *sw_trainer_config_json(const sw_trainer *r)
+{
+    char sched[256];
+    const sw_train_options *o = &r->opt;
+    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:I, s:I, s:f, s:f, s:I}", "data", o->data, "model",
+                          r->res->model_spec, "optimizer", o->optimizer ? o->optimizer : "(default)", "schedule",
+                          sw_schedule_format(&r->sched, sched, sizeof sched), "budget", (json_int_t)o->budget,
+                          "eval_every", (json_int_t)r->eval_every, "batch", r->batch, "seed", (json_int_t)o->seed,
+                          "data_seed", (json_int_t)o->data_opt.seed, "val_frac", o->data_opt.val_frac, "test_frac",
+                          o->data_opt.test_frac, "max_examples", (json_int_t)o->data_opt.max_examples);
+    json_object_set_new(c, "policy", o->policy ? json_string(o->policy) : json_null());
+    json_object_set_new(c, "threads", json_integer(sw_threads()));
+    json_object_set_new(c, "published", json_boolean(o->data_opt.published));
+    char *s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(c);
+    return s;
+}
+
+/* The model's companion: the vocabulary (sequence) or class names (classify). */
+static char *task_meta(const sw_trainer *r, const char **key)
+{
+    if (sw_dataset_kind(r->ds) == SW_TASK_SEQUENCE) {
+        *key = "vocab";
+        return sw_vocab_to_json(sw_dataset_vocab(r->ds));
+    }
+    *key = "labels";
+    return sw_classes_to_json(sw_dataset_classes(r->ds));
+}
+
+static sw_status save(sw_trainer *r, const char *name, sw_optimizer *opt, const char *state)
+{
+    char path[4200], tokens[32], em[64];
+    path_in(r, name, path, sizeof path);
+    const char *tkey;
+    char *tmeta = task_meta(r, &tkey), *config = sw_trainer_config_json(r);
+    snprintf(tokens, sizeof tokens, "%" PRIu64, r->tokens);
+    snprintf(em, sizeof em, "%.17g", r->last_val_em);
+    const char *kv[] = {"task", sw_dataset_kind(r->ds) == SW_TASK_SEQUENCE ? "sequence" : "classify",
+                        "data", r->opt.data, tkey, tmeta, "config", config, "tokens", tokens, "val_em", em,
+                        "train_state", state};
+    sw_status st = sw_checkpoint_save(path, r->model, opt, kv, state ? 7 : 6, r->err);
+    free(tmeta);
+    free(config);
+    return st;
+}
+
+sw_status sw_trainer_save_best(sw_trainer *r) { return save(r, "best.safetensors", NULL, NULL); }
+
+sw_status sw_trainer_save_resume(sw_trainer *r)
+{
+    json_t *curve = json_array();
+    for (size_t i = 0; i < r->n_curve; i++) {
+        const sw_trainer_point *p = &r->curve[i];
+        json_array_append_new(curve, json_pack("[I,I,f,f,f,f,f,f]", (json_int_t)p->tokens, (json_int_t)p->step,
+                                               p->wall_s, isnan(p->train_loss) ? -1.0 : p->train_loss,
+                                               p->val_loss, p->val_em, p->val_per, p->lr));
+    }
+    json_t *s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:o}", "tokens",
+                          (json_int_t)r->tokens, "step", (json_int_t)r->step, "epoch",
+                          (json_int_t)r->batcher.epoch, "next_batch", (json_int_t)r->batcher.next_batch,
+                          "next_eval", (json_int_t)r->next_eval, "best_em", r->best_em, "best_tokens",
+                          (json_int_t)r->best_tokens, "optimizer_steps", (json_int_t)sw_optimizer_steps(r->optim),
+                          "elapsed_s", sw_now() - r->t0 + r->elapsed_before, "loss_sum", r->loss_sum,
+                          "loss_tokens", r->loss_tokens, "curve", curve);
+    json_object_set_new(s, "run_id", json_integer(r->res->run_id));
+    char *text = json_dumps(s, JSON_COMPACT);
+    json_decref(s);
+    sw_status st = save(r, "last.safetensors", r->optim, text);
+    free(text);
+    return st;
+}
+
+static sw_status bad_state(sw_trainer *r, const char *path, const char *what)
+{
+    return sw_error_set(r->err, SW_ERR_FORMAT, "%s: cannot resume: %s", path, what);
+}
+
+sw_status sw_trainer_resume_load(sw_trainer *r)
+{
+    char path[4200], best_path[4200];
+    path_in(r, "last.safetensors", path, sizeof path);
+    path_in(r, "best.safetensors", best_path, sizeof best_path);
+    sw_checkpoint ck, best;
+    sw_status st = sw_checkpoint_load(path, &ck, r->err);
+    if (st) return st;
+    json_t *s = NULL;
+    char *config = sw_trainer_config_json(r);
+    const char *saved = sw_checkpoint_meta(&ck, "config"), *state = sw_checkpoint_meta(&ck, "train_state");
+    size_t n = sw_model_num_params(r->model), count = 0;
+    if (!saved || strcmp(saved, config)) {
+        st = sw_error_set(r->err, SW_ERR_INVALID,
+                          "%s: cannot resume: the run was started with other settings (%s); this one has %s", path,
+                          saved ? saved : "(none)", config);
+        goto done;
+    }
+    json_error_t je;
+    s = state ? json_loads(state, 0, &je) : NULL;
+    if (!json_is_object(s)) {
+        st = bad_state(r, path, "no train_state in its metadata");
+        goto done;
+    }
+    float *ostate = sw_optimizer_state(r->optim, &count);
+    if (sw_model_num_params(ck.model) != n || ck.optimizer_count != count) {
+        st = bad_state(r, path, "its model or optimizer state does not match the settings");
+        goto done;
+    }
+    memcpy(sw_model_params(r->model), sw_model_params(ck.model), sizeof(float) * n);
+    memcpy(ostate, ck.optimizer_state, sizeof(float) * count);
+    r->tokens = (uint64_t)json_integer_value(json_object_get(s, "tokens"));
+    r->step = (uint64_t)json_integer_value(json_object_get(s, "step"));
+    r->next_eval = (uint64_t)json_integer_value(json_object_get(s, "next_eval"));
+    r->best_em = json_real_value(json_object_get(s, "best_em"));
+    r->best_tokens = (uint64_t)json_integer_value(json_object_get(s, "best_tokens"));
+    r->elapsed_before = json_real_value(json_object_get(s, "elapsed_s"));
+    r->loss_sum = json_real_value(json_object_get(s, "loss_sum"));
+    r->loss_tokens = json_real_value(json_object_get(s, "loss_tokens"));
+    r->res->run_id = json_integer_value(json_object_get(s, "run_id"));
+    sw_optimizer_set_steps(r->optim, (uint64_t)json_integer_value(json_object_get(s, "optimizer_steps")));
+    sw_batcher_seek(&r->batcher, (uint64_t)json_integer_value(json_object_get(s, "epoch")),
+                    (size_t)json_integer_value(json_object_get(s, "next_batch")));
+    json_t *curve = json_object_get(s, "curve"), *p;
+    size_t i;
+    json_array_foreach(curve, i, p)
+    {
+        sw_trainer_point pt = {
+            .tokens = (uint64_t)json_integer_value(json_array_get(p, 0)),
+            .step = (uint64_t)json_integer_value(json_array_get(p, 1)),
+            .wall_s = json_real_value(json_array_get(p, 2)),
+            .train_loss = json_real_value(json_array_get(p, 3)),
+            .val_loss = json_real_value(json_array_get(p, 4)),
+            .val_em = json_real_value(json_array_get(p, 5)),
+            .val_per = json_real_value(json_array_get(p, 6)),
+            .lr = json_real_value(json_array_get(p, 7)),
+        };
+        if ((st = sw_trainer_append_point(r, &pt))) goto done;
+    }
+    r->evaluations = r->n_curve;
+    if (r->n_curve) {
+        r->last_val_em = r->curve[r->n_curve - 1].val_em;
+        r->last_val_loss = r->curve[r->n_curve - 1].val_loss;
+    }
+    /* the best weights so far */
+    if (r->best_em >= 0) {
+        if ((st = sw_checkpoint_load(best_path, &best, r->err))) goto done;
+        memcpy(r->best_params, sw_model_params(best.model), sizeof(float) * n);
+        sw_checkpoint_free(&best);
+    }
+done:
+    json_decref(s);
+    free(config);
+    sw_checkpoint_free(&ck);
+    return st;
+}
+
+sw_status sw_trainer_append_point(sw_trainer *r, const sw_trainer_point *pt)
+{
+    if (r->n_curve == r->cap_curve) {
+        size_t cap = r->cap_curve ? 2 * r->cap_curve : 128;
+        sw_trainer_point *c = realloc(r->curve, sizeof *c * cap);
+        if (!c) return sw_error_set(r->err, SW_ERR_NOMEM, "out of memory");
+        r->curve = c;
+        r->cap_curve = cap;
+    }
+    r->curve[r->n_curve++] = *pt;
+    return SW_OK;
+}
+
+sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
+{
+    char path[4200];
+    path_in(r, "curve.csv", path, sizeof path);
+    sw_atomic_file f;
+    sw_status st = sw_atomic_file_open(&f, path, r->err);
+    if (st) return st;
+    FILE *fp = sw_atomic_file_fp(&f);
+    fprintf(fp, "tokens,step,wall_s,train_loss,val_loss,val_em,val_per,lr\n");
+    for (size_t i = 0; i < r->n_curve; i++) {
+        const sw_trainer_point *p = &r->curve[i];
+        fprintf(fp, "%" PRIu64 ",%" PRIu64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", p->tokens, p->step, p->wall_s,
+                p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr);
+    }
+    if ((st = sw_atomic_file_commit(&f, r->err))) return st;
+
+    path_in(r, "events.jsonl", path, sizeof path);
+    FILE *ev = fopen(path, "a");
+    if (!ev) return sw_error_set(r->err, SW_ERR_IO, "%s: %s", path, strerror(errno));
+    fprintf(ev,
+            "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%.9g,"
+            "\"val_loss\":%.9g,\"val_em\":%.9g,\"val_per\":%.9g,\"lr\":%.9g,\"best_em\":%.9g%s}\n",
+            pt->tokens, pt->step, pt->wall_s, isnan(pt->train_loss) ? -1.0 : pt->train_loss, pt->val_loss,
+            pt->val_em, pt->val_per, pt->lr, r->best_em, r->in_cooldown ? ",\"cooldown\":true" : "");
+    int bad = fclose(ev) != 0;
+    return bad ? sw_error_set(r->err, SW_ERR_IO, "%s: write failed", path) : SW_OK;
+}

@@ -1,0 +1,160 @@
+/* A run's hooks into the stopping controller (stop/) and the store (store/):
+ * every evaluation goes to the curve files, the controller and the store. */
+#include "stopwise/stop.h"
+#include "stopwise/store.h"
+#include "train/trainer.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Opens the store and starts (or, on --resume, takes back) the run's row. */
+static sw_status store_begin(sw_trainer *r)
+{
+    if (!r->opt.store) return SW_OK;
+    sw_store *s;
+    sw_error e;
+    sw_status st = sw_store_open(r->opt.store, &s, &e);
+    if (st) return sw_error_set(r->err, st, "store: %s", e.msg);
+    r->store = s;
+    if (r->opt.resume && r->res->run_id >= 0) {
+        /* evaluations past the checkpoint are redone, so the store drops them */
+        st = sw_store_run_resume(s, r->res->run_id, r->n_curve ? r->curve[r->n_curve - 1].tokens : 0);
+        if (st == SW_ERR_NOT_FOUND) r->res->run_id = -1; /* removed meanwhile: start a new row */
+        else if (st) return sw_error_set(r->err, st, "store: %s", sw_store_errmsg(s));
+        else return SW_OK;
+    }
+    char *config = sw_trainer_config_json(r);
+    sw_run_info info = {.name = r->opt.run_name, .task = sw_dataset_name(r->ds), .config_json = config,
+                        .policy = r->opt.policy ? r->opt.policy : "none"};
+    st = sw_store_run_begin(s, &info, &r->res->run_id);
+    free(config);
+    if (st) return sw_error_set(r->err, st, "store: %s", sw_store_errmsg(s));
+    return SW_OK;
+}
+
+sw_status sw_trainer_hooks_begin(sw_trainer *r)
+{
+    sw_status st0 = store_begin(r);
+    if (st0) return st0;
+    if (r->opt.policy && strcmp(r->opt.policy, "none")) {
+        sw_policy *p;
+        sw_status st = sw_policy_parse(r->opt.policy, &p, r->err);
+        if (st) return st;
+        sw_controller *c = NULL;
+        st = sw_controller_create(p, r->opt.budget, &c, r->err);
+        sw_policy_free(p);
+        if (st) return st;
+        r->controller = c;
+        /* a resumed run replays its curve so far: the controller is a pure
+         * function of the evaluations it was fed */
+        for (size_t i = 0; i < r->n_curve; i++) {
+            int stop;
+            const sw_trainer_point *pt = &r->curve[i];
+            sw_metric m[3] = {{"val_em", pt->val_em}, {"val_loss", pt->val_loss}, {"train_loss", pt->train_loss}};
+            sw_eval ev = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall = pt->wall_s, .metrics = m,
+                          .n_metrics = 3};
+            sw_decision d;
+            if ((st = sw_controller_feed(c, &ev, &d)))
+                return sw_error_set(r->err, st, "resuming the stopping controller: %s", sw_controller_errmsg(c));
+            stop = d.stop;
+            (void)stop;
+        }
+    }
+    return SW_OK;
+}
+
+/* Asks the controller about the newest evaluation. */
+static sw_status consult(sw_trainer *r, const sw_trainer_point *pt, int *stop)
+{
+    sw_controller *c = r->controller;
+    if (!c || r->in_cooldown) return SW_OK;
+    sw_metric m[3] = {{"val_em", pt->val_em}, {"val_loss", pt->val_loss}, {"train_loss", pt->train_loss}};
+    sw_eval ev = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall = pt->wall_s, .metrics = m,
+                  .n_metrics = 3};
+    sw_decision d;
+    sw_status st = sw_controller_feed(c, &ev, &d);
+    if (st) return sw_error_set(r->err, st, "stopping controller: %s", sw_controller_errmsg(c));
+    double mean, sd;
+    uint64_t horizon;
+    if (sw_controller_prediction(c, &mean, &sd, &horizon) == SW_OK)
+        snprintf(r->note, sizeof r->note, "predicted final EM %.1f ± %.1f", mean, sd);
+    if (d.stop) {
+        *stop = 1;
+        r->diverged = d.diverged;
+        snprintf(r->res->stop_rule, sizeof r->res->stop_rule, "%s", sw_rule_kind_name(d.rule));
+        snprintf(r->res->stop_reason, sizeof r->res->stop_reason, "%s", d.reason);
+        snprintf(r->note, sizeof r->note, "stop: %s", d.reason);
+    }
+    return SW_OK;
+}
+
+static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt)
+{
+    if (!r->store) return SW_OK;
+    sw_store_metric extra[3] = {{"val_per", pt->val_per}, {"lr", pt->lr}, {"cooldown", r->in_cooldown}};
+    sw_store_eval e = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall_s = pt->wall_s, .val_em = pt->val_em,
+                       .val_loss = pt->val_loss, .train_loss = pt->train_loss, .metrics = extra,
+                       .n_metrics = pt->val_per >= 0 ? 3 : 2};
+    if (pt->val_per < 0) extra[0] = extra[1], extra[1] = extra[2];
+    sw_status st = sw_store_log_eval(r->store, r->res->run_id, &e);
+    return st ? sw_error_set(r->err, st, "store: %s", sw_store_errmsg(r->store)) : SW_OK;
+}
+
+sw_status sw_trainer_record(sw_trainer *r, const sw_trainer_point *pt, int *stop)
+{
+    sw_status st = sw_trainer_append_point(r, pt);
+    if (!st) st = sw_trainer_write_curve(r, pt);
+    if (!st) st = consult(r, pt, stop);
+    if (!st) st = store_log(r, pt);
+    return st;
+}
+
+static sw_run_status run_status(const char *s)
+{
+    sw_run_status v = SW_RUN_FAILED;
+    sw_run_status_parse(s, &v);
+    return v;
+}
+
+sw_status sw_trainer_hooks_end(sw_trainer *r)
+{
+    if (!r->store) return SW_OK;
+    sw_store *s = r->store;
+    const sw_train_result *res = r->res;
+    sw_status st;
+    if (!strcmp(res->status, "interrupted")) { /* as if killed: the row stays running */
+        st = sw_store_flush(s);
+    } else {
+        sw_run_result out = {.status = run_status(res->status),
+                             .stop_rule = res->stop_rule[0] ? res->stop_rule : NULL,
+                             .stop_reason = res->stop_reason[0] ? res->stop_reason : NULL,
+                             .tokens = res->tokens,
+                             .best_tokens = res->best_tokens,
+                             .best_em = res->best_val_em,
+                             .val_em = res->val_em,
+                             .test_em = res->test_em};
+        st = sw_store_run_end(s, res->run_id, &out);
+        if (!st && r->best_em >= 0) st = sw_store_artifact_add(s, res->run_id, "checkpoint", res->checkpoint, NULL);
+    }
+    return st ? sw_error_set(r->err, st, "store: %s", sw_store_errmsg(s)) : SW_OK;
+}
+
+void sw_trainer_hooks_fail(sw_trainer *r)
+{
+    if (!r->store || r->res->run_id < 0) return;
+    sw_run_result out = {.status = SW_RUN_FAILED, .stop_reason = r->err ? r->err->msg : NULL,
+                         .tokens = r->tokens, .best_tokens = r->best_tokens,
+                         .best_em = r->best_em >= 0 ? r->best_em : NAN, .val_em = NAN, .test_em = NAN};
+    sw_store_run_end(r->store, r->res->run_id, &out); /* best effort: the first error is the one reported */
+}
+
+void sw_trainer_hooks_free(sw_trainer *r)
+{
+    sw_controller_free(r->controller);
+    r->controller = NULL;
+    sw_store_close(r->store);
+    r->store = NULL;
+}

@@ -1,0 +1,83 @@
+/* stopwise replay end to end: text, --json for one and several curves, and
+ * exit code 2 with clear messages on a bad policy or a bad CSV. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support.h"
+
+#define CURVES STOPWISE_TEST_DATA "/curves/"
+
+Test(e2e_replay, text_output)
+{
+    char *out, *err;
+    int rc = sw_test_cli("replay --policy patience=3 --curve " CURVES "plateau.csv", &out, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert(strstr(out, "stops at 14k tokens (evaluation 14 of 20): patience: no val_em improvement > 0 for 3 "
+                          "evaluations since 11k tokens (best 65.5)"), "%s", out);
+    cr_assert(strstr(out, "saved 6k tokens (30.0%), EM lost 0.5"), "%s", out);
+    free(out);
+    free(err);
+}
+
+Test(e2e_replay, json_one_curve)
+{
+    char *out, *err;
+    int rc = sw_test_cli("replay --json --policy patience=3 --curve " CURVES "plateau.csv", &out, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    json_error_t je;
+    json_t *o = json_loads(out, 0, &je);
+    cr_assert_not_null(o, "stdout is not one JSON object: %s", out);
+    cr_assert_eq(json_integer_value(json_object_get(o, "stop_tokens")), 14000);
+    cr_assert_str_eq(json_string_value(json_object_get(o, "stop_rule")), "patience");
+    cr_assert(strstr(json_string_value(json_object_get(o, "reason")), "patience: no val_em improvement"));
+    cr_assert_eq(json_integer_value(json_object_get(o, "best_tokens")), 11000);
+    cr_assert_float_eq(json_number_value(json_object_get(o, "best_em")), 65.5, 1e-12);
+    cr_assert_eq(json_integer_value(json_object_get(o, "saved_tokens")), 6000);
+    cr_assert_float_eq(json_number_value(json_object_get(o, "shortfall")), 0.5, 1e-12);
+    json_decref(o);
+    free(out);
+    free(err);
+}
+
+Test(e2e_replay, json_several_curves)
+{
+    char *out, *err;
+    int rc = sw_test_cli("replay --json --policy patience=3 --curve " CURVES "plateau.csv --curve " CURVES "extra.csv",
+                         &out, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    json_t *o = json_loads(out, 0, NULL);
+    cr_assert_not_null(o, "%s", out);
+    cr_assert_eq(json_array_size(json_object_get(o, "curves")), 2);
+    cr_assert_float_eq(json_number_value(json_object_get(o, "mean_saved_tokens")), 3000, 1e-9);
+    cr_assert_float_eq(json_number_value(json_object_get(o, "mean_shortfall")), 0.25, 1e-12);
+    cr_assert_float_eq(json_number_value(json_object_get(o, "max_shortfall")), 0.5, 1e-12);
+    json_decref(o);
+    free(out);
+    free(err);
+}
+
+static void fails(const char *args, const char *part)
+{
+    char *out, *err;
+    int rc = sw_test_cli(args, &out, &err);
+    cr_assert_eq(rc, 2, "%s: rc %d, stderr %s", args, rc, err);
+    cr_assert(strstr(err, part), "%s: stderr '%s' lacks '%s'", args, err, part);
+    cr_assert_str_eq(out, "", "nothing on stdout on failure");
+    free(out);
+    free(err);
+}
+
+Test(e2e_replay, bad_input_exits_2_with_a_message)
+{
+    fails("replay --policy patience=x --curve " CURVES "plateau.csv",
+          "--policy: policy character 10 ('x' in 'patience=x'): patience needs a whole number");
+    fails("replay --json --policy patience=3,bogus --curve " CURVES "plateau.csv", "unknown rule");
+    fails("replay --policy patience=3 --curve " CURVES "bad_cell.csv", "bad_cell.csv:3: column 'val_em': 'abc' is not a number");
+    fails("replay --policy patience=3 --curve " CURVES "bad_tokens.csv", "bad_tokens.csv:4: tokens 2000 not above");
+    fails("replay --policy patience=3 --curve " CURVES "no_em.csv", "no_em.csv:1: no column 'val_em'");
+    fails("replay --policy patience=3 --curve " CURVES "absent.csv", "absent.csv: cannot open");
+    fails("replay --policy patience=3", "give at least one --curve");
+    fails("replay --curve " CURVES "plateau.csv", "--policy is required");
+}

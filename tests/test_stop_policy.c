@@ -1,0 +1,138 @@
+/* stop/: the policy text form: round trips, accessors and parse errors that
+ * point at the bad part. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "stopwise/stop.h"
+
+static void fmt(const sw_policy *p, char *buf, size_t cap)
+{
+    size_t n = sw_policy_format(p, buf, cap);
+    cr_assert_lt(n, cap);
+}
+
+Test(policy, canonical_text_prints_back_identically)
+{
+    static const char *texts[] = {
+        "patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M",
+        "patience=10:min_delta=0.01%",
+        "gl=5,pq=0.5:k=5,up=3:k=4",
+        "extrapolate=0.5:z=2:min_points=8:at=20M,budget=20M",
+        "diverge:max=10:factor=3:on=val_loss",
+        "target=90,monitor=val_em:max",
+        "patience=3,monitor=val_loss",
+        "gain=0.2:window=10,every=1234567",
+        "warmup=1.5M,budget=20M,every=200k",
+        "target=0.123456789012345,budget=3G",
+        "target=-2.5e-07,monitor=dev_acc",
+        "none",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        sw_policy *p;
+        sw_error err;
+        cr_assert_eq(sw_policy_parse(texts[i], &p, &err), SW_OK, "%s: %s", texts[i], err.msg);
+        char buf[512];
+        fmt(p, buf, sizeof buf);
+        cr_assert_str_eq(buf, texts[i]);
+        sw_policy_free(p);
+    }
+}
+
+Test(policy, any_text_formats_to_an_equivalent_policy)
+{
+    static const char *texts[] = {"warmup=1000000,patience=5", "monitor=val_loss,gl=5", "diverge:factor=10:max=50",
+                                  "budget=1500k,target=90.0", "patience=05"};
+    static const char *canon[] = {"patience=5,warmup=1M", "gl=5,monitor=val_loss", "diverge:max=50:factor=10",
+                                  "target=90,budget=1.5M", "patience=5"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        sw_policy *p, *q;
+        cr_assert_eq(sw_policy_parse(texts[i], &p, NULL), SW_OK, "%s", texts[i]);
+        char a[256], b[256];
+        fmt(p, a, sizeof a);
+        cr_assert_str_eq(a, canon[i]);
+        cr_assert_eq(sw_policy_parse(a, &q, NULL), SW_OK);
+        fmt(q, b, sizeof b);
+        cr_assert_str_eq(a, b);
+        sw_policy_free(p);
+        sw_policy_free(q);
+    }
+}
+
+Test(policy, accessors_and_defaults)
+{
+    sw_policy *p;
+    cr_assert_eq(sw_policy_parse("patience=5,gl=5,pq=1,warmup=1M,budget=20M,every=200k", &p, NULL), SW_OK);
+    cr_assert_str_eq(sw_policy_monitor(p), "val_em");
+    cr_assert(sw_policy_maximize(p));
+    cr_assert_eq(sw_policy_warmup(p), 1000000u);
+    cr_assert_eq(sw_policy_budget(p), 20000000u);
+    cr_assert_eq(sw_policy_every(p), 200000u);
+    cr_assert_eq(sw_policy_n_rules(p), 3);
+    cr_assert_eq(sw_policy_rule(p, 0), SW_RULE_PATIENCE);
+    cr_assert_eq(sw_policy_rule(p, 2), SW_RULE_PQ);
+    cr_assert_eq(sw_policy_rule(p, 3), SW_RULE_NONE);
+    cr_assert(sw_policy_needs(p, "val_em"));
+    cr_assert(sw_policy_needs(p, "val_loss"));
+    cr_assert(sw_policy_needs(p, "train_loss"));
+    cr_assert_not(sw_policy_needs(p, "test_em"));
+    sw_policy_free(p);
+    /* a loss monitor defaults to min; an explicit mode wins */
+    cr_assert_eq(sw_policy_parse("monitor=val_loss", &p, NULL), SW_OK);
+    cr_assert_not(sw_policy_maximize(p));
+    sw_policy_free(p);
+    cr_assert_eq(sw_policy_parse("monitor=val_loss:max", &p, NULL), SW_OK);
+    cr_assert(sw_policy_maximize(p));
+    sw_policy_free(p);
+    sw_policy_free(NULL);
+    /* truncated formatting still NUL-terminates and reports the length */
+    cr_assert_eq(sw_policy_parse("patience=5:min_delta=0.1", &p, NULL), SW_OK);
+    char small[8];
+    cr_assert_eq(sw_policy_format(p, small, sizeof small), strlen("patience=5:min_delta=0.1"));
+    cr_assert_str_eq(small, "patienc");
+    cr_assert_eq(sw_policy_format(p, NULL, 0), strlen("patience=5:min_delta=0.1"));
+    sw_policy_free(p);
+    cr_assert_str_eq(sw_rule_kind_name(SW_RULE_EXTRAPOLATE), "extrapolate");
+}
+
+static void bad(const char *text, const char *part1, const char *part2)
+{
+    sw_policy *p = (sw_policy *)1;
+    sw_error err;
+    cr_assert_eq(sw_policy_parse(text, &p, &err), SW_ERR_INVALID, "'%s' parsed", text);
+    cr_assert_null(p);
+    cr_assert_eq(err.status, SW_ERR_INVALID);
+    cr_assert(strstr(err.msg, part1), "'%s': message '%s' lacks '%s'", text, err.msg, part1);
+    if (part2) cr_assert(strstr(err.msg, part2), "'%s': message '%s' lacks '%s'", text, err.msg, part2);
+}
+
+Test(policy, parse_errors_point_at_the_bad_part)
+{
+    bad("patience=x", "policy character 10 ('x' in 'patience=x')", "patience needs a whole number of evaluations >= 1");
+    bad("patience=5,bogus=1", "character 12 ('bogus' in 'bogus=1')", "unknown rule; expected patience");
+    bad("patience=5:foo=1", "character 12 ('foo'", "unknown option for patience (its options: min_delta)");
+    bad("patience=5:min_delta", "option min_delta needs a value", NULL);
+    bad("patience=5:min_delta=-1", "min_delta needs a number >= 0", NULL);
+    bad("patience=5:min_delta=1:min_delta=2", "option given twice", NULL);
+    bad("patience", "patience needs a whole number", NULL);
+    bad("patience=0", "patience needs a whole number of evaluations >= 1", NULL);
+    bad("gl", "gl needs a threshold >= 0 (gl=5)", NULL);
+    bad("gain=-1", "gain needs a threshold >= 0 (gain=0.2)", NULL);
+    bad("pq=0.5:k=0", "k needs a whole number of evaluations from 1 to 1000", NULL);
+    bad("warmup=abc", "character 8 ('abc' in 'warmup=abc')", "warmup needs a token count such as 1M");
+    bad("budget=0", "budget needs a token count", NULL);
+    bad("warmup=1M,warmup=2M", "warmup given twice", NULL);
+    bad("patience=5,,gain=1", "character 12", "empty rule");
+    bad("patience=5,", "empty rule", NULL);
+    bad("patience=5, gain=1", "character 12", "whitespace is not allowed");
+    bad("", "empty; write 'none'", NULL);
+    bad("diverge=3", "diverge takes no value", NULL);
+    bad("diverge:factor=1", "factor needs a number > 1", NULL);
+    bad("diverge:on=a b", "whitespace", NULL);
+    bad("monitor=val_em:avg", "('avg' in 'monitor=val_em:avg')", "monitor's mode must be max or min");
+    bad("monitor=", "monitor needs a metric name", NULL);
+    bad("none,patience=5", "'none' must be the whole policy", NULL);
+    bad("extrapolate=0.5:at=0", "at needs a token count > 0", NULL);
+    bad("extrapolate=0.5:min_points=3", "min_points needs a whole number >= 4", NULL);
+    bad("target=abc", "target needs a value of the monitored metric", NULL);
+    bad("patience=5:", "empty option after ':'", NULL);
+}
