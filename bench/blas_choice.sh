@@ -83,8 +83,8 @@ for r in rows:
     if r["variant"] not in variants: variants.append(r["variant"])
     if (r["what"], r["threads"]) not in whats: whats.append((r["what"], r["threads"]))
 med = {k: statistics.median(v) for k, v in cells.items()}
-w0 = 26
-print(f"{'measure':34}" + "".join(f"{v[:w0]:>{w0}}" for v in variants))
+w0 = max(len(v) for v in variants) + 2
+print(f"{'measure':34}" + "".join(f"{v:>{w0}}" for v in variants))
 for what, t in whats:
     line = f"{what + ' t=' + str(t):34}"
     for v in variants:

@@ -46,8 +46,12 @@ const char *sw_test_write(const char *dir, const char *name, const char *text)
 
 int sw_test_sh(const char *cmd, char **out, char **err)
 {
+    /* its own folder for the captured output: sw_test_tmpdir's static buffer
+     * belongs to the caller */
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/stopwise-sh-XXXXXX", base && *base ? base : "/tmp");
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
     char *full = malloc(strlen(cmd) + 2 * sizeof dir + 64);
     sprintf(full, "(%s) >%s/out 2>%s/err </dev/null", cmd, dir, dir);
     int st = system(full);

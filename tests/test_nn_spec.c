@@ -37,7 +37,7 @@ Test(nn_spec, parse_gpt_and_round_trip)
     cr_assert_eq(sw_model_spec_parse("gpt:vocab=64,tied=0,dropout=0.1,ctx=32", &s, NULL), SW_OK);
     char buf[256];
     sw_model_spec_format(&s, buf, sizeof buf);
-    cr_assert_str_eq(buf, "gpt:layers=4,d=128,heads=4,ctx=32,vocab=64,tied=0,dropout=0.100000001");
+    cr_assert_str_eq(buf, "gpt:layers=4,d=128,heads=4,ctx=32,vocab=64,tied=0,dropout=0.1");
     cr_assert_eq(sw_model_spec_parse(buf, &t, NULL), SW_OK);
     same_spec(&s, &t);
     cr_assert_eq(sw_model_spec_parse("gpt", &t, NULL), SW_OK);
@@ -58,7 +58,7 @@ Test(nn_spec, parse_mlp_and_round_trip)
     s.n_classes = 10;
     char buf[256];
     sw_model_spec_format(&s, buf, sizeof buf);
-    cr_assert_str_eq(buf, "mlp:hidden=256x128,act=gelu,dropout=0.200000003,inputs=784,classes=10");
+    cr_assert_str_eq(buf, "mlp:hidden=256x128,act=gelu,dropout=0.2,inputs=784,classes=10");
     cr_assert_eq(sw_model_spec_parse(buf, &t, NULL), SW_OK);
     same_spec(&s, &t);
     cr_assert_eq(sw_model_spec_check(&t, NULL), SW_OK);

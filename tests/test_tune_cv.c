@@ -91,6 +91,11 @@ Test(tune_cv, an_outlier_curve_shows_up_only_in_cross_validation)
     for (int k = 0; k < 5; k++) sw_curve_free(curves[k]);
 }
 
+/* Warm-ups that end before the plateaus (evaluation 21 on): a warm-up of 0.3
+ * would cover them and make patience 2 safe (stop at 30%), a different known
+ * answer. */
+static const double early_warmups[] = {0, 0.05, 0.1, 0.2};
+
 static int patience_of(const char *policy)
 {
     cr_assert(!strncmp(policy, "patience=", 9), "%s", policy);
@@ -104,6 +109,8 @@ Test(tune_known, finds_the_cheapest_safe_patience)
     for (int k = 0; k < 5; k++) curves[k] = fx_stair_curve(7, 2, B);
     sw_tune_options o = sw_tune_default_options();
     o.families = 1u << 0;
+    o.warmups = early_warmups;
+    o.n_warmups = 4;
     sw_tune_report *r;
     sw_error e;
     cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 5, &o, &r, &e), SW_OK, "%s", e.msg);
@@ -136,6 +143,8 @@ Test(tune_known, mean_versus_worst_case_objective)
     curves[4] = fx_stair_curve(7, 2, B);
     sw_tune_options o = sw_tune_default_options();
     o.families = 1u << 0;
+    o.warmups = early_warmups;
+    o.n_warmups = 4;
     sw_tune_report *r;
     sw_error e;
     /* mean: patience 4 loses 2 points on one curve of 5 = 0.4 <= 0.5 */
@@ -222,4 +231,23 @@ Test(tune_check, bad_input_is_refused_with_a_message)
     cr_assert(strstr(e.msg, "x.csv") && strstr(e.msg, "val_em"), "%s", e.msg);
     sw_curve_free(noem);
     for (int k = 0; k < 2; k++) sw_curve_free(curves[k]);
+}
+
+Test(tune_known, a_warmup_past_the_plateau_is_cheaper_still)
+{
+    /* with the default warm-ups (up to 0.3 of the budget), patience 2 and a
+     * warm-up of 0.3 cannot fire on the plateau (evaluations 21-27) and stop at
+     * evaluation 30 after the jump at 28: 30% of the tokens, nothing lost */
+    sw_curve *curves[4];
+    for (int k = 0; k < 4; k++) curves[k] = fx_stair_curve(7, 2, 1000000);
+    sw_tune_options o = sw_tune_default_options();
+    o.families = 1u << 0;
+    sw_tune_report *r;
+    sw_error e;
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 4, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_float_eq(r->chosen.tokens_fraction, 0.30, 1e-12, "%s", r->chosen.policy);
+    cr_assert(strstr(r->chosen.policy, "warmup=300000"), "%s", r->chosen.policy);
+    cr_assert_float_eq(r->chosen.shortfall, 0, 1e-12);
+    sw_tune_report_free(r);
+    for (int k = 0; k < 4; k++) sw_curve_free(curves[k]);
 }

@@ -106,7 +106,8 @@ float *sw_model_grads(sw_model *m);
 void sw_model_zero_grad(sw_model *m);
 
 /* Named parameter tensors, for checkpoints: name ("wte", "h.0.ln1.w", ...),
- * shape, and offset into the parameter buffer. Static names; i < count. */
+ * shape, and offset into the parameter buffer; i < count. The names are owned
+ * by the model and valid until sw_model_free. */
 typedef struct sw_tensor_info {
     const char *name;
     int ndim;
@@ -164,7 +165,10 @@ sw_status sw_optimizer_create(const sw_optimizer_params *p, size_t n_params, sw_
 void sw_optimizer_free(sw_optimizer *o); /* NULL is a no-op */
 /* One update of params from grads at learning rate lr: penalties, clipping
  * (grads are scaled in place), then the update. *grad_norm (may be NULL) gets
- * the global norm before clipping. */
+ * the global norm before clipping (of the penalised gradient; summed in a
+ * fixed order, so the same bits for any thread count). A non-finite norm
+ * leaves params, moments and the step counter untouched and returns
+ * SW_ERR_INVALID (the caller reports divergence). */
 sw_status sw_optimizer_step(sw_optimizer *o, float *params, float *grads, float lr, float *grad_norm);
 /* The optimizer's state for checkpoints: `count` floats (moments, same layout
  * as the parameters, one or two of them) and the step counter. */
@@ -202,12 +206,16 @@ typedef struct sw_schedule {
 
 /* Parses "cosine:lr=3e-3,warmup=100k,min=0.1", "wsd:lr=..,decay=0.2", "step:lr=..,every=1M,gamma=0.5",
  * "restarts:lr=..,period=1M,mult=2", "warmup:lr=..,warmup=..", "constant:lr=..". `total` is
- * filled by the caller (the budget). */
+ * filled by the caller (the budget); `total=`, and for wsd `decay_start=`/`decay_tokens=`, may
+ * also be given (the format writes them, so the text round-trips). A key the kind does not
+ * take is an error naming it. Defaults: lr 1e-3, min 0, gamma 0.1, mult 2, decay 0.2. */
 sw_status sw_schedule_parse(const char *text, sw_schedule *out, sw_error *err);
 char *sw_schedule_format(const sw_schedule *s, char *buf, size_t len);
 /* The learning rate after `tokens` training tokens. */
 double sw_schedule_lr(const sw_schedule *s, uint64_t tokens);
-/* wsd: start the decay now, at `tokens`, lasting `decay_tokens` (a stop's cooldown). */
+/* Start the decay now, at `tokens`, lasting `decay_tokens` (a stop's cooldown): the schedule
+ * becomes a wsd that decays linearly from its current rate at `tokens` to the same absolute
+ * floor (lr * min_frac). Works from any kind and phase (warm-up, mid-cosine, mid-decay). */
 void sw_schedule_decay_now(sw_schedule *s, uint64_t tokens, uint64_t decay_tokens);
 
 #ifdef __cplusplus

@@ -70,7 +70,7 @@ sw_status sw_run_status_parse(const char *name, sw_run_status *out);
 typedef struct sw_store_options {
     /* A run still marked running whose heartbeat is older than this shows as
      * crashed. Writers heartbeat on every flush, so keep flush_interval_s
-     * well under it. Default 60. */
+     * well under it. Default 60, or the environment's STOPWISE_STALE_AFTER. */
     double stale_after_s;
     /* log_eval buffers evaluations and writes them in one transaction when
      * this many are pending ... (default 16) */

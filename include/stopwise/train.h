@@ -139,6 +139,8 @@ typedef struct sw_train_result {
     uint64_t budget;
     double best_val_em, val_em, test_em, test_per, val_per; /* of the best checkpoint   */
     double wall_s;
+    double eval_s;            /* of which validation evaluations                         */
+    double store_s;           /* of which writing to the store                           */
     size_t evaluations;
     char checkpoint[4096];    /* path of the best checkpoint                             */
     char model_spec[512];

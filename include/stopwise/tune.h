@@ -87,7 +87,7 @@ typedef struct sw_tune_options {
     /* Which families to search: bit f set for family f (default all). */
     unsigned families;
     /* Candidates' warm-up grid, as fractions of the budget (the median curve
-     * end when budget is 0). NULL = the default {0, 0.05, 0.1, 0.2}. */
+     * end when budget is 0). NULL = the default {0, 0.05, 0.1, 0.2, 0.3}. */
     const double *warmups;
     size_t n_warmups;
     int threads;           /* OpenMP threads for the replay; 0 = default      */

@@ -3,6 +3,7 @@
  * stop/; this file parses, prints and sums up. */
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/store_curves.h"
 #include "stopwise/stop.h"
 
 #include <jansson.h>
@@ -18,13 +19,16 @@ static const sw_cli_option options[] = {
     {"curve", SW_CLI_MULTI, "FILE.csv", NULL,
      "a recorded curve: CSV with a header naming tokens, val_em, val_loss,\n"
      "train_loss (extra columns allowed); repeat for several curves"},
+    {"run", SW_CLI_MULTI, "ID", NULL, "a run's curve from the store; repeat for several"},
+    {"all", SW_CLI_FLAG, NULL, NULL, "every run in the store that has a curve"},
+    {"store", SW_CLI_STRING, "PATH|URL", "$STOPWISE_STORE or ./stopwise.db", "the store for --run and --all"},
     {"json", SW_CLI_FLAG, NULL, NULL, "print one JSON object on stdout instead of text"},
 };
 
 static const sw_cli_command command = {
     "replay",
     "replay a stopping policy over recorded curves",
-    "stopwise replay --policy POLICY --curve FILE.csv [--curve FILE.csv ...] [--json]",
+    "stopwise replay --policy POLICY (--curve FILE.csv ... | --run ID ... | --all) [--store PATH|URL] [--json]",
     "For each curve: where the policy stops (tokens and rule), the best checkpoint up to\n"
     "the stop, tokens saved = curve end - stop tokens, and shortfall = best val_em of the\n"
     "whole curve - val_em of that checkpoint (EM lost). extrapolate predicts at the\n"
@@ -32,7 +36,7 @@ static const sw_cli_command command = {
     "--json with one curve prints {\"stop_tokens\",\"stop_rule\",\"reason\",\"best_tokens\",\n"
     "\"best_em\",\"saved_tokens\",\"shortfall\",...}; with several, {\"policy\",\"curves\":[those\n"
     "objects],\"mean_saved_tokens\",\"mean_saved_fraction\",\"mean_shortfall\",\"max_shortfall\"}.\n"
-    "(--run ID and --all replay runs from the store; not available yet.)",
+    "--run ID and --all replay curves recorded in the store (named run:ID).",
     options,
     sizeof options / sizeof *options,
     0,
@@ -82,6 +86,43 @@ static void print_text(const char *path, const sw_curve *c, const sw_replay_resu
            sw_format_tokens(r->saved_tokens, a, sizeof a), frac, r->shortfall, r->curve_best_em);
 }
 
+/* Opens the store and lists the runs to replay: the --run ids, or with --all
+ * every run that has evaluations (oldest first). Returns an exit code. */
+static int open_store(const sw_cli_args *a, sw_store **store, int64_t **ids, int *nids, const char **run_ids,
+                      int nruns, int all)
+{
+    const char *env = getenv("STOPWISE_STORE");
+    const char *loc = sw_cli_given(a, "store") ? sw_cli_str(a, "store") : env && *env ? env : "stopwise.db";
+    sw_store_options so;
+    sw_store_options_default(&so);
+    so.create = 0;
+    sw_error err;
+    sw_status st = sw_store_open_with(loc, &so, store, &err);
+    if (st) return sw_cli_fail("replay", sw_status_exit_code(st), "%s", err.msg);
+    if (!all) {
+        *ids = malloc(sizeof(int64_t) * (size_t)nruns);
+        for (int i = 0; i < nruns; i++) {
+            long long v;
+            if (sw_parse_int(run_ids[i], 1, INT64_MAX, &v))
+                return sw_cli_fail("replay", 2, "--run expects a run id (a positive whole number), got '%s'",
+                                   run_ids[i]);
+            (*ids)[i] = v;
+        }
+        *nids = nruns;
+        return 0;
+    }
+    sw_store_run *runs;
+    size_t n;
+    if ((st = sw_store_runs_list(*store, NULL, &runs, &n)))
+        return sw_cli_fail("replay", sw_status_exit_code(st), "%s", sw_store_errmsg(*store));
+    *ids = malloc(sizeof(int64_t) * (n ? n : 1));
+    for (size_t i = n; i-- > 0;)
+        if (runs[i].n_evals > 0) (*ids)[(*nids)++] = runs[i].id;
+    sw_store_run_list_free(runs, n);
+    if (*nids == 0) return sw_cli_fail("replay", 2, "%s: no run with a curve to replay", loc);
+    return 0;
+}
+
 int sw_cmd_replay(int argc, char **argv)
 {
     sw_cli_args args;
@@ -98,14 +139,21 @@ int sw_cmd_replay(int argc, char **argv)
     sw_policy *p = NULL;
     sw_error err;
     json_t *list = NULL;
+    sw_store *store = NULL;
+    int64_t *ids = NULL;
+    int nids = 0;
     if (!ptext) {
         rc = sw_cli_fail("replay", 2, "--policy is required (e.g. --policy patience=5)");
         goto done;
     }
-    if (ncurves == 0) {
-        rc = sw_cli_fail("replay", 2, "give at least one --curve FILE.csv (--run and --all need the store: not available yet)");
+    const char **run_ids;
+    int nruns = sw_cli_multi(&args, "run", &run_ids);
+    int all = sw_cli_flag(&args, "all");
+    if (ncurves + nruns == 0 && !all) {
+        rc = sw_cli_fail("replay", 2, "give at least one --curve FILE.csv, --run ID or --all");
         goto done;
     }
+    if ((nruns || all) && (rc = open_store(&args, &store, &ids, &nids, run_ids, nruns, all))) goto done;
     if (sw_policy_parse(ptext, &p, &err)) {
         rc = sw_cli_fail("replay", 2, "--policy: %s", err.msg);
         goto done;
@@ -115,10 +163,15 @@ int sw_cmd_replay(int argc, char **argv)
     list = json_array();
     double sum_saved = 0, sum_frac = 0, sum_short = 0, max_short = -INFINITY, sum_stop = 0;
     int n_short = 0;
-    for (int k = 0; k < ncurves; k++) {
+    int total = ncurves + nids;
+    for (int k = 0; k < total; k++) {
         sw_curve *c;
         sw_replay_result r;
-        sw_status st = sw_curve_read_csv(curves[k], &c, &err);
+        char name[64];
+        const char *label = k < ncurves ? curves[k] : name;
+        if (k >= ncurves) snprintf(name, sizeof name, "run:%lld", (long long)ids[k - ncurves]);
+        sw_status st = k < ncurves ? sw_curve_read_csv(curves[k], &c, &err)
+                                   : sw_cli_curve_from_store(store, ids[k - ncurves], &c, &err);
         if (!st) {
             st = sw_replay(p, c, &r, &err);
             if (st) sw_curve_free(c);
@@ -129,9 +182,9 @@ int sw_cmd_replay(int argc, char **argv)
         }
         if (!json) {
             if (k) printf("\n");
-            print_text(curves[k], c, &r, sw_policy_monitor(p));
+            print_text(label, c, &r, sw_policy_monitor(p));
         }
-        json_array_append_new(list, result_json(canon, curves[k], &r));
+        json_array_append_new(list, result_json(canon, label, &r));
         sum_saved += (double)r.saved_tokens;
         sum_stop += (double)r.stop_tokens;
         sum_frac += r.end_tokens ? (double)r.saved_tokens / (double)r.end_tokens : 0;
@@ -145,15 +198,15 @@ int sw_cmd_replay(int argc, char **argv)
     double mean_short = n_short ? sum_short / n_short : NAN;
     if (json) {
         json_t *o;
-        if (ncurves == 1) {
+        if (total == 1) {
             o = json_incref(json_array_get(list, 0));
         } else {
             o = json_object();
             json_object_set_new(o, "policy", json_string(canon));
             json_object_set(o, "curves", list);
-            json_object_set_new(o, "mean_stop_tokens", json_real(sum_stop / ncurves));
-            json_object_set_new(o, "mean_saved_tokens", json_real(sum_saved / ncurves));
-            json_object_set_new(o, "mean_saved_fraction", json_real(sum_frac / ncurves));
+            json_object_set_new(o, "mean_stop_tokens", json_real(sum_stop / total));
+            json_object_set_new(o, "mean_saved_tokens", json_real(sum_saved / total));
+            json_object_set_new(o, "mean_saved_fraction", json_real(sum_frac / total));
             json_object_set_new(o, "mean_shortfall", num_or_null(mean_short));
             json_object_set_new(o, "max_shortfall", num_or_null(n_short ? max_short : NAN));
         }
@@ -161,11 +214,13 @@ int sw_cmd_replay(int argc, char **argv)
         printf("%s\n", s);
         free(s);
         json_decref(o);
-    } else if (ncurves > 1) {
+    } else if (total > 1) {
         printf("\npolicy %s over %d curves: mean saved %.1f%% of the tokens, mean EM lost %.4g, worst %.4g\n", canon,
-               ncurves, 100 * sum_frac / ncurves, mean_short, n_short ? max_short : NAN);
+               total, 100 * sum_frac / total, mean_short, n_short ? max_short : NAN);
     }
 done:
+    free(ids);
+    sw_store_close(store);
     json_decref(list);
     sw_policy_free(p);
     free(args.positional);

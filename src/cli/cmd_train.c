@@ -75,6 +75,8 @@ static void print_json(const sw_train_result *r)
                           r->checkpoint, "stop_rule", r->stop_rule, "stop_reason", r->stop_reason, "model",
                           r->model_spec, "cooldown_tokens", (json_int_t)r->cooldown_tokens, "best_val_em",
                           r->best_val_em, "evaluations", (json_int_t)r->evaluations);
+    json_object_set_new(o, "eval_s", json_real(r->eval_s));
+    json_object_set_new(o, "store_s", json_real(r->store_s));
     if (r->test_per >= 0) {
         json_object_set_new(o, "test_per", json_real(r->test_per));
         json_object_set_new(o, "val_per", json_real(r->val_per));
@@ -99,7 +101,8 @@ static void print_human(const sw_train_result *r)
     printf("\nbest at     %s tokens\n", best);
     printf("val EM      %.2f\ntest EM     %.2f\n", r->val_em, r->test_em);
     if (r->test_per >= 0) printf("test PER    %.2f\n", r->test_per);
-    printf("wall        %.1f s\nmodel       %s\ncheckpoint  %s\n", r->wall_s, r->model_spec, r->checkpoint);
+    printf("wall        %.1f s (evaluation %.1f s, store %.3f s)\nmodel       %s\ncheckpoint  %s\n", r->wall_s, r->eval_s, r->store_s, r->model_spec,
+           r->checkpoint);
     if (r->run_id >= 0) printf("run         %lld\n", (long long)r->run_id);
 }
 
@@ -153,6 +156,7 @@ int sw_cmd_train(int argc, char **argv)
 
     sw_cli_progress prog;
     sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet"));
+    sw_blas_init(o.threads);
     if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s\n", o.data, sw_blas_info());
     sw_train_result res;
     sw_error err;

@@ -108,14 +108,15 @@ void sw_gpt_free(sw_model *m)
     sw_gpt *g = m->impl;
     if (!g) return;
     free(g->act_mem);
+    free(g->gen_mem);
     free(g);
     m->impl = NULL;
 }
 
-sw_status sw_gpt_size(sw_model *m, int B, int T)
+/* Lays out the activations of a (B, T) batch: returns the floats needed and,
+ * if base != NULL, points every buffer into base. */
+static size_t act_layout(sw_gpt *g, int B, int T, float *base)
 {
-    sw_gpt *g = m->impl;
-    if (g->B == B && g->T == T && g->act_mem) return SW_OK;
     size_t L = (size_t)g->L, C = (size_t)g->C, V = (size_t)g->V, NH = (size_t)g->NH;
     size_t BT = (size_t)B * T;
     /* (pointer, floats) in allocation order; each rounded to 16 floats (64 B) */
@@ -133,9 +134,23 @@ sw_status sw_gpt_size(sw_model *m, int B, int T)
         {&g->a.dlogits, BT * V},       {(float **)&g->a.inputs, BT},  {(float **)&g->a.targets, BT},
         {&g->a.mask, BT},
     };
-    size_t nparts = sizeof parts / sizeof parts[0], total = 0;
-    for (size_t i = 0; i < nparts; i++) total += (parts[i].n + 15) / 16 * 16;
-    if (total > g->act_cap) {
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (base) *parts[i].p = base + total;
+        total += (parts[i].n + 15) / 16 * 16;
+    }
+    return total;
+}
+
+sw_status sw_gpt_size(sw_model *m, int B, int T)
+{
+    sw_gpt *g = m->impl;
+    if (g->B == B && g->T == T && g->act_mem) return SW_OK;
+    if (act_layout(g, B, T, NULL) > g->act_cap) {
+        /* Room for the longest batch of this size at once: batches change
+         * length (length buckets), and a fresh zeroed allocation each time
+         * costs page faults. */
+        size_t total = act_layout(g, B, T > g->maxT ? T : g->maxT, NULL);
         float *mem = sw_floats_alloc(total);
         if (!mem)
             return sw_model_fail(m, SW_ERR_NOMEM, "gpt: out of memory for the activations of a %dx%d batch", B, T);
@@ -143,11 +158,7 @@ sw_status sw_gpt_size(sw_model *m, int B, int T)
         g->act_mem = mem;
         g->act_cap = total;
     }
-    float *p = g->act_mem;
-    for (size_t i = 0; i < nparts; i++) {
-        *parts[i].p = p;
-        p += (parts[i].n + 15) / 16 * 16;
-    }
+    act_layout(g, B, T, g->act_mem);
     g->B = B;
     g->T = T;
     return SW_OK;

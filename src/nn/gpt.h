@@ -69,6 +69,11 @@ typedef struct sw_gpt {
     sw_gpt_acts a;
     float *act_mem;      /* one allocation behind `a` */
     size_t act_cap;      /* its size in floats        */
+    float *gen_mem;      /* generation's key/value cache and scratch, kept
+                            between calls: evaluation decodes chunk after
+                            chunk, and a fresh 10-100 MB allocation per
+                            chunk cost more than the decoding (page faults) */
+    size_t gen_cap;      /* its size in floats        */
     int B, T;            /* shape `a` is laid out for */
     int has_targets, has_mask;
     int dropout_on;      /* this forward applies dropout */

@@ -86,8 +86,14 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
     size_t cache = (size_t)L * B * maxT * C;
     size_t bc = (size_t)B * C;
     size_t total = 2 * cache + bc * (1 + 1 + 3 + 1 + 1 + 4 + 4 + 1) + (size_t)B * V + 4 * (size_t)B;
-    float *mem = sw_floats_alloc(total);
-    if (!mem) return sw_model_fail(m, SW_ERR_NOMEM, "generate: out of memory for the key/value cache");
+    if (total > g->gen_cap) { /* grow-only; every slot is written before it is read */
+        float *fresh = sw_floats_alloc(total);
+        if (!fresh) return sw_model_fail(m, SW_ERR_NOMEM, "generate: out of memory for the key/value cache");
+        free(g->gen_mem);
+        g->gen_mem = fresh;
+        g->gen_cap = total;
+    }
+    float *mem = g->gen_mem;
     float *kc = mem, *vc = kc + cache;          /* (L, B, maxT, C) each */
     float *x = vc + cache;                       /* (B, C)   residual stream  */
     float *ln = x + bc;                          /* (B, C)                    */
@@ -105,10 +111,7 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
 
     /* ---- prefill ---- */
     sw_status st = sw_gpt_size(m, B, pmin);
-    if (st != SW_OK) {
-        free(mem);
-        return st;
-    }
+    if (st != SW_OK) return st;
     sw_gpt_acts *a = &g->a;
     for (int r = 0; r < B; r++) memcpy(a->inputs + (size_t)r * pmin, prompts + (size_t)r * prompt_stride,
                                        (size_t)pmin * sizeof(int32_t));
@@ -190,6 +193,5 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
         }
     }
 #undef ADVANCE
-    free(mem);
     return SW_OK;
 }

@@ -12,6 +12,10 @@ void sw_store_options_default(sw_store_options *o)
 {
     memset(o, 0, sizeof *o);
     o->stale_after_s = 60;
+    /* STOPWISE_STALE_AFTER (seconds) overrides it, for every command at once */
+    const char *env = getenv("STOPWISE_STALE_AFTER");
+    double v;
+    if (env && sw_parse_double(env, &v) == SW_OK && v >= 0) o->stale_after_s = v;
     o->eval_batch = 16;
     o->flush_interval_s = 5;
     o->busy_timeout_ms = 60000;

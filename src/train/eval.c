@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EVAL_CHUNK = 256 };
+/* rows decoded together; rows per loss forward */
+enum { EVAL_CHUNK = 128, LOSS_CHUNK = 64 };
 
 int sw_edit_distance(const int32_t *a, int na, const int32_t *b, int nb)
 {
@@ -88,20 +89,24 @@ static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split
             edits += best_d;
             ref_len += best_len;
         }
-        /* teacher-forced loss on the first reference */
-        uint64_t tok;
-        int Tb = sw_batch_fill_sequence(ds, split, idx, NULL, B, T, inputs, targets, mask, &tok);
-        sw_batch b = {.B = B, .T = Tb, .inputs = inputs, .targets = targets, .mask = mask};
-        float loss;
-        st = sw_model_forward(m, &b, 0, &loss);
-        if (st) {
-            sw_error_set(err, st, "forward pass failed in evaluation");
-            goto done;
+        /* teacher-forced loss on the first reference, in training-sized
+         * pieces (the forward keeps every activation for a backward) */
+        for (int s0 = 0; s0 < B; s0 += LOSS_CHUNK) {
+            int nb = B - s0 < LOSS_CHUNK ? B - s0 : LOSS_CHUNK;
+            uint64_t tok;
+            int Tb = sw_batch_fill_sequence(ds, split, idx + s0, NULL, nb, T, inputs, targets, mask, &tok);
+            sw_batch b = {.B = nb, .T = Tb, .inputs = inputs, .targets = targets, .mask = mask};
+            float loss;
+            st = sw_model_forward(m, &b, 0, &loss);
+            if (st) {
+                sw_error_set(err, st, "forward pass failed in evaluation");
+                goto done;
+            }
+            double w = 0;
+            for (size_t k = 0; k < (size_t)nb * (size_t)Tb; k++) w += mask[k];
+            loss_sum += (double)loss * w;
+            loss_weight += w;
         }
-        double w = 0;
-        for (size_t k = 0; k < (size_t)B * (size_t)Tb; k++) w += mask[k];
-        loss_sum += (double)loss * w;
-        loss_weight += w;
     }
     out->loss = loss_weight > 0 ? loss_sum / loss_weight : NAN;
     out->per = ref_len > 0 ? 100.0 * edits / ref_len : 0;

@@ -193,15 +193,19 @@ static void report(sw_trainer *r, int is_eval, const char *note)
 static sw_status evaluate(sw_trainer *r, int *stop)
 {
     sw_eval_result ev;
+    double t = sw_now();
     sw_status st = sw_evaluate(r->model, r->ds, SW_SPLIT_VAL, r->opt.eval_limit, &ev, r->err);
+    r->eval_s += sw_now() - t;
     if (st) return st;
     r->last_train_loss = r->loss_tokens > 0 ? r->loss_sum / r->loss_tokens : NAN;
     r->loss_sum = r->loss_tokens = 0;
     r->last_val_em = ev.em;
     r->last_val_loss = ev.loss;
     r->evaluations++;
-    if (ev.em > r->best_em) {
+    /* the best checkpoint: highest EM, ties broken by lower validation loss */
+    if (ev.em > r->best_em || (ev.em == r->best_em && ev.loss < r->best_loss)) {
         r->best_em = ev.em;
+        r->best_loss = ev.loss;
         r->best_tokens = r->tokens;
         memcpy(r->best_params, sw_model_params(r->model), sizeof(float) * sw_model_num_params(r->model));
         if ((st = sw_trainer_save_best(r))) return st;
@@ -241,6 +245,7 @@ sw_status sw_trainer_loop(sw_trainer *r)
             last_report = sw_now();
         } else if (sw_now() - last_report >= 1.0) {
             report(r, 0, NULL);
+            if ((st = sw_trainer_hooks_tick(r))) return st;
             last_report = sw_now();
         }
     }
@@ -270,6 +275,8 @@ sw_status sw_trainer_finish(sw_trainer *r)
     res->best_tokens = r->best_tokens;
     res->evaluations = r->evaluations;
     res->wall_s = sw_now() - r->t0 + r->elapsed_before;
+    res->eval_s = r->eval_s;
+    res->store_s = r->store_s;
     if (!strcmp(res->status, "interrupted")) return sw_trainer_hooks_end(r);
     /* report the best checkpoint: its validation and test figures */
     memcpy(sw_model_params(r->model), r->best_params, sizeof(float) * sw_model_num_params(r->model));

@@ -33,6 +33,7 @@ typedef struct sw_trainer {
     double loss_sum, loss_tokens;       /* train loss since the last evaluation */
     double last_train_loss, last_val_em, last_val_loss;
     double best_em;                     /* -1 before the first evaluation */
+    double best_loss;                   /* validation loss there (breaks EM ties) */
     uint64_t best_tokens;
     float *best_params;                 /* (n_params) the best evaluation's weights */
     size_t evaluations;
@@ -44,6 +45,8 @@ typedef struct sw_trainer {
 
     void *controller;                   /* sw_controller *, when a policy is set */
     void *store;                        /* sw_store *, when a store is set */
+    double last_heartbeat;              /* sw_now() of the last store write */
+    double eval_s, store_s;             /* time spent evaluating and in the store */
 } sw_trainer;
 
 sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_progress_fn progress, void *user_data,
@@ -68,6 +71,9 @@ sw_status sw_trainer_hooks_begin(sw_trainer *r);
 /* Records an evaluation: curve, event log, controller (sets *stop), store. */
 sw_status sw_trainer_record(sw_trainer *r, const sw_trainer_point *pt, int *stop);
 sw_status sw_trainer_hooks_end(sw_trainer *r);
+/* Called about once a second between evaluations: keeps the store's
+ * heartbeat fresh when evaluations are far apart. */
+sw_status sw_trainer_hooks_tick(sw_trainer *r);
 /* Marks the run failed in the store after an error (best effort). */
 void sw_trainer_hooks_fail(sw_trainer *r);
 void sw_trainer_hooks_free(sw_trainer *r);

@@ -82,6 +82,7 @@ sw_status sw_trainer_save_resume(sw_trainer *r)
                           "elapsed_s", sw_now() - r->t0 + r->elapsed_before, "loss_sum", r->loss_sum,
                           "loss_tokens", r->loss_tokens, "curve", curve);
     json_object_set_new(s, "run_id", json_integer(r->res->run_id));
+    json_object_set_new(s, "best_loss", json_real(r->best_loss));
     char *text = json_dumps(s, JSON_COMPACT);
     json_decref(s);
     sw_status st = save(r, "last.safetensors", r->optim, text);
@@ -129,6 +130,7 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
     r->step = (uint64_t)json_integer_value(json_object_get(s, "step"));
     r->next_eval = (uint64_t)json_integer_value(json_object_get(s, "next_eval"));
     r->best_em = json_real_value(json_object_get(s, "best_em"));
+    r->best_loss = json_real_value(json_object_get(s, "best_loss"));
     r->best_tokens = (uint64_t)json_integer_value(json_object_get(s, "best_tokens"));
     r->elapsed_before = json_real_value(json_object_get(s, "elapsed_s"));
     r->loss_sum = json_real_value(json_object_get(s, "loss_sum"));

@@ -4,11 +4,28 @@
 #include "stopwise/store.h"
 #include "train/trainer.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* 1 if the run's row belongs to a process of this host that no longer exists
+ * (killed), so resuming it cannot collide with a live writer. */
+static int owner_is_gone(sw_store *s, int64_t run_id)
+{
+    sw_store_run run;
+    char host[256] = "";
+    if (sw_store_run_get(s, run_id, &run)) return 0;
+    gethostname(host, sizeof host - 1);
+    int gone = run.status == SW_RUN_RUNNING && run.host && !strcmp(run.host, host) && run.pid > 0 &&
+               kill((pid_t)run.pid, 0) != 0 && errno == ESRCH;
+    sw_store_run_clear(&run);
+    return gone;
+}
 
 /* Opens the store and starts (or, on --resume, takes back) the run's row. */
 static sw_status store_begin(sw_trainer *r)
@@ -20,6 +37,17 @@ static sw_status store_begin(sw_trainer *r)
     if (st) return sw_error_set(r->err, st, "store: %s", e.msg);
     r->store = s;
     if (r->opt.resume && r->res->run_id >= 0) {
+        if (owner_is_gone(s, r->res->run_id)) { /* no need to wait for its heartbeat to go stale */
+            sw_store_close(s);
+            sw_store_options so;
+            sw_store_options_default(&so);
+            so.stale_after_s = 0;
+            if ((st = sw_store_open_with(r->opt.store, &so, &s, &e))) {
+                r->store = NULL;
+                return sw_error_set(r->err, st, "store: %s", e.msg);
+            }
+            r->store = s;
+        }
         /* evaluations past the checkpoint are redone, so the store drops them */
         st = sw_store_run_resume(s, r->res->run_id, r->n_curve ? r->curve[r->n_curve - 1].tokens : 0);
         if (st == SW_ERR_NOT_FOUND) r->res->run_id = -1; /* removed meanwhile: start a new row */
@@ -99,7 +127,10 @@ static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt)
                        .val_loss = pt->val_loss, .train_loss = pt->train_loss, .metrics = extra,
                        .n_metrics = pt->val_per >= 0 ? 3 : 2};
     if (pt->val_per < 0) extra[0] = extra[1], extra[1] = extra[2];
+    double t = sw_now();
     sw_status st = sw_store_log_eval(r->store, r->res->run_id, &e);
+    r->last_heartbeat = sw_now();
+    r->store_s += r->last_heartbeat - t;
     return st ? sw_error_set(r->err, st, "store: %s", sw_store_errmsg(r->store)) : SW_OK;
 }
 
@@ -110,6 +141,17 @@ sw_status sw_trainer_record(sw_trainer *r, const sw_trainer_point *pt, int *stop
     if (!st) st = consult(r, pt, stop);
     if (!st) st = store_log(r, pt);
     return st;
+}
+
+sw_status sw_trainer_hooks_tick(sw_trainer *r)
+{
+    /* well inside the store's staleness limit (60 s by default) */
+    if (!r->store || sw_now() - r->last_heartbeat < 15) return SW_OK;
+    double t = sw_now();
+    sw_status st = sw_store_heartbeat(r->store, r->res->run_id);
+    r->last_heartbeat = sw_now();
+    r->store_s += r->last_heartbeat - t;
+    return st ? sw_error_set(r->err, st, "store: %s", sw_store_errmsg(r->store)) : SW_OK;
 }
 
 static sw_run_status run_status(const char *s)

@@ -26,7 +26,7 @@ int sw_tune_family_find(const char *name)
 }
 
 /* Thresholds, conservative first. EM is in points (0-100). */
-static const double patience_p[] = {30, 25, 20, 15, 12, 10, 8, 6, 5, 4, 3, 2, 1};
+static const double patience_p[] = {50, 40, 30, 25, 20, 15, 12, 10, 8, 6, 5, 4, 3, 2, 1};
 static const double patience_d[] = {0, 0.05, 0.1, 0.2, 0.5, 1};
 /* gain: EM points per million tokens, 1-2-5 series over five decades (the
  * scale depends on the task, so the grid spans it rather than guessing). */
@@ -40,7 +40,7 @@ static const double pq_a[] = {5, 3, 2, 1, 0.75, 0.5, 0.25, 0.1};
 static const double up_s[] = {8, 6, 5, 4, 3, 2, 1};
 static const double up_k[] = {5, 3, 2};
 
-static const double default_warmups[] = {0, 0.05, 0.1, 0.2};
+static const double default_warmups[] = {0, 0.05, 0.1, 0.2, 0.3};
 
 #define N(a) (sizeof(a) / sizeof *(a))
 
