@@ -28,6 +28,9 @@ typedef struct sw_eval_result {
     double per;      /* sequence tasks: phone (symbol) error rate, percent: edit
                         distance to the closest reference / that reference's length,
                         summed over examples; -1 for classification */
+    double em_published; /* cmudict in the lexicon form: EM once predictions and
+                            references are mapped to the published form (stress
+                            removed, ax -> ah; BENCH.md section 3); -1 otherwise */
     size_t n;        /* examples evaluated */
     size_t correct;
 } sw_eval_result;
@@ -138,6 +141,7 @@ typedef struct sw_train_result {
     uint64_t best_tokens;     /* tokens at the best checkpoint                           */
     uint64_t budget;
     double best_val_em, val_em, test_em, test_per, val_per; /* of the best checkpoint   */
+    double test_em_published; /* cmudict lexicon form scored in the published form, else -1 */
     double wall_s;
     double eval_s;            /* of which validation evaluations                         */
     double store_s;           /* of which writing to the store                           */

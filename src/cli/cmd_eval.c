@@ -50,6 +50,7 @@ int sw_cmd_eval(int argc, char **argv)
         json_t *o = json_pack("{s:f, s:I, s:I, s:f, s:s}", "em", r.em, "n", (json_int_t)r.n, "correct",
                               (json_int_t)r.correct, "loss", r.loss, "split", split);
         if (r.per >= 0) json_object_set_new(o, "per", json_real(r.per));
+        if (r.em_published >= 0) json_object_set_new(o, "em_published", json_real(r.em_published));
         char *text = json_dumps(o, JSON_COMPACT);
         puts(text);
         free(text);
@@ -57,6 +58,7 @@ int sw_cmd_eval(int argc, char **argv)
     } else {
         printf("split  %s\nn      %zu\nEM     %.2f\nloss   %.4f\n", split, r.n, r.em, r.loss);
         if (r.per >= 0) printf("PER    %.2f\n", r.per);
+        if (r.em_published >= 0) printf("EM     %.2f in the published form (no stress, ax = ah)\n", r.em_published);
     }
     return 0;
 }

@@ -4,7 +4,10 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "stopwise/stop.h"
+#include "stopwise/store.h"
 #include "stopwise/train.h"
+#include "stopwise/tune.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -19,7 +22,16 @@ static const sw_cli_option options[] = {
      "gpt:layers=4,d=128,heads=4,dropout=0.1 for sequences;\nmlp:hidden=256,act=relu,dropout=0.2 for classification"},
     {"budget", SW_CLI_TOKENS, "TOKENS", "20M", "training tokens (k, M, G suffixes)"},
     {"stop", SW_CLI_STRING, "POLICY", "none",
-     "stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n(see docs/STOPPING.md); none trains the whole budget"},
+     "stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n"
+     "(see docs/STOPPING.md); none trains the whole budget; auto uses the policy\n"
+     "`stopwise tune` stored for this task (data, model, budget), else the\n"
+     "conservative default patience=10,diverge,warmup=budget/10"},
+    {"online", SW_CLI_FLAG, NULL, NULL,
+     "with --stop auto: production retraining; every --audit-every'th run trains\n"
+     "the whole budget and audits the policy, which moves toward more aggressive\n"
+     "thresholds while audited EM losses stay within --epsilon (docs/TUNING.md)"},
+    {"audit-every", SW_CLI_INT, "N", "4", "with --online: one run in N is an audit"},
+    {"epsilon", SW_CLI_DOUBLE, "POINTS", "0.5", "with --online: the EM loss an audit tolerates"},
     {"cooldown", SW_CLI_DOUBLE, "FRAC", "0.1",
      "with --schedule wsd: at a stop, decay the learning rate to its floor over\nFRAC x tokens so far, then evaluate once more"},
     {"eval-every", SW_CLI_TOKENS, "TOKENS", "budget/100", "tokens between validation evaluations"},
@@ -65,7 +77,7 @@ static const sw_cli_command command = {
     .max_positional = 0,
 };
 
-static void print_json(const sw_train_result *r)
+static void print_json(const sw_train_result *r, const char *policy, const char *auto_why, int audit)
 {
     json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:s, s:s, s:s, s:s, s:I, s:f, s:I}",
                           "run_id", (json_int_t)r->run_id, "status", r->status, "tokens", (json_int_t)r->tokens,
@@ -75,11 +87,19 @@ static void print_json(const sw_train_result *r)
                           r->checkpoint, "stop_rule", r->stop_rule, "stop_reason", r->stop_reason, "model",
                           r->model_spec, "cooldown_tokens", (json_int_t)r->cooldown_tokens, "best_val_em",
                           r->best_val_em, "evaluations", (json_int_t)r->evaluations);
+    json_object_set_new(o, "policy", json_string(policy ? policy : "none"));
+    if (auto_why) {
+        json_object_set_new(o, "auto", json_string(auto_why));
+        json_object_set_new(o, "audit", json_boolean(audit));
+    }
     json_object_set_new(o, "eval_s", json_real(r->eval_s));
     json_object_set_new(o, "store_s", json_real(r->store_s));
     if (r->test_per >= 0) {
         json_object_set_new(o, "test_per", json_real(r->test_per));
         json_object_set_new(o, "val_per", json_real(r->val_per));
+    }
+    if (r->test_em_published >= 0) {
+        json_object_set_new(o, "test_em_published", json_real(r->test_em_published));
     }
     char *s = json_dumps(o, JSON_COMPACT);
     puts(s);
@@ -101,9 +121,28 @@ static void print_human(const sw_train_result *r)
     printf("\nbest at     %s tokens\n", best);
     printf("val EM      %.2f\ntest EM     %.2f\n", r->val_em, r->test_em);
     if (r->test_per >= 0) printf("test PER    %.2f\n", r->test_per);
+    if (r->test_em_published >= 0) printf("test EM     %.2f in the published form (no stress, ax = ah)\n", r->test_em_published);
     printf("wall        %.1f s (evaluation %.1f s, store %.3f s)\nmodel       %s\ncheckpoint  %s\n", r->wall_s, r->eval_s, r->store_s, r->model_spec,
            r->checkpoint);
     if (r->run_id >= 0) printf("run         %lld\n", (long long)r->run_id);
+}
+
+/* An online audit run trained the whole budget: replay its curve under the
+ * ladder's current and next policies and move the ladder. */
+static sw_status record_audit(const sw_train_options *o, const char *key, char *why, size_t wlen, sw_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/curve.csv", o->out_dir);
+    sw_curve *curve;
+    sw_store *s;
+    sw_status st = sw_curve_read_csv(path, &curve, err);
+    if (st) return st;
+    if (!(st = sw_store_open(o->store, &s, err))) {
+        st = sw_online_record(s, key, curve, o->budget, why, wlen, err);
+        sw_store_close(s);
+    }
+    sw_curve_free(curve);
+    return st;
 }
 
 int sw_cmd_train(int argc, char **argv)
@@ -154,18 +193,46 @@ int sw_cmd_train(int argc, char **argv)
     }
     if (o.budget == 0) return sw_cli_fail("train", 2, "--budget must be positive");
 
+    /* --stop auto: the tuned policy for this task, or the online ladder's */
+    char auto_policy[512], why[1024], key[1024];
+    int audit = 0, online = sw_cli_flag(&a, "online");
+    sw_error err;
+    sw_status st;
+    if (o.policy && !strcmp(o.policy, "auto")) {
+        char data_key[600];
+        snprintf(data_key, sizeof data_key, "%s%s", o.data, o.data_opt.published ? "+published" : "");
+        if (sw_tune_task_key(data_key, o.model, o.budget, key, sizeof key, &err))
+            return sw_cli_fail("train", 2, "%s", err.msg);
+        if (online && !o.store) return sw_cli_fail("train", 2, "--online keeps its state in the store: drop --no-store");
+        sw_store *s = NULL;
+        if (o.store && (st = sw_store_open(o.store, &s, &err)))
+            return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
+        st = online ? sw_online_begin(s, key, o.budget, (int)sw_cli_int(&a, "audit-every"), sw_cli_double(&a, "epsilon"),
+                                      auto_policy, sizeof auto_policy, &audit, why, sizeof why, &err)
+                    : sw_tune_policy_for_task(s, key, o.budget, auto_policy, sizeof auto_policy, why, sizeof why, NULL,
+                                              &err);
+        sw_store_close(s);
+        if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
+        if (!sw_cli_flag(&a, "quiet")) fprintf(stderr, "stopwise train: --stop auto: %s\n", why);
+        o.policy = auto_policy;
+    } else if (online) {
+        return sw_cli_fail("train", 2, "--online needs --stop auto");
+    }
+
     sw_cli_progress prog;
     sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet"));
     sw_blas_init(o.threads);
     if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s\n", o.data, sw_blas_info());
     sw_train_result res;
-    sw_error err;
     sw_error_clear(&err);
-    sw_status st = sw_train(&o, sw_cli_progress_update, &prog, &res, &err);
+    st = sw_train(&o, sw_cli_progress_update, &prog, &res, &err);
     sw_cli_progress_done(&prog);
     free(a.positional);
     if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
-    if (sw_cli_flag(&a, "json")) print_json(&res);
+    if (online && audit && (st = record_audit(&o, key, why, sizeof why, &err)))
+        return sw_cli_fail("train", sw_status_exit_code(st), "audit: %s", err.msg);
+    if (online && audit && !sw_cli_flag(&a, "quiet")) fprintf(stderr, "stopwise train: audit: %s\n", why);
+    if (sw_cli_flag(&a, "json")) print_json(&res, o.policy, o.policy == auto_policy ? why : NULL, audit);
     else print_human(&res);
     return 0;
 }

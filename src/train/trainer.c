@@ -91,6 +91,7 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     memset(r, 0, sizeof *r);
     memset(res, 0, sizeof *res);
     res->run_id = -1;
+    res->test_em_published = -1;
     r->opt = *opt;
     r->progress = progress;
     r->user_data = user_data;
@@ -289,6 +290,7 @@ sw_status sw_trainer_finish(sw_trainer *r)
     res->val_per = val.per;
     res->test_em = test.em;
     res->test_per = test.per;
+    res->test_em_published = test.em_published;
     return sw_trainer_hooks_end(r);
 }
 
