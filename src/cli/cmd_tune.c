@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "cli/store_curves.h"
 #include "stopwise/store.h"
 #include "stopwise/train.h"
 #include "stopwise/tune.h"
@@ -91,32 +92,6 @@ static const char *store_location(const sw_cli_args *a)
     return sw_cli_given(a, "store") ? sw_cli_str(a, "store") : env && *env ? env : "stopwise.db";
 }
 
-/* ---- curves from the store ---------------------------------------------------- */
-
-static sw_status store_to_curve(const sw_store_curve *sc, sw_curve **out, sw_error *err)
-{
-    sw_status st = sw_curve_create(out, err);
-    if (st) return st;
-    for (size_t i = 0; i < sc->n && !st; i++) {
-        const sw_store_eval *e = &sc->evals[i];
-        sw_metric m[3 + 32];
-        size_t k = 0;
-        if (!isnan(e->val_em)) m[k++] = (sw_metric){"val_em", e->val_em};
-        if (!isnan(e->val_loss)) m[k++] = (sw_metric){"val_loss", e->val_loss};
-        if (!isnan(e->train_loss)) m[k++] = (sw_metric){"train_loss", e->train_loss};
-        for (size_t j = 0; j < e->n_metrics && k < sizeof m / sizeof *m; j++)
-            m[k++] = (sw_metric){e->metrics[j].name, e->metrics[j].value};
-        sw_eval ev = {.tokens = e->tokens, .step = e->step, .wall = e->wall_s, .metrics = m, .n_metrics = k};
-        if ((st = sw_curve_append(*out, &ev, err)))
-            sw_error_set(err, st, "run %lld: evaluation %zu: %s", (long long)sc->run_id, i + 1, err->msg);
-    }
-    if (st) {
-        sw_curve_free(*out);
-        *out = NULL;
-    }
-    return st;
-}
-
 /* Parses "12,15,20-25" into ids; returns 0 if QUERY is not such a list. */
 static int parse_ids(const char *q, int64_t **ids, size_t *n)
 {
@@ -195,7 +170,7 @@ static sw_status curves_from_store(sw_store *s, const char *query, sw_curve ***c
         }
         if (sc.n == 0) {
             st = sw_error_set(err, SW_ERR_FORMAT, "run %lld has no evaluations", (long long)r->id);
-        } else if (!(st = store_to_curve(&sc, &(*curves)[*n], err))) {
+        } else if (!(st = sw_cli_curve_convert(&sc, &(*curves)[*n], err))) {
             (*n)++;
         }
         sw_store_curve_clear(&sc);

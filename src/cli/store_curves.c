@@ -1,7 +1,36 @@
-/* Store curve -> stop curve. */
+/* Store curve -> stop curve, for replay and tune. */
 #include "cli/store_curves.h"
 
+#include <math.h>
 #include <stdlib.h>
+
+sw_status sw_cli_curve_convert(const sw_store_curve *sc, sw_curve **out, sw_error *err)
+{
+    sw_status st = sw_curve_create(out, err);
+    if (st) return st;
+    for (size_t i = 0; i < sc->n && !st; i++) {
+        const sw_store_eval *e = &sc->evals[i];
+        sw_metric *m = malloc(sizeof *m * (3 + e->n_metrics));
+        if (!m) {
+            st = sw_error_set(err, SW_ERR_NOMEM, "out of memory");
+            break;
+        }
+        size_t k = 0; /* the store writes NaN for a metric that was not measured */
+        if (!isnan(e->val_em)) m[k++] = (sw_metric){"val_em", e->val_em};
+        if (!isnan(e->val_loss)) m[k++] = (sw_metric){"val_loss", e->val_loss};
+        if (!isnan(e->train_loss)) m[k++] = (sw_metric){"train_loss", e->train_loss};
+        for (size_t j = 0; j < e->n_metrics; j++) m[k++] = (sw_metric){e->metrics[j].name, e->metrics[j].value};
+        sw_eval ev = {.tokens = e->tokens, .step = e->step, .wall = e->wall_s, .metrics = m, .n_metrics = k};
+        if ((st = sw_curve_append(*out, &ev, err)))
+            sw_error_set(err, st, "run %lld: evaluation %zu: %s", (long long)sc->run_id, i + 1, err->msg);
+        free(m);
+    }
+    if (st) {
+        sw_curve_free(*out);
+        *out = NULL;
+    }
+    return st;
+}
 
 sw_status sw_cli_curve_from_store(sw_store *s, int64_t run_id, sw_curve **out, sw_error *err)
 {
@@ -9,32 +38,7 @@ sw_status sw_cli_curve_from_store(sw_store *s, int64_t run_id, sw_curve **out, s
     sw_store_curve sc;
     sw_status st = sw_store_curve_get(s, run_id, &sc);
     if (st) return sw_error_set(err, st, "%s", sw_store_errmsg(s));
-    sw_curve *c;
-    if ((st = sw_curve_create(&c, err))) {
-        sw_store_curve_clear(&sc);
-        return st;
-    }
-    for (size_t i = 0; i < sc.n && !st; i++) {
-        const sw_store_eval *e = &sc.evals[i];
-        size_t n = 3 + e->n_metrics;
-        sw_metric *m = malloc(sizeof *m * n);
-        if (!m) {
-            st = sw_error_set(err, SW_ERR_NOMEM, "out of memory");
-            break;
-        }
-        m[0] = (sw_metric){"val_em", e->val_em};
-        m[1] = (sw_metric){"val_loss", e->val_loss};
-        m[2] = (sw_metric){"train_loss", e->train_loss};
-        for (size_t k = 0; k < e->n_metrics; k++) m[3 + k] = (sw_metric){e->metrics[k].name, e->metrics[k].value};
-        sw_eval ev = {.tokens = e->tokens, .step = e->step, .wall = e->wall_s, .metrics = m, .n_metrics = n};
-        st = sw_curve_append(c, &ev, err);
-        free(m);
-    }
+    st = sw_cli_curve_convert(&sc, out, err);
     sw_store_curve_clear(&sc);
-    if (st) {
-        sw_curve_free(c);
-        return st;
-    }
-    *out = c;
-    return SW_OK;
+    return st;
 }

@@ -20,8 +20,10 @@
 #include <cblas.h>
 #endif
 
+/* The BLAS is process-wide state, so its description is too. */
 static char info[256];
-static int kernel_chosen; /* 1 once sw_blas_init picked the kernel */
+static int kernel_chosen;                            /* 1 once the kernel was settled */
+static const char *kernel_how = "from the environment"; /* who chose it */
 
 static const char *cpu_kernel_family(void)
 {
@@ -35,15 +37,14 @@ static const char *cpu_kernel_family(void)
 
 void sw_blas_init(int n_threads)
 {
-    const char *how = "from the environment";
 #if defined(STOPWISE_BLAS_BLIS)
     if (!kernel_chosen) {
         const char *fam = cpu_kernel_family();
         if (!getenv("BLIS_ARCH_TYPE") && fam) {
             setenv("BLIS_ARCH_TYPE", fam, 0);
-            how = "chosen by stopwise";
+            kernel_how = "chosen by stopwise";
         } else if (!getenv("BLIS_ARCH_TYPE")) {
-            how = "BLIS's own detection";
+            kernel_how = "BLIS's own detection";
         }
         kernel_chosen = 1;
     }
@@ -60,7 +61,7 @@ void sw_blas_init(int n_threads)
 #if defined(STOPWISE_BLAS_BLIS)
     const char *arch = getenv("BLIS_ARCH_TYPE");
     snprintf(info, sizeof info, "BLIS %s, kernel %s (%s), %d threads", bli_info_get_version_str(),
-             arch ? arch : "auto", how, t);
+             arch ? arch : "auto", kernel_how, t);
 #elif defined(STOPWISE_BLAS_OPENBLAS)
     const char *core = getenv("OPENBLAS_CORETYPE");
     snprintf(info, sizeof info, "OpenBLAS (%s), core %s, %d threads", openblas_get_config(),
