@@ -104,6 +104,9 @@ void *sw_atomic_file_fp(sw_atomic_file *f); /* a FILE * */
 sw_status sw_atomic_file_commit(sw_atomic_file *f, sw_error *err);
 void sw_atomic_file_abort(sw_atomic_file *f);
 
+/* Creates a folder and its missing parents (mkdir -p). */
+sw_status sw_make_dirs(const char *path, sw_error *err);
+
 /* Monotonic wall-clock seconds. */
 double sw_now(void);
 

@@ -41,6 +41,12 @@ typedef struct sw_eval_result {
 sw_status sw_evaluate(sw_model *model, const sw_dataset *ds, sw_split split, size_t limit,
                       sw_eval_result *out, sw_error *err);
 
+/* Scores one answer (target ids, no EOS) to example i of a split: returns 1
+ * if it equals any reference (exact match), and gives the edit distance to
+ * the closest reference by error rate and that reference's length. */
+int sw_score_answer(const sw_dataset *ds, sw_split split, size_t i, const int32_t *answer, int len, int *distance,
+                    int *ref_len);
+
 /* Levenshtein distance between two id sequences (unit costs). */
 int sw_edit_distance(const int32_t *a, int na, const int32_t *b, int nb);
 

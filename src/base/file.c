@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 sw_status sw_atomic_file_open(sw_atomic_file *f, const char *path, sw_error *err)
@@ -65,6 +66,23 @@ sw_status sw_file_write_atomic(const char *path, const void *data, size_t len, s
         return sw_error_set(err, SW_ERR_IO, "%s: write failed: %s", path, strerror(errno));
     }
     return sw_atomic_file_commit(&f, err);
+}
+
+sw_status sw_make_dirs(const char *path, sw_error *err)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return sw_error_set(err, SW_ERR_INVALID, "%s: path too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0777) && errno != EEXIST) return sw_error_set(err, SW_ERR_IO, "%s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    struct stat sb;
+    if (mkdir(buf, 0777) && (errno != EEXIST || stat(buf, &sb) || !S_ISDIR(sb.st_mode)))
+        return sw_error_set(err, SW_ERR_IO, "cannot create the folder %s: %s", buf, strerror(errno));
+    return SW_OK;
 }
 
 double sw_now(void)

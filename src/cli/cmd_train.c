@@ -114,7 +114,7 @@ static void print_human(const sw_train_result *r)
     sw_format_tokens(r->best_tokens, best, sizeof best);
     sw_format_tokens(r->budget, bud, sizeof bud);
     printf("status      %s\n", r->status);
-    if (r->stop_rule[0]) printf("stopped by  %s: %s\n", r->stop_rule, r->stop_reason);
+    if (r->stop_rule[0]) printf("stopped by  %s\n", r->stop_reason); /* the reason starts with the rule */
     printf("tokens      %s of %s (%.1f%%)", tok, bud, 100.0 * (double)r->tokens / (double)r->budget);
     if (r->cooldown_tokens) printf(", cooldown %s", sw_format_tokens(r->cooldown_tokens, cool, sizeof cool));
     if (r->budget > r->tokens) printf(", saved %.1f%%", 100.0 * (double)(r->budget - r->tokens) / (double)r->budget);

@@ -197,10 +197,8 @@ static sw_status train_curves(const sw_cli_args *a, const char *data, uint64_t b
         snprintf(outbuf, sizeof outbuf, "runs/tune-%.40s-%s", name, stamp);
         out = outbuf;
     }
-    mkdir("runs", 0777);
-    struct stat sb;
-    if (mkdir(out, 0777) && (stat(out, &sb) || !S_ISDIR(sb.st_mode)))
-        return sw_error_set(err, SW_ERR_IO, "cannot create the folder %s", out);
+    sw_status made = sw_make_dirs(out, err);
+    if (made) return made;
     *curves = calloc((size_t)k_runs, sizeof **curves);
     if (!*curves) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     int quiet = sw_cli_flag(a, "quiet");

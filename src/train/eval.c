@@ -30,6 +30,26 @@ int sw_edit_distance(const int32_t *a, int na, const int32_t *b, int nb)
     return d;
 }
 
+int sw_score_answer(const sw_dataset *ds, sw_split split, size_t i, const int32_t *answer, int len, int *distance,
+                    int *ref_len)
+{
+    int refs = sw_dataset_num_refs(ds, split, i), hit = 0;
+    *distance = -1;
+    *ref_len = 1;
+    for (int j = 0; j < refs; j++) {
+        int lr;
+        const int32_t *ref = sw_dataset_ref(ds, split, i, j, &lr);
+        int d = sw_edit_distance(answer, len, ref, lr);
+        if (d == 0) hit = 1;
+        /* the closest reference by error rate; ties keep the first */
+        if (*distance < 0 || (double)d / (lr ? lr : 1) < (double)*distance / *ref_len) {
+            *distance = d;
+            *ref_len = lr ? lr : 1;
+        }
+    }
+    return hit;
+}
+
 static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split, size_t n, sw_eval_result *out,
                                sw_error *err)
 {
@@ -77,18 +97,8 @@ static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split
             const int32_t *g = gen + (size_t)r * max_new;
             int gl = glens[r];
             if (gl > 0 && g[gl - 1] == SW_TOKEN_EOS) gl--;
-            int refs = sw_dataset_num_refs(ds, split, s + (size_t)r), hit = 0, best_d = -1, best_len = 1;
-            for (int j = 0; j < refs; j++) {
-                int lr;
-                const int32_t *ref = sw_dataset_ref(ds, split, s + (size_t)r, j, &lr);
-                int d = sw_edit_distance(g, gl, ref, lr);
-                if (d == 0) hit = 1;
-                /* the closest reference; ties go to the shorter (higher rate) one */
-                if (best_d < 0 || (double)d / (lr ? lr : 1) < (double)best_d / best_len) {
-                    best_d = d;
-                    best_len = lr ? lr : 1;
-                }
-            }
+            int refs = sw_dataset_num_refs(ds, split, s + (size_t)r), best_d, best_len;
+            int hit = sw_score_answer(ds, split, s + (size_t)r, g, gl, &best_d, &best_len);
             out->correct += (size_t)hit;
             if (published) {
                 char pred[1024], mapped[1024], ref[1024];

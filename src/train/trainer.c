@@ -7,14 +7,12 @@
 #include "train/defaults.h"
 #include "train/trainer.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 sw_train_options sw_train_default_options(void)
 {
@@ -26,20 +24,6 @@ sw_train_options sw_train_default_options(void)
     o.out_dir = "runs/latest";
     o.cooldown = 0.1;
     return o;
-}
-
-static sw_status make_dirs(const char *path, sw_error *err)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) && errno != EEXIST) return sw_error_set(err, SW_ERR_IO, "%s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) && errno != EEXIST) return sw_error_set(err, SW_ERR_IO, "%s: %s", buf, strerror(errno));
-    return SW_OK;
 }
 
 /* Fills the sizes a spec leaves to the data. */
@@ -141,7 +125,7 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     r->last_val_loss = NAN;
 
     /* the run folder */
-    if ((st = make_dirs(opt->out_dir, err))) return st;
+    if ((st = sw_make_dirs(opt->out_dir, err))) return st;
     snprintf(res->checkpoint, sizeof res->checkpoint, "%s/best.safetensors", opt->out_dir);
     if (opt->resume && (st = sw_trainer_resume_load(r))) return st;
     if ((st = sw_trainer_hooks_begin(r))) return st;
