@@ -352,3 +352,34 @@ Test(data_split, classes_json_and_features)
     cr_assert_null(back);
     cr_assert_eq(sw_classes_from_json("{\"version\":9}", &back, &e), SW_ERR_VERSION);
 }
+
+/* K folds of the training split: each run leaves out a different fold, the
+ * folds partition the training split, validation and test do not move. */
+Test(data_split, training_folds_partition_the_training_split)
+{
+    sw_data_options o = sw_data_default_options();
+    sw_dataset *full, *part[3];
+    cr_assert_eq(sw_dataset_load("synthetic:copy:n=3000,len=6", &o, &full, NULL), SW_OK);
+    size_t ntrain = sw_dataset_count(full, SW_SPLIT_TRAIN), left_out = 0;
+    for (int k = 0; k < 3; k++) {
+        o.train_fold = k;
+        o.train_folds = 3;
+        cr_assert_eq(sw_dataset_load("synthetic:copy:n=3000,len=6", &o, &part[k], NULL), SW_OK);
+        size_t n = sw_dataset_count(part[k], SW_SPLIT_TRAIN);
+        cr_assert(n > ntrain / 2 && n < ntrain, "fold %d keeps %zu of %zu", k, n, ntrain);
+        left_out += ntrain - n;
+        for (int s = SW_SPLIT_VAL; s <= SW_SPLIT_TEST; s++) {
+            cr_assert_eq(sw_dataset_count(part[k], (sw_split)s), sw_dataset_count(full, (sw_split)s));
+            for (size_t i = 0; i < sw_dataset_count(full, (sw_split)s); i++)
+                cr_assert_str_eq(sw_dataset_input_text(part[k], (sw_split)s, i),
+                                 sw_dataset_input_text(full, (sw_split)s, i));
+        }
+    }
+    cr_assert_eq(left_out, ntrain, "the three left-out folds must partition the training split");
+    o.train_fold = 3;
+    sw_dataset *bad = NULL;
+    cr_assert_eq(sw_dataset_load("synthetic:copy:n=3000,len=6", &o, &bad, NULL), SW_ERR_INVALID);
+    cr_assert_null(bad);
+    for (int k = 0; k < 3; k++) sw_dataset_free(part[k]);
+    sw_dataset_free(full);
+}

@@ -55,6 +55,12 @@ typedef struct sw_data_options {
      * taken from each split in proportion to its size, so that a subsample's
      * test split is a subset of the full test split (docs/DATA.md). */
     size_t max_examples;
+    /* K-fold subsets of the training split (tuning runs on different data):
+     * with train_folds = K > 1, the training examples whose seeded hash falls
+     * in fold train_fold (0..K-1) are left out, so K runs each see a
+     * different (K-1)/K of the training split. Validation and test are
+     * unchanged. 0 (default) = the whole training split. */
+    int train_fold, train_folds;
     const char *csv_label;  /* CSV label column: a header name or a 0-based index; NULL = last column */
     int csv_header;         /* CSV header line: -1 auto-detect (default), 0 no, 1 yes */
     size_t synth_n;         /* synthetic: number of examples (default 20000) */

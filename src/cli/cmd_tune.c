@@ -77,7 +77,7 @@ static const sw_cli_command command = {
     "--json prints {\"policy\",\"cv_tokens_fraction\",\"cv_shortfall\",\"cv_worst_shortfall\",\n"
     "\"families\":{NAME:{\"policy\",\"cv_tokens_fraction\",\"cv_shortfall\",...}},\"pareto\":[...],\n"
     "\"cv_folds\":[...],\"task_key\",\"saved\",...}. With --data, run k trains with seed N+k on\n"
-    "the same train/validation split (the data layer has no fold API: seeds only).\n"
+    "the training split less its k-th fold (K folds of the training data); validation is shared.\n"
     "`tune status` prints the task's tuned policy and online-mode state (--json: the state).",
     options,
     sizeof options / sizeof *options,
@@ -213,6 +213,9 @@ static sw_status train_curves(const sw_cli_args *a, const char *data, uint64_t b
         if (sw_cli_given(a, "eval-every")) o.eval_every = sw_cli_tokens(a, "eval-every");
         o.eval_limit = (size_t)sw_cli_int(a, "eval-limit");
         o.seed = (uint64_t)sw_cli_int(a, "seed") + (uint64_t)k;
+        /* run k trains without fold k of the training split: K folds of the data */
+        o.data_opt.train_fold = k;
+        o.data_opt.train_folds = k_runs;
         o.threads = (int)sw_cli_int(a, "threads");
         o.out_dir = dir;
         o.policy = NULL; /* the full budget: the tuner needs whole curves */

@@ -139,9 +139,14 @@ sw_status sw_dataset_load(const char *spec, const sw_data_options *opt, sw_datas
         (opt->val_frac > 0 && opt->test_frac > 0 && opt->val_frac + opt->test_frac >= 1))
         return sw_error_set(err, SW_ERR_INVALID, "dataset: validation (%g) and test (%g) fractions must sum below 1",
                             opt->val_frac, opt->test_frac);
+    if (opt->train_folds < 0 || (opt->train_folds > 1 && (opt->train_fold < 0 || opt->train_fold >= opt->train_folds)))
+        return sw_error_set(err, SW_ERR_INVALID, "dataset: training fold %d of %d (expected 0..K-1 of K)",
+                            opt->train_fold, opt->train_folds);
     sw_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     ds->seed = opt->seed;
+    ds->train_fold = opt->train_fold;
+    ds->train_folds = opt->train_folds;
     sw_status st = load_spec(ds, spec, opt, err);
     if (st == SW_OK && !ds->name && !(ds->name = strdup(spec))) st = sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     if (st) {

@@ -79,6 +79,7 @@ struct sw_dataset {
     char *name;
     sw_arena arena;
     uint64_t seed;
+    int train_fold, train_folds;   /* sw_data_options' fold to leave out of train */
     uint32_t *idx[SW_SPLIT_COUNT]; /* split -> example indices, in source order */
     size_t cnt[SW_SPLIT_COUNT];
     /* sequence */
@@ -136,6 +137,6 @@ sw_status sw_load_idx(sw_dataset *ds, const char *train_images, const char *trai
 sw_status sw_load_synthetic(sw_dataset *ds, const char *args, const sw_data_options *opt, sw_error *err);
 
 /* Stream ids for sw_hash3, so that different uses of one seed never collide. */
-enum { SW_STREAM_SPLIT = 0x5350, SW_STREAM_SUBSAMPLE = 0x5355, SW_STREAM_SYNTH = 0x5359 };
+enum { SW_STREAM_SPLIT = 0x5350, SW_STREAM_SUBSAMPLE = 0x5355, SW_STREAM_SYNTH = 0x5359, SW_STREAM_FOLD = 0x5346 };
 
 #endif

@@ -116,6 +116,16 @@ sw_status sw_split_assign(sw_dataset *ds, const uint64_t *keys, size_t n, const 
             ds->cnt[s] = want;
         }
     }
+    /* a K-fold subset of the training split: leave fold train_fold out */
+    if (ds->train_folds > 1) {
+        size_t kept = 0;
+        for (size_t k = 0; k < ds->cnt[SW_SPLIT_TRAIN]; k++) {
+            uint32_t i = ds->idx[SW_SPLIT_TRAIN][k];
+            if (sw_hash3(ds->seed, SW_STREAM_FOLD, keys[i]) % (uint64_t)ds->train_folds != (uint64_t)ds->train_fold)
+                ds->idx[SW_SPLIT_TRAIN][kept++] = i;
+        }
+        ds->cnt[SW_SPLIT_TRAIN] = kept;
+    }
     for (int s = 0; s < SW_SPLIT_COUNT; s++) qsort(ds->idx[s], ds->cnt[s], sizeof(uint32_t), u32_cmp);
     (void)n_official;
     free(o);

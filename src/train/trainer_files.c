@@ -30,6 +30,10 @@ char *sw_trainer_config_json(const sw_trainer *r)
     json_object_set_new(c, "policy", o->policy ? json_string(o->policy) : json_null());
     json_object_set_new(c, "threads", json_integer(sw_threads()));
     json_object_set_new(c, "published", json_boolean(o->data_opt.published));
+    if (o->data_opt.train_folds > 1) {
+        json_object_set_new(c, "train_fold", json_integer(o->data_opt.train_fold));
+        json_object_set_new(c, "train_folds", json_integer(o->data_opt.train_folds));
+    }
     char *s = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(c);
     return s;
