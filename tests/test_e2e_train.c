@@ -226,3 +226,22 @@ Test(e2e_train, bad_checkpoints_exit_2)
     expect_bad(args, "nope.safetensors", NULL);
     free(good);
 }
+
+/* An exploding run ends as diverged (not as a failure), with its reason. */
+Test(e2e_train, exploding_run_is_diverged)
+{
+    const char *dir = sw_test_tmpdir();
+    char args[16384], *out = NULL, *err = NULL;
+    snprintf(args, sizeof args,
+             "train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 50k "
+             "--schedule constant:lr=1e6 --optimizer sgd:momentum=0,clip=0 --no-store --quiet --json --out %s/run",
+             dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    json_t *j = parse_json(out);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "diverged");
+    cr_assert_str_eq(json_string_value(json_object_get(j, "stop_rule")), "diverge");
+    cr_assert_lt(num(j, "tokens"), 50000);
+    json_decref(j);
+    free(out);
+    free(err);
+}

@@ -139,12 +139,22 @@ static sw_status train_step(sw_trainer *r)
     uint64_t tokens;
     sw_batcher_next(&r->batcher, &b, &tokens);
     b.dropout_seed = sw_hash3(r->opt.seed, 0xd50, r->step);
-    float lr = (float)sw_schedule_lr(&r->sched, r->tokens), loss;
+    float lr = (float)sw_schedule_lr(&r->sched, r->tokens), loss, gnorm = 0;
     sw_model_zero_grad(r->model);
     sw_status st = sw_model_forward(r->model, &b, 1, &loss);
     if (!st) st = sw_model_backward(r->model);
-    if (!st) st = sw_optimizer_step(r->optim, sw_model_params(r->model), sw_model_grads(r->model), lr, NULL);
-    if (st) return sw_error_set(r->err, st, "training step %" PRIu64 " failed", r->step);
+    if (!st) st = sw_optimizer_step(r->optim, sw_model_params(r->model), sw_model_grads(r->model), lr, &gnorm);
+    /* A non-finite loss or gradient ends the run as diverged (the optimizer
+     * refuses the step, so the weights stay finite), whatever the policy. */
+    if ((!st || st == SW_ERR_INVALID) && (!isfinite(loss) || !isfinite(gnorm))) {
+        r->diverged = 1;
+        snprintf(r->res->stop_rule, sizeof r->res->stop_rule, "diverge");
+        snprintf(r->res->stop_reason, sizeof r->res->stop_reason,
+                 "diverge: non-finite %s at step %" PRIu64 " (%" PRIu64 " tokens)", isfinite(loss) ? "gradient" : "loss",
+                 r->step, r->tokens);
+        return SW_OK;
+    }
+    if (st) return sw_error_set(r->err, st, "training step %" PRIu64 " failed: %s", r->step, sw_model_errmsg(r->model));
     r->tokens += tokens;
     r->step++;
     /* the train loss reported at an evaluation is the token-weighted mean since the last one */
@@ -219,6 +229,7 @@ sw_status sw_trainer_loop(sw_trainer *r)
     int stop = 0;
     while (r->tokens < r->opt.budget && !stop) {
         if ((st = train_step(r))) return st;
+        if (r->diverged) break;
         if (r->opt.stop_after && r->tokens >= r->opt.stop_after && r->tokens < r->opt.budget) {
             snprintf(r->res->status, sizeof r->res->status, "interrupted");
             return sw_trainer_save_resume(r);

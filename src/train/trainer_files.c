@@ -190,6 +190,14 @@ sw_status sw_trainer_append_point(sw_trainer *r, const sw_trainer_point *pt)
     return SW_OK;
 }
 
+/* A JSON number, or null for NaN and infinities (a diverged run's losses). */
+static const char *json_number(char buf[32], double v)
+{
+    if (isfinite(v)) snprintf(buf, 32, "%.9g", v);
+    else snprintf(buf, 32, "null");
+    return buf;
+}
+
 sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
 {
     char path[4200];
@@ -209,11 +217,13 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
     path_in(r, "events.jsonl", path, sizeof path);
     FILE *ev = fopen(path, "a");
     if (!ev) return sw_error_set(r->err, SW_ERR_IO, "%s: %s", path, strerror(errno));
+    char tl[32], vl[32], em[32], per[32];
     fprintf(ev,
-            "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%.9g,"
-            "\"val_loss\":%.9g,\"val_em\":%.9g,\"val_per\":%.9g,\"lr\":%.9g,\"best_em\":%.9g%s}\n",
-            pt->tokens, pt->step, pt->wall_s, isnan(pt->train_loss) ? -1.0 : pt->train_loss, pt->val_loss,
-            pt->val_em, pt->val_per, pt->lr, r->best_em, r->in_cooldown ? ",\"cooldown\":true" : "");
+            "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%s,"
+            "\"val_loss\":%s,\"val_em\":%s,\"val_per\":%s,\"lr\":%.9g,\"best_em\":%.9g%s}\n",
+            pt->tokens, pt->step, pt->wall_s, json_number(tl, pt->train_loss), json_number(vl, pt->val_loss),
+            json_number(em, pt->val_em), json_number(per, pt->val_per), pt->lr, r->best_em,
+            r->in_cooldown ? ",\"cooldown\":true" : "");
     int bad = fclose(ev) != 0;
     return bad ? sw_error_set(r->err, SW_ERR_IO, "%s: write failed", path) : SW_OK;
 }

@@ -63,6 +63,15 @@ static sw_status store_begin(sw_trainer *r)
     return SW_OK;
 }
 
+/* An evaluation as the controller reads it (m: 3 metrics, owned by the caller). */
+static void point_eval(const sw_trainer_point *pt, sw_metric *m, sw_eval *ev)
+{
+    m[0] = (sw_metric){"val_em", pt->val_em};
+    m[1] = (sw_metric){"val_loss", pt->val_loss};
+    m[2] = (sw_metric){"train_loss", pt->train_loss};
+    *ev = (sw_eval){.tokens = pt->tokens, .step = (int64_t)pt->step, .wall = pt->wall_s, .metrics = m, .n_metrics = 3};
+}
+
 sw_status sw_trainer_hooks_begin(sw_trainer *r)
 {
     sw_status st0 = store_begin(r);
@@ -79,16 +88,12 @@ sw_status sw_trainer_hooks_begin(sw_trainer *r)
         /* a resumed run replays its curve so far: the controller is a pure
          * function of the evaluations it was fed */
         for (size_t i = 0; i < r->n_curve; i++) {
-            int stop;
-            const sw_trainer_point *pt = &r->curve[i];
-            sw_metric m[3] = {{"val_em", pt->val_em}, {"val_loss", pt->val_loss}, {"train_loss", pt->train_loss}};
-            sw_eval ev = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall = pt->wall_s, .metrics = m,
-                          .n_metrics = 3};
+            sw_metric m[3];
+            sw_eval ev;
             sw_decision d;
+            point_eval(&r->curve[i], m, &ev);
             if ((st = sw_controller_feed(c, &ev, &d)))
                 return sw_error_set(r->err, st, "resuming the stopping controller: %s", sw_controller_errmsg(c));
-            stop = d.stop;
-            (void)stop;
         }
     }
     return SW_OK;
@@ -99,10 +104,10 @@ static sw_status consult(sw_trainer *r, const sw_trainer_point *pt, int *stop)
 {
     sw_controller *c = r->controller;
     if (!c || r->in_cooldown) return SW_OK;
-    sw_metric m[3] = {{"val_em", pt->val_em}, {"val_loss", pt->val_loss}, {"train_loss", pt->train_loss}};
-    sw_eval ev = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall = pt->wall_s, .metrics = m,
-                  .n_metrics = 3};
+    sw_metric m[3];
+    sw_eval ev;
     sw_decision d;
+    point_eval(pt, m, &ev);
     sw_status st = sw_controller_feed(c, &ev, &d);
     if (st) return sw_error_set(r->err, st, "stopping controller: %s", sw_controller_errmsg(c));
     double mean, sd;
@@ -122,11 +127,13 @@ static sw_status consult(sw_trainer *r, const sw_trainer_point *pt, int *stop)
 static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt)
 {
     if (!r->store) return SW_OK;
-    sw_store_metric extra[3] = {{"val_per", pt->val_per}, {"lr", pt->lr}, {"cooldown", r->in_cooldown}};
+    sw_store_metric extra[3];
+    size_t n = 0;
+    if (pt->val_per >= 0) extra[n++] = (sw_store_metric){"val_per", pt->val_per}; /* sequence tasks */
+    extra[n++] = (sw_store_metric){"lr", pt->lr};
+    extra[n++] = (sw_store_metric){"cooldown", r->in_cooldown};
     sw_store_eval e = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall_s = pt->wall_s, .val_em = pt->val_em,
-                       .val_loss = pt->val_loss, .train_loss = pt->train_loss, .metrics = extra,
-                       .n_metrics = pt->val_per >= 0 ? 3 : 2};
-    if (pt->val_per < 0) extra[0] = extra[1], extra[1] = extra[2];
+                       .val_loss = pt->val_loss, .train_loss = pt->train_loss, .metrics = extra, .n_metrics = n};
     double t = sw_now();
     sw_status st = sw_store_log_eval(r->store, r->res->run_id, &e);
     r->last_heartbeat = sw_now();
