@@ -24,6 +24,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "ref"))
+import torch_common  # noqa: E402
 
 PAD, SEP, EOS, UNK = 0, 1, 2, 3
 
@@ -49,24 +50,13 @@ def parse_spec(text):
     return kind, fields
 
 
-def torch_name(ours):
-    """Our tensor names are the reference's with .weight/.bias spelled .w/.b."""
-    if ours in ("wte", "wpe"):
-        return ours + ".weight"
-    if ours.endswith(".w"):
-        return ours[:-2] + ".weight"
-    if ours.endswith(".b"):
-        return ours[:-2] + ".bias"
-    return ours
-
-
 def load_into(model, tensors, torch):
     named = dict(model.named_parameters())
     with torch.no_grad():
         for ours, w in tensors.items():
             if ours.startswith("optimizer."):
                 continue
-            p = named.pop(torch_name(ours))
+            p = named.pop(torch_common.torch_name(ours))
             p.copy_(torch.from_numpy(w.copy()))
     if named:
         raise SystemExit(f"PyTorch parameters with no tensor in the checkpoint: {sorted(named)}")

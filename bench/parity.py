@@ -29,6 +29,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "ref"))
+import torch_common  # noqa: E402
 import torch_gpt  # noqa: E402
 import torch_mlp  # noqa: E402
 
@@ -42,17 +43,6 @@ CASES = [
     ("mlp relu 20-64-32-5", "mlp:hidden=64x32,act=relu,inputs=20,classes=5", 16, 0, False),
     ("mlp gelu 784-256-10", "mlp:hidden=256,act=gelu,inputs=784,classes=10", 32, 0, False),
 ]
-
-
-def torch_name(ours):
-    """Our tensor names are the reference's with .weight/.bias spelled .w/.b."""
-    if ours in ("wte", "wpe"):
-        return ours + ".weight"
-    if ours.endswith(".w"):
-        return ours[:-2] + ".weight"
-    if ours.endswith(".b"):
-        return ours[:-2] + ".bias"
-    return ours
 
 
 def load(d, name, dtype, count=None):
@@ -82,7 +72,7 @@ def check_case(build, label, spec, B, T, masked, dtype, workdir):
     seen = set()
     with torch.no_grad():
         for t in man["tensors"]:
-            tn = torch_name(t["name"])
+            tn = torch_common.torch_name(t["name"])
             if tn not in named:
                 raise SystemExit(f"parity: {label}: our tensor {t['name']} has no PyTorch twin {tn}")
             p = named[tn]
@@ -113,7 +103,7 @@ def check_case(build, label, spec, B, T, masked, dtype, workdir):
     worst, total_ref = 0.0, 0.0
     for t in man["tensors"]:
         a = grads[t["offset"]:t["offset"] + t["numel"]].astype(np.float64)
-        g = named[torch_name(t["name"])].grad
+        g = named[torch_common.torch_name(t["name"])].grad
         b = np.zeros_like(a) if g is None else g.detach().to(torch.float64).numpy().reshape(-1)
         scale = max(np.abs(b).max(), 1e-6)
         err = np.abs(a - b).max() / scale

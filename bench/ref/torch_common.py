@@ -81,3 +81,14 @@ def standalone(step, tokens_per_step, info, steps=10, warmup_steps=3):
     t = time.perf_counter() - t0
     print(json.dumps(dict(info, tokens_per_s=steps * tokens_per_step / t, steps=steps, seconds=t,
                           maxrss_kb=maxrss_kb())), flush=True)
+
+
+def torch_name(ours):
+    """Our tensor names are the reference models' with .weight/.bias spelled .w/.b."""
+    if ours in ("wte", "wpe"):
+        return ours + ".weight"
+    if ours.endswith(".w"):
+        return ours[:-2] + ".weight"
+    if ours.endswith(".b"):
+        return ours[:-2] + ".bias"
+    return ours
