@@ -268,6 +268,63 @@ typedef struct sw_replay_result {
  * Errors as for sw_controller_feed, with the curve's file and line. */
 sw_status sw_replay(const sw_policy *policy, const sw_curve *curve, sw_replay_result *out, sw_error *err);
 
+/* ---- calibrated forecasts of the future maximum ---------------------------------
+ *
+ * What a run will reach by its horizon H: M = max_j v(j) over all its
+ * evaluations up to H, forecast from the evaluations so far with an interval
+ * calibrated on the task's earlier curves (split conformal prediction, Lei et
+ * al. 2018). A base predictor gives a point p and a scale s on a prefix with
+ * best so far b:
+ *     SW_FORECAST_FIT   p = max(b, mu), s = sqrt(sd^2 + sigma^2): mu, sd the
+ *                       extrapolate fit's prediction at H, sigma the noise of
+ *                       one evaluation (successive differences);
+ *     SW_FORECAST_GAIN  p = b, s = 1: the empirical future gain.
+ * Reference prefixes at budget fractions f in [0.05, 0.95] give conformity
+ * scores r = (M - p)/s; a forecast at fraction f reads the quantiles of the
+ * scores nearest in f (at least 20) with the finite-sample correction:
+ *     lo = max(b, p + r_(floor((m+1)a/2)) s),  hi = p + r_(ceil((m+1)(1-a/2))) s,
+ * a = 1 - level. Without reference curves it falls back to p +- z sd
+ * (calibrated = 0). docs/STOPPING.md has the coverage measured on real curves. */
+typedef enum sw_forecast_method { SW_FORECAST_FIT = 0, SW_FORECAST_GAIN } sw_forecast_method;
+
+typedef struct sw_forecaster sw_forecaster;
+
+typedef struct sw_forecast {
+    double best;       /* best so far */
+    double mean;       /* point forecast of the future maximum (>= best) */
+    double lo, hi;     /* interval at `level` (best <= lo <= hi) */
+    double level;
+    size_t n_scores;   /* calibration scores the interval was read from */
+    int calibrated;    /* 0: no reference curves, the fit's normal interval */
+} sw_forecast;
+
+/* Learns the calibration from reference curves (full-length curves of the
+ * same task; each one's last tokens is its horizon) on column `metric`
+ * (maximize 0 negates it; the forecast is then of the negated metric).
+ * n_refs may be 0. The curves are not kept. Free with sw_forecaster_free.
+ * Errors: SW_ERR_INVALID for a level outside (0,1), SW_ERR_FORMAT when a
+ * curve lacks the column. */
+sw_status sw_forecaster_create(const sw_curve *const *refs, size_t n_refs, const char *metric, int maximize,
+                               sw_forecast_method method, double level, sw_forecaster **out, sw_error *err);
+void sw_forecaster_free(sw_forecaster *fc); /* NULL is a no-op */
+size_t sw_forecaster_n_scores(const sw_forecaster *fc);
+/* Forecasts from a run's first n evaluations (values oriented as at create)
+ * towards `horizon` tokens. Reentrant: a forecaster may be shared by threads.
+ * SW_ERR_NOT_FOUND before the first finite value. */
+sw_status sw_forecaster_predict(const sw_forecaster *fc, const uint64_t *tokens, const double *values, size_t n,
+                                uint64_t horizon, sw_forecast *out, sw_error *err);
+
+/* Leave-one-curve-out check of the intervals: each curve in turn is cut at
+ * `fraction` of its last tokens and forecast by a forecaster learned on the
+ * others; coverage is the share whose true maximum fell inside. */
+typedef struct sw_forecast_check {
+    size_t n, covered;
+    double coverage, mean_width, mean_abs_error;
+} sw_forecast_check;
+sw_status sw_forecast_coverage(const sw_curve *const *curves, size_t n_curves, const char *metric, int maximize,
+                               sw_forecast_method method, double level, double fraction, sw_forecast_check *out,
+                               sw_error *err);
+
 #ifdef __cplusplus
 }
 #endif
