@@ -97,6 +97,24 @@ struct sw_controller {
     char errmsg[1024];
 };
 
+/* What a rule sees of the evaluation just appended to the history. */
+typedef struct sw_rule_ctx {
+    sw_controller *c;
+    const sw_point *pt;
+    size_t n;      /* its 0-based index in the history */
+    size_t i;      /* n + 1: the 1-based evaluation number, as in Prechelt */
+    double sign;   /* +1 mode max, -1 mode min */
+    double v;      /* the oriented monitored value (larger is better) */
+    double best;   /* the oriented best so far (-inf before the first finite) */
+    double L;      /* the loss diverge watches (NAN if none), have_L if given */
+    int have_L;
+} sw_rule_ctx;
+
+/* Updates rule r's state for the evaluation and says whether it fires: 0
+ * no, 1 yes (subject to the warm-up), 2 yes whatever the warm-up (diverge's
+ * non-finite check). The reason goes into reason (cap bytes). rules.c. */
+int sw_rule_eval(const sw_rule_ctx *x, const sw_rule *r, sw_rule_state *s, char *reason, size_t cap);
+
 /* Grows the history to hold at least `cap` evaluations. */
 sw_status sw_controller_reserve(sw_controller *c, size_t cap);
 /* The shared core: validates, updates and decides. `where` prefixes error
