@@ -11,7 +11,9 @@
  * Thread safety: functions are reentrant; one handle must not be used by two
  * threads at once. A const sw_policy or sw_curve may be shared read-only.
  *
- * ---- The rules (stop when any rule in the policy fires) -------------------
+ * ---- The rules (stop when any term of the policy fires) ------------------
+ *
+ * A term is a rule or a group of rules (below, "Groups").
  *
  * Notation: v(i) is the monitored metric at evaluation i (i = 1, 2, ...),
  * oriented so that larger is better (mode min negates it internally), T(i) its
@@ -70,18 +72,47 @@
  * budget=N    (global) fires when T(i) >= N tokens, whatever the warmup.
  * warmup=N    (global) no rule fires while T(i) < N, except budget and the
  *             non-finite check of diverge. Rules still update their state.
+ * warmup=N:ignore  (global; Keras EarlyStopping's start_from_epoch) the
+ *             evaluations with T(i) < N are ignored entirely: no rule sees
+ *             them (their state starts after the warm-up) and none is ever
+ *             the best checkpoint. Budget and diverge's non-finite check
+ *             still apply; the evaluations still count as fed.
+ *
+ * ---- Groups: AND and k-of-n ----------------------------------------------
+ *
+ * With F_j(i) = 1 when member rule j fires at evaluation i (past warm-up):
+ *     all(r_1..r_n)  fires at i iff  sum_j F_j(i) = n     (AND)
+ *     Kof(r_1..r_n)  fires at i iff  sum_j F_j(i) >= K    (1 <= K <= n)
+ *     any(r_1..r_n)  fires at i iff  sum_j F_j(i) >= 1    (OR)
+ * Members update their state at every evaluation. Groups do not nest;
+ * diverge and the globals stay outside. The policy fires when any term does;
+ * diverge first, then budget, then the first term as written. A group's
+ * decision names its first firing member (rule, rule_index) and its reason
+ * lists every firing member.
+ *
+ * ---- The cooldown -------------------------------------------------------------
+ *
+ * cooldown=C[:shape=linear|sqrt]  (global; not a rule, it never fires) what
+ *     follows a stop at T_k tokens: the learning rate anneals to its floor
+ *     over C·T_k further tokens (C in (0, 1], shape linear by default).
+ *     Replay then scores the stop with the curve's branch results (see
+ *     sw_replay).
  *
  * ---- The policy text form -----------------------------------------------
  *
- *     policy := "none" | item ("," item)*
+ *     policy := "none" | term ("," term)*
+ *     term   := item | group
+ *     group  := ("all" | "any" | K "of") "(" item ("," item)* ")"
  *     item   := NAME ["=" VALUE] (":" OPTION ["=" VALUE])*
- * NAME is a rule above or a global: monitor=METRIC[:max|:min] (default
- * val_em:max; a metric whose name ends in "loss" defaults to min),
- * warmup=TOKENS, budget=TOKENS, every=TOKENS (the evaluation cadence, stored
- * for the trainer). Tokens accept k, M, G suffixes. No whitespace.
- * Example: patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M
- * Formatting prints rules in the order given, then the globals in the order
- * monitor, warmup, budget, every; numbers in their shortest exact form;
+ * NAME is a rule above or, outside groups, a global: monitor=METRIC[:max|:min]
+ * (default val_em:max; a metric whose name ends in "loss" defaults to min),
+ * warmup=TOKENS[:ignore], budget=TOKENS, every=TOKENS (the evaluation
+ * cadence, stored for the trainer), cooldown=C[:shape=linear|sqrt]. Tokens
+ * accept k, M, G suffixes. No whitespace.
+ * Examples: patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M
+ *           all(patience=5,gain=0.1),diverge,warmup=1M:ignore,cooldown=0.1
+ * Formatting prints terms in the order given, then the globals in the order
+ * monitor, warmup, budget, every, cooldown; numbers in their shortest exact form;
  * options that were written, in each rule's documented order. A policy
  * written that way prints back identically; any policy prints to text that
  * parses to the same policy.
@@ -134,6 +165,37 @@ uint64_t sw_policy_budget(const sw_policy *p);     /* 0: none */
 uint64_t sw_policy_every(const sw_policy *p);      /* 0: not set */
 size_t sw_policy_n_rules(const sw_policy *p);      /* excluding the globals */
 sw_rule_kind sw_policy_rule(const sw_policy *p, size_t i);
+/* 1 when the warm-up ignores evaluations (warmup=N:ignore), 0 otherwise. */
+int sw_policy_warmup_ignores(const sw_policy *p);
+/* Groups: all(...), any(...), Kof(...). The group index of rule i (0-based),
+ * -1 for a rule that is a term of its own. */
+int sw_policy_rule_group(const sw_policy *p, size_t i);
+size_t sw_policy_n_groups(const sw_policy *p);
+/* Group g's members are rules first..first+count-1; it fires when at least
+ * `need` of them fire at one evaluation. Returns 0 if there is no group g.
+ * Any pointer may be NULL. */
+int sw_policy_group(const sw_policy *p, size_t g, size_t *first, size_t *count, size_t *need);
+
+/* The shape of the cooldown that follows a stop (the learning rate decays
+ * from its plateau value to its floor over the cooldown's tokens):
+ *   linear   lr(u) = lr_max - (lr_max - lr_min) u
+ *   sqrt     lr(u) = lr_max - (lr_max - lr_min) sqrt(u)   (the 1-sqrt decay of
+ *            Hägele et al., "Scaling Laws and Compute-Optimal Training Beyond
+ *            Fixed Training Durations", 2024)
+ * for u the fraction of the cooldown done. */
+typedef enum sw_cooldown_shape { SW_COOLDOWN_LINEAR = 0, SW_COOLDOWN_SQRT = 1 } sw_cooldown_shape;
+const char *sw_cooldown_shape_name(sw_cooldown_shape s); /* "linear", "sqrt" */
+/* SW_ERR_INVALID unless name is "linear" or "sqrt". */
+sw_status sw_cooldown_shape_parse(const char *name, sw_cooldown_shape *out);
+/* The policy's cooldown clause: returns 1 and fills *frac (C in (0, 1]) and
+ * *shape (linear unless written) when the policy has one, else 0. Either
+ * pointer may be NULL. */
+int sw_policy_cooldown(const sw_policy *p, double *frac, sw_cooldown_shape *shape);
+/* The name of a branch column in a curve (docs/STOPPING.md, "Branches"):
+ * "METRIC_annealed:c=C:shape=S" for metric METRIC, or with metric NULL
+ * "anneal_tokens:c=C:shape=S"; C printed with %g. snprintf-style. */
+size_t sw_anneal_column(const char *metric, double frac, sw_cooldown_shape shape, char *buf, size_t cap);
+
 /* 1 if every evaluation fed under this policy must carry metric `name` (the
  * monitored metric; val_loss for gl, pq, up; train_loss for pq). */
 int sw_policy_needs(const sw_policy *p, const char *name);

@@ -142,17 +142,19 @@ static sw_status validate(sw_controller *c, const sw_point *pt, const char *wher
 }
 
 /* Appends the evaluation to the history (oriented monitored value, losses,
- * best so far) and fills the context the rules read. */
-static void append(sw_controller *c, const sw_point *pt, sw_rule_ctx *x)
+ * best so far) and fills the context the rules read. An ignored evaluation
+ * (before warmup=N:ignore) is kept with its tokens only: no value of it is
+ * ever best, and no rule sees it. */
+static void append(sw_controller *c, const sw_point *pt, int ignored, sw_rule_ctx *x)
 {
     const sw_policy *p = &c->policy;
     const double sign = p->maximize ? 1.0 : -1.0;
     const size_t n = c->n;
-    const double v = sign * pt->v[SW_SLOT_MONITOR];
+    const double v = ignored ? NAN : sign * pt->v[SW_SLOT_MONITOR];
     c->tokens[n] = pt->tokens;
     c->mon[n] = v;
-    c->vloss[n] = (pt->present & (1u << SW_SLOT_VAL_LOSS)) ? pt->v[SW_SLOT_VAL_LOSS] : NAN;
-    c->tloss[n] = (pt->present & (1u << SW_SLOT_TRAIN_LOSS)) ? pt->v[SW_SLOT_TRAIN_LOSS] : NAN;
+    c->vloss[n] = !ignored && (pt->present & (1u << SW_SLOT_VAL_LOSS)) ? pt->v[SW_SLOT_VAL_LOSS] : NAN;
+    c->tloss[n] = !ignored && (pt->present & (1u << SW_SLOT_TRAIN_LOSS)) ? pt->v[SW_SLOT_TRAIN_LOSS] : NAN;
     if (isfinite(v) && (!c->have_best || v > c->mon[c->best_index])) {
         c->best_index = n;
         c->have_best = 1;
@@ -173,6 +175,36 @@ static void append(sw_controller *c, const sw_point *pt, sw_rule_ctx *x)
     else if (pt->present & (1u << SW_SLOT_VAL_LOSS)) x->L = pt->v[SW_SLOT_VAL_LOSS], x->have_L = 1;
 }
 
+/* Appends "; " (after the first) and s to buf, truncating. */
+static void join(char *buf, size_t cap, const char *s)
+{
+    size_t n = strlen(buf);
+    if (n + 1 >= cap) return;
+    snprintf(buf + n, cap - n, "%s%s", buf[0] && buf[n - 1] != ' ' ? "; " : "", s);
+}
+
+/* Whether group g fires (at least `need` members fired); if so the decision
+ * names its first firing member and the reason lists every firing member. */
+static int group_decide(const sw_policy *p, const sw_rule_group *g, const int *fired, char (*reasons)[SW_REASON_MAX],
+                        sw_decision *out)
+{
+    int hits = 0, first = -1;
+    for (int j = g->first; j < g->first + g->count; j++)
+        if (fired[j]) hits++, first = first < 0 ? j : first;
+    if (hits < g->need) return 0;
+    char head[64];
+    if (g->form == SW_GROUP_ALL) snprintf(head, sizeof head, "all of %d: ", g->count);
+    else if (g->form == SW_GROUP_ANY) snprintf(head, sizeof head, "any of %d: ", g->count);
+    else snprintf(head, sizeof head, "%d of %d (%d fired): ", g->need, g->count, hits);
+    snprintf(out->reason, sizeof out->reason, "%s", head);
+    for (int j = g->first; j < g->first + g->count; j++)
+        if (fired[j]) join(out->reason, sizeof out->reason, reasons[j]);
+    out->stop = 1;
+    out->rule = p->rules[first].kind;
+    out->rule_index = first;
+    return 1;
+}
+
 sw_status sw_controller_feed_point(sw_controller *c, const sw_point *pt, const char *where, sw_decision *out)
 {
     const sw_policy *p = &c->policy;
@@ -182,40 +214,56 @@ sw_status sw_controller_feed_point(sw_controller *c, const sw_point *pt, const c
     if (!where) where = "";
     sw_status st = validate(c, pt, where);
     if (st) return st;
-    sw_rule_ctx x;
-    append(c, pt, &x);
     const int past_warmup = pt->tokens >= p->warmup;
+    const int ignored = p->warmup_ignore && !past_warmup;
+    sw_rule_ctx x;
+    append(c, pt, ignored, &x);
 
-    int fired_div = -1, fired_other = -1;
-    char div_reason[SW_REASON_MAX] = "", other_reason[SW_REASON_MAX] = "";
+    /* every rule sees every evaluation (its state moves on whether or not
+     * anything stops); fired[j]: rule j fires and may (warm-up) */
+    int fired[SW_POLICY_MAX_RULES] = {0}, div = -1;
+    char reasons[SW_POLICY_MAX_RULES][SW_REASON_MAX];
     for (int j = 0; j < p->n_rules; j++) {
-        char reason[SW_REASON_MAX];
-        int fire = sw_rule_eval(&x, &p->rules[j], &c->rs[j], reason, sizeof reason);
-        if (!fire || !(fire == 2 || past_warmup)) continue;
-        if (p->rules[j].kind == SW_RULE_DIVERGE) {
-            if (fired_div < 0) fired_div = j, memcpy(div_reason, reason, sizeof reason);
-        } else if (fired_other < 0) {
-            fired_other = j;
-            memcpy(other_reason, reason, sizeof reason);
+        const sw_rule *r = &p->rules[j];
+        int fire;
+        if (ignored) {
+            /* nothing but diverge's non-finite check, on a scratch state */
+            if (r->kind != SW_RULE_DIVERGE) continue;
+            sw_rule_state scratch = c->rs[j];
+            fire = sw_rule_eval(&x, r, &scratch, reasons[j], sizeof reasons[j]) == 2 ? 2 : 0;
+        } else {
+            fire = sw_rule_eval(&x, r, &c->rs[j], reasons[j], sizeof reasons[j]);
         }
+        fired[j] = fire == 2 || (fire && past_warmup);
+        if (fired[j] && r->kind == SW_RULE_DIVERGE && div < 0) div = j;
     }
 
     char tb[32], tb2[32];
-    if (fired_div >= 0) {
+    if (div >= 0) {
         out->stop = 1;
         out->diverged = 1;
         out->rule = SW_RULE_DIVERGE;
-        out->rule_index = fired_div;
-        memcpy(out->reason, div_reason, sizeof out->reason);
+        out->rule_index = div;
+        memcpy(out->reason, reasons[div], sizeof out->reason);
     } else if (p->budget && pt->tokens >= p->budget) {
         out->stop = 1;
         out->rule = SW_RULE_BUDGET;
         snprintf(out->reason, sizeof out->reason, "budget: %s tokens reached (budget %s)", tok(tb2, pt->tokens), tok(tb, p->budget));
-    } else if (fired_other >= 0) {
-        out->stop = 1;
-        out->rule = p->rules[fired_other].kind;
-        out->rule_index = fired_other;
-        memcpy(out->reason, other_reason, sizeof out->reason);
+    } else {
+        /* the terms in policy order: a rule of its own, or a group */
+        for (int j = 0; j < p->n_rules && !out->stop; j++) {
+            const sw_rule *r = &p->rules[j];
+            if (r->group) {
+                const sw_rule_group *g = &p->groups[r->group - 1];
+                group_decide(p, g, fired, reasons, out);
+                j = g->first + g->count - 1;
+            } else if (fired[j] && r->kind != SW_RULE_DIVERGE) {
+                out->stop = 1;
+                out->rule = r->kind;
+                out->rule_index = j;
+                memcpy(out->reason, reasons[j], sizeof out->reason);
+            }
+        }
     }
     c->stopped = out->stop;
     return SW_OK;

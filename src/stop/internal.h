@@ -39,15 +39,35 @@ typedef struct sw_rule {
     double factor;         /* diverge (set bit SW_OPT_FACTOR) */
     char on[SW_METRIC_NAME_MAX]; /* diverge: the loss it watches */
     unsigned set;          /* SW_OPT_* written in the text */
+    int group;             /* 0: a term of its own; g+1: a member of groups[g] */
 } sw_rule;
+
+#define SW_POLICY_MAX_GROUPS 8
+
+/* How a group was written: all(...), any(...) or Kof(...). */
+enum { SW_GROUP_ALL, SW_GROUP_ANY, SW_GROUP_KOF };
+
+/* A group of rules that fires when at least `need` of its members fire at
+ * the same evaluation. Members are rules[first .. first+count-1]. */
+typedef struct sw_rule_group {
+    int form;
+    int need;
+    int first, count;
+} sw_rule_group;
 
 struct sw_policy {
     char monitor[SW_METRIC_NAME_MAX];
     int maximize;
     int monitor_set, mode_set; /* written explicitly (for formatting) */
     uint64_t warmup, budget, every;
+    int warmup_ignore;     /* warmup=N:ignore: evaluations before N are ignored */
+    double cooldown;       /* cooldown=C: fraction of the tokens so far; 0: none */
+    int cooldown_shape;    /* sw_cooldown_shape */
+    int cooldown_shape_set;
     int n_rules;
     sw_rule rules[SW_POLICY_MAX_RULES];
+    int n_groups;
+    sw_rule_group groups[SW_POLICY_MAX_GROUPS];
 };
 
 /* Per-rule running state; every field is serialized. */
