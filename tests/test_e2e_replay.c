@@ -81,3 +81,31 @@ Test(e2e_replay, bad_input_exits_2_with_a_message)
     fails("replay --policy patience=3", "give at least one --curve");
     fails("replay --curve " CURVES "plateau.csv", "--policy is required");
 }
+
+Test(e2e_replay, annealed_json_oracle_and_the_missing_family)
+{
+    char *out, *err;
+    /* figures worked by hand in tests/test_stop_anneal.c */
+    int rc = sw_test_cli("replay --json --oracle 0 --policy patience=2,cooldown=0.1 --curve " CURVES "annealed.csv", &out,
+                         &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    json_t *o = json_loads(out, 0, NULL);
+    cr_assert_not_null(o, "%s", out);
+    cr_assert_eq(json_integer_value(json_object_get(o, "charged_tokens")), 7700);
+    cr_assert_float_eq(json_number_value(json_object_get(o, "score_em")), 41, 1e-12);
+    json_t *a = json_object_get(o, "anneal");
+    cr_assert(json_is_true(json_object_get(a, "predicted")));
+    json_t *loo = json_object_get(a, "loo");
+    cr_assert_eq(json_integer_value(json_object_get(loo, "n")), 3);
+    cr_assert_float_eq(json_number_value(json_object_get(loo, "mae")), 2, 1e-12);
+    json_t *orc = json_object_get(o, "oracle");
+    cr_assert_eq(json_integer_value(json_object_get(orc, "charged_tokens")), 5512);
+    json_decref(o);
+    free(out);
+    free(err);
+    rc = sw_test_cli("replay --policy patience=2,cooldown=0.05:shape=sqrt --curve " CURVES "annealed.csv", &out, &err);
+    cr_assert_eq(rc, 2, "%s", err);
+    cr_assert(strstr(err, "no column 'val_em_annealed:c=0.05:shape=sqrt'"), "%s", err);
+    free(out);
+    free(err);
+}

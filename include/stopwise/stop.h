@@ -320,15 +320,71 @@ typedef struct sw_replay_result {
     double best_value;      /* the monitored metric there */
     double best_em;         /* val_em there (NaN without a val_em column) */
     double curve_best_em;   /* max val_em over the whole curve */
-    uint64_t saved_tokens;  /* end_tokens - stop_tokens */
-    double shortfall;       /* curve_best_em - best_em (EM lost) */
+    uint64_t saved_tokens;  /* end_tokens - stop_tokens (the cooldown not counted) */
+    double shortfall;       /* curve_best_em - score_em (EM lost) */
+    /* With a cooldown (sw_policy_cooldown), scored on the curve's branches: */
+    int annealed;           /* 1: the policy has a cooldown; else the fields
+                               below equal their plain counterparts */
+    double anneal_em;       /* val_em after the cooldown at the stop (NaN without) */
+    int anneal_predicted;   /* 1: no fork at the stop; anneal_em and
+                               anneal_tokens are predicted */
+    uint64_t anneal_tokens; /* the cooldown's tokens at the stop (0 without) */
+    uint64_t charged_tokens;/* stop_tokens + anneal_tokens */
+    double score_em;        /* the EM the stop delivers: max(best_em, anneal_em) */
 } sw_replay_result;
 
 /* Replays `policy` over `curve` exactly as a live controller fed the same
  * evaluations would decide (same code path), predicting at the policy's
  * budget or else the curve's last tokens. No allocation per evaluation.
- * Errors as for sw_controller_feed, with the curve's file and line. */
+ * Errors as for sw_controller_feed, with the curve's file and line.
+ *
+ * Scoring. Without a cooldown: score_em = best_em (val_em at the best
+ * checkpoint by the monitored metric up to the stop), charged_tokens =
+ * stop_tokens, curve_best_em = max_i val_em(i), shortfall = curve_best_em -
+ * score_em. With cooldown=C:shape=S the curve must carry that family's
+ * branch columns (sw_anneal_column; else SW_ERR_FORMAT naming the missing
+ * column). With B(k) = max_{j<=k} val_em(j), A(k) the annealed val_em and
+ * a(k) the cooldown's tokens at row k, a stop at k (the last row when no rule
+ * fires) scores
+ *     score_em = max(best_em, A(k)),   charged_tokens = T(k) + a(k)
+ * and curve_best_em = max_k max(B(k), A(k)) (the best any stop could give,
+ * predicted rows included), so shortfall >= 0. At a row without a fork,
+ *     A(k) = B(k) + g_p + (g_q - g_p) (T(k) - T(p)) / (T(q) - T(p)),
+ *     g_j = A(j) - B(j)   (the cooldown gain at fork j),
+ * p < k < q the neighbouring forks (the nearest fork's gain g outside them),
+ * and a(k) = round(C · T(k)). */
 sw_status sw_replay(const sw_policy *policy, const sw_curve *curve, sw_replay_result *out, sw_error *err);
+
+/* The oracle on the same footing: the first row k whose score max(B(k),
+ * A(k)) (B(k) alone without a cooldown) is within epsilon of curve_best_em;
+ * only the policy's cooldown is read, its rules are not. Fills the same
+ * fields as sw_replay (stop_index = k, stop_rule SW_RULE_NONE). */
+sw_status sw_replay_oracle(const sw_policy *policy, const sw_curve *curve, double epsilon, sw_replay_result *out,
+                           sw_error *err);
+
+/* ---- branches: the cooldown families a curve carries ----------------------- */
+
+/* The families (C, shape) of `metric` (NULL: val_em) whose two columns
+ * (METRIC_annealed:c=C:shape=S and anneal_tokens:c=C:shape=S) the curve
+ * has, in column order: returns how many, filling at most cap entries. */
+size_t sw_curve_cooldowns(const sw_curve *c, const char *metric, double *frac, sw_cooldown_shape *shape, size_t cap);
+
+/* How well the prediction between forks (sw_replay) predicts a fork it did
+ * not see: each fork j is predicted from the others (leave one fork out),
+ * e_j = predicted - measured. */
+typedef struct sw_anneal_error {
+    size_t n_forks;   /* forks with a finite result */
+    size_t n;         /* forks predicted (0 with fewer than 2 forks) */
+    double mae;       /* mean |e_j| (NaN when n = 0) */
+    double rmse;      /* sqrt(mean e_j^2) */
+    double bias;      /* mean e_j */
+    double max_abs;   /* max |e_j| */
+} sw_anneal_error;
+
+/* Leave-one-fork-out error of family (frac, shape) of `metric` (NULL:
+ * val_em) on curve c. SW_ERR_FORMAT as sw_replay for a missing family. */
+sw_status sw_anneal_loo(const sw_curve *c, const char *metric, double frac, sw_cooldown_shape shape, sw_anneal_error *out,
+                        sw_error *err);
 
 #ifdef __cplusplus
 }

@@ -135,6 +135,44 @@ typedef struct sw_rule_ctx {
  * non-finite check). The reason goes into reason (cap bytes). rules.c. */
 int sw_rule_eval(const sw_rule_ctx *x, const sw_rule *r, sw_rule_state *s, char *reason, size_t cap);
 
+/* One cooldown family of a curve, opened for scoring (anneal.c). */
+typedef struct sw_anneal_family {
+    const sw_curve *curve;
+    double frac;
+    size_t n, n_forks;
+    const uint64_t *tokens;
+    const double *base;                 /* the metric itself (val_em) */
+    const double *em, *tok;             /* the branch columns */
+    const unsigned char *em_present, *tok_present;
+} sw_anneal_family;
+
+/* Opens the family (c, shape) of `metric`: SW_ERR_FORMAT naming the missing
+ * column, or a column without any fork result. */
+sw_status sw_anneal_family_open(const sw_curve *c, const char *metric, double frac, sw_cooldown_shape shape,
+                                sw_anneal_family *f, sw_error *err);
+/* 1 if row k holds a finite branch result (and k != skip). */
+int sw_anneal_is_fork(const sw_anneal_family *f, size_t k, size_t skip);
+/* The annealed value predicted at row k from the forks other than `skip`:
+ * best so far at k plus the cooldown gain (annealed - best so far at the
+ * fork) interpolated linearly in tokens between the neighbouring forks, the
+ * nearest fork's gain outside them. NAN without forks or a finite best. */
+double sw_anneal_predict(const sw_anneal_family *f, size_t k, size_t skip);
+/* Row k's annealed value and cooldown tokens: measured at a fork, else
+ * predicted (tokens C x T_k). */
+void sw_anneal_at(const sw_anneal_family *f, size_t k, double *em, uint64_t *tokens, int *predicted);
+
+/* The same for rows 0, 1, 2, ... in one O(n) pass (replay). */
+typedef struct sw_anneal_scan {
+    const sw_anneal_family *f;
+    size_t k;             /* the next row */
+    double b;             /* best so far through row k-1 */
+    size_t p, q;          /* previous and next fork ((size_t)-1: none) */
+    double gp, gq, bq;    /* their gains; best so far at q */
+    size_t scanned;
+} sw_anneal_scan;
+void sw_anneal_scan_init(const sw_anneal_family *f, sw_anneal_scan *s);
+void sw_anneal_scan_next(sw_anneal_scan *s, double *em, uint64_t *tokens, int *predicted);
+
 /* Grows the history to hold at least `cap` evaluations. */
 sw_status sw_controller_reserve(sw_controller *c, size_t cap);
 /* The shared core: validates, updates and decides. `where` prefixes error
