@@ -14,7 +14,8 @@
 
 static const sw_cli_option options[] = {
     {"policy", SW_CLI_STRING, "POLICY", NULL,
-     "the stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n"
+     "the stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M or\n"
+     "all(patience=5,gain=0.1),diverge,warmup=1M:ignore,cooldown=0.1:shape=sqrt\n"
      "(grammar and formulas: docs/STOPPING.md)"},
     {"curve", SW_CLI_MULTI, "FILE.csv", NULL,
      "a recorded curve: CSV with a header naming tokens, val_em, val_loss,\n"

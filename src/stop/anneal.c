@@ -46,7 +46,7 @@ int sw_anneal_is_fork(const sw_anneal_family *f, size_t k, size_t skip)
 }
 
 /* Best-so-far of the base metric up to k (-inf before the first finite).
- * O(k); callers that scan use sw_anneal_at's running form. */
+ * O(k); replay's scan (sw_anneal_scan) keeps it running instead. */
 static double best_upto(const sw_anneal_family *f, size_t k)
 {
     double b = -INFINITY;
@@ -102,7 +102,6 @@ void sw_anneal_scan_init(const sw_anneal_family *f, sw_anneal_scan *s)
     s->p = (size_t)-1;
     s->q = next_fork(f, 0);
     s->bq = -INFINITY;
-    s->scanned = 0; /* base[0 .. scanned-1] are folded into bq */
     if (s->q != (size_t)-1) {
         for (size_t j = 0; j <= s->q; j++)
             if (isfinite(f->base[j]) && f->base[j] > s->bq) s->bq = f->base[j];
@@ -139,19 +138,6 @@ void sw_anneal_scan_next(sw_anneal_scan *s, double *em, uint64_t *tokens, int *p
             *em = s->b + s->gp + (s->gq - s->gp) * w;
         }
     }
-    if (tokens) {
-        if (fork && f->tok_present[k] && isfinite(f->tok[k]) && f->tok[k] >= 0)
-            *tokens = (uint64_t)llround(f->tok[k]);
-        else
-            *tokens = (uint64_t)llround(f->frac * (double)f->tokens[k]);
-    }
-}
-
-void sw_anneal_at(const sw_anneal_family *f, size_t k, double *em, uint64_t *tokens, int *predicted)
-{
-    int fork = sw_anneal_is_fork(f, k, (size_t)-1);
-    if (predicted) *predicted = !fork;
-    if (em) *em = fork ? f->em[k] : sw_anneal_predict(f, k, (size_t)-1);
     if (tokens) {
         if (fork && f->tok_present[k] && isfinite(f->tok[k]) && f->tok[k] >= 0)
             *tokens = (uint64_t)llround(f->tok[k]);

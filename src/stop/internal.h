@@ -157,18 +157,16 @@ int sw_anneal_is_fork(const sw_anneal_family *f, size_t k, size_t skip);
  * fork) interpolated linearly in tokens between the neighbouring forks, the
  * nearest fork's gain outside them. NAN without forks or a finite best. */
 double sw_anneal_predict(const sw_anneal_family *f, size_t k, size_t skip);
-/* Row k's annealed value and cooldown tokens: measured at a fork, else
- * predicted (tokens C x T_k). */
-void sw_anneal_at(const sw_anneal_family *f, size_t k, double *em, uint64_t *tokens, int *predicted);
 
-/* The same for rows 0, 1, 2, ... in one O(n) pass (replay). */
+/* Row k's annealed value and cooldown tokens (measured at a fork, else
+ * predicted as sw_anneal_predict, tokens round(C x T_k)) for rows 0, 1, 2,
+ * ... in one O(n) pass (replay). */
 typedef struct sw_anneal_scan {
     const sw_anneal_family *f;
     size_t k;             /* the next row */
     double b;             /* best so far through row k-1 */
     size_t p, q;          /* previous and next fork ((size_t)-1: none) */
     double gp, gq, bq;    /* their gains; best so far at q */
-    size_t scanned;
 } sw_anneal_scan;
 void sw_anneal_scan_init(const sw_anneal_family *f, sw_anneal_scan *s);
 void sw_anneal_scan_next(sw_anneal_scan *s, double *em, uint64_t *tokens, int *predicted);
