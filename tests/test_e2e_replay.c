@@ -81,3 +81,76 @@ Test(e2e_replay, bad_input_exits_2_with_a_message)
     fails("replay --policy patience=3", "give at least one --curve");
     fails("replay --curve " CURVES "plateau.csv", "--policy is required");
 }
+
+Test(e2e_replay, annealed_json_oracle_and_the_missing_family)
+{
+    char *out, *err;
+    /* figures worked by hand in tests/test_stop_anneal.c */
+    int rc = sw_test_cli("replay --json --oracle 0 --policy patience=2,cooldown=0.1 --curve " CURVES "annealed.csv", &out,
+                         &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    json_t *o = json_loads(out, 0, NULL);
+    cr_assert_not_null(o, "%s", out);
+    cr_assert_eq(json_integer_value(json_object_get(o, "charged_tokens")), 7700);
+    cr_assert_float_eq(json_number_value(json_object_get(o, "score_em")), 41, 1e-12);
+    json_t *a = json_object_get(o, "anneal");
+    cr_assert(json_is_true(json_object_get(a, "predicted")));
+    json_t *loo = json_object_get(a, "loo");
+    cr_assert_eq(json_integer_value(json_object_get(loo, "n")), 3);
+    cr_assert_float_eq(json_number_value(json_object_get(loo, "mae")), 2, 1e-12);
+    json_t *orc = json_object_get(o, "oracle");
+    cr_assert_eq(json_integer_value(json_object_get(orc, "charged_tokens")), 5512);
+    json_decref(o);
+    free(out);
+    free(err);
+    rc = sw_test_cli("replay --policy patience=2,cooldown=0.05:shape=sqrt --curve " CURVES "annealed.csv", &out, &err);
+    cr_assert_eq(rc, 2, "%s", err);
+    cr_assert(strstr(err, "no column 'val_em_annealed:c=0.05:shape=sqrt'"), "%s", err);
+    free(out);
+    free(err);
+}
+
+/* bench/tokens.py scores stops with the cooldown when the curves carry
+ * branch columns (three small hand-made wsd trunks, tests/data/curves/wsd,
+ * and their cosine full-budget runs): every row charges the cooldown's
+ * tokens, the oracle stays within epsilon, and the test-EM headline against
+ * the cosine runs is there. */
+Test(e2e_replay, bench_tokens_scores_annealed_curves, .timeout = 300)
+{
+    char dir[1024], cmd[8192], *out = NULL, *err = NULL;
+    snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 %s/bench/tokens.py --stopwise %s --task wsd-fixture --budget 300k --curves %s/curves/wsd "
+             "--cosine %s/curves/cosine --families patience --out %s",
+             STOPWISE_SOURCE_DIR, STOPWISE_CLI, STOPWISE_TEST_DATA, STOPWISE_TEST_DATA, dir);
+    int rc = sw_test_sh(cmd, &out, &err);
+    cr_assert_eq(rc, 0, "%s\n%s", out, err);
+    cr_assert(strstr(out, "stops scored with a cooldown (tokens include it)"), "%s", out);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/tokens-wsd-fixture.json", dir);
+    json_t *j = json_load_file(path, 0, NULL);
+    cr_assert_not_null(j, "%s", out);
+    cr_assert_eq(json_array_size(json_object_get(j, "cooldown_families")), 2);
+    json_t *rows = json_object_get(j, "rows");
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        const char *name = json_string_value(json_object_get(row, "name"));
+        json_t *per = json_object_get(row, "per_curve");
+        cr_assert_eq(json_array_size(per), 3, "%s", name);
+        for (size_t k = 0; k < 3; k++) {
+            json_t *c = json_array_get(per, k);
+            /* charged = stop + cooldown (> stop: every family spends tokens) */
+            cr_assert_gt(json_integer_value(json_object_get(c, "charged_tokens")),
+                         json_integer_value(json_object_get(c, "stop_tokens")), "%s", name);
+            cr_assert(json_is_number(json_object_get(c, "test_em")), "%s", name);
+        }
+        cr_assert(json_is_number(json_object_get(row, "mean_test_shortfall")), "%s", name);
+        if (!strcmp(name, "oracle")) cr_assert_leq(json_number_value(json_object_get(row, "mean_shortfall")), 0.5);
+        if (!strncmp(name, "no stopping", 11))
+            cr_assert_float_eq(json_number_value(json_object_get(row, "tokens_pct")), 110, 1e-9, "300k + 30k");
+    }
+    json_decref(j);
+    free(out);
+    free(err);
+}

@@ -178,8 +178,37 @@ Test(e2e_tune, data_mode_trains_records_and_tunes, .timeout = 300)
     cr_assert_eq(rc, 0, "%s", err);
     json_t *k = parse(out);
     cr_assert_eq(num(k, "n_curves"), 2);
+    cr_assert_eq(json_array_size(json_object_get(k, "truncated_runs")), 0);
     json_decref(k);
     json_decref(j);
+    free(out);
+    free(err);
+    /* a run that stopped early (target=0 fires at its first evaluation):
+     * --runs refuses it, naming it, unless --allow-truncated, which flags it */
+    snprintf(args, sizeof args,
+             "train --data synthetic:copy:n=600,len=4 --model gpt:layers=1,d=32,heads=2 --budget 100k "
+             "--eval-limit 40 --threads 1 --stop target=0 --store %s/s.db --out %s/stopped --quiet",
+             dir, dir);
+    rc = sw_test_cli(args, &out, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "tune --runs 1-3 --store %s/s.db --families patience --json", dir);
+    rc = sw_test_cli(args, &out, &err);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(err, "run 3 stopped early (status stopped at "), "%s", err);
+    cr_assert(strstr(err, "--allow-truncated"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "tune --runs 1-3 --store %s/s.db --families patience --json --allow-truncated", dir);
+    rc = sw_test_cli(args, &out, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    k = parse(out);
+    cr_assert_eq(num(k, "n_curves"), 3);
+    json_t *tr = json_object_get(k, "truncated_runs");
+    cr_assert_eq(json_array_size(tr), 1);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(tr, 0), "run")), 3);
+    json_decref(k);
     free(out);
     free(err);
 }

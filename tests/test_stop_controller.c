@@ -72,6 +72,9 @@ static const char *policies[] = {
     "gain=2,monitor=val_loss,patience=6",
     "target=84,budget=55k",
     "none",
+    "all(patience=3,gain=1),diverge",
+    "2of(patience=4,gl=3,gain=1:window=3),warmup=20k:ignore",
+    "any(extrapolate=0.5,up=2:k=3),patience=9,warmup=15k:ignore",
 };
 
 /* Feeds a whole curve, recording each decision (stop index or -1). */

@@ -147,7 +147,9 @@ Test(tune_known, mean_versus_worst_case_objective)
     o.n_warmups = 4;
     sw_tune_report *r;
     sw_error e;
-    /* mean: patience 4 loses 2 points on one curve of 5 = 0.4 <= 0.5 */
+    /* mean (the plain-mean rule, confidence 0): patience 4 loses 2 points
+     * on one curve of 5 = 0.4 <= 0.5 */
+    o.confidence = 0;
     cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 5, &o, &r, &e), SW_OK, "%s", e.msg);
     cr_assert_eq(patience_of(r->chosen.policy), 4, "%s", r->chosen.policy);
     cr_assert_float_eq(r->chosen.shortfall, 0.4, 1e-12);
@@ -166,6 +168,75 @@ Test(tune_known, mean_versus_worst_case_objective)
     cr_assert_eq(r->chosen.tokens_fraction, r->pareto[0].tokens_fraction, "%s", r->chosen.policy);
     sw_tune_report_free(r);
     for (int k = 0; k < 5; k++) sw_curve_free(curves[k]);
+}
+
+/* The same five curves under the default noise-honest rule: patience 4's
+ * mean shortfall 0.4 sits at the epsilon boundary, and a resample of the
+ * five curves draws the bad curve twice or more with probability
+ * 1 - 0.8^5 - 5 (0.2)(0.8^4) = 0.26 > 0.1, where the mean is 0.8 > 0.5: its
+ * 90% upper bound is over epsilon, so the tuner takes patience 8 (nothing
+ * lost on any curve; upper bound 0). */
+Test(tune_known, noise_honest_selection_uses_the_upper_bound)
+{
+    const uint64_t B = 1000000;
+    sw_curve *curves[5];
+    for (int k = 0; k < 4; k++) curves[k] = fx_stair_curve(3, 2, B);
+    curves[4] = fx_stair_curve(7, 2, B);
+    sw_tune_options o = sw_tune_default_options();
+    cr_assert_float_eq(o.confidence, 0.9, 0);
+    o.families = 1u << 0;
+    o.warmups = early_warmups;
+    o.n_warmups = 4;
+    sw_tune_report *r;
+    sw_error e;
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 5, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_eq(patience_of(r->chosen.policy), 8, "%s", r->chosen.policy);
+    cr_assert_float_eq(r->ucb_shortfall, 0, 0);
+    cr_assert_float_eq(r->confidence, 0.9, 0);
+    char *js = sw_tune_report_json(r);
+    cr_assert(strstr(js, "\"confidence\":0.9"), "%s", js);
+    free(js);
+    sw_tune_report_free(r);
+    /* the plain mean rule's choice has an upper bound above epsilon, and the
+     * same seed gives the same bound */
+    o.confidence = 0;
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 5, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_eq(patience_of(r->chosen.policy), 4, "%s", r->chosen.policy);
+    cr_assert_float_eq(r->ucb_shortfall, 0.4, 1e-12, "confidence 0: the bound is the mean");
+    sw_tune_report_free(r);
+    for (int k = 0; k < 5; k++) sw_curve_free(curves[k]);
+}
+
+/* epsilon below one evaluation's binomial standard error is reported: EM
+ * about 60 (the stair curves' best, 62) on 1000 examples has
+ * SE = 100 sqrt(0.62 x 0.38 / 1000) = 1.535 points > epsilon 0.5; with
+ * 100000 examples it is 0.1535 < 0.5. Unknown without a size. */
+Test(tune_known, epsilon_below_the_standard_error_is_flagged)
+{
+    const uint64_t B = 1000000;
+    sw_curve *curves[3];
+    for (int k = 0; k < 3; k++) curves[k] = fx_stair_curve(3, 2, B);
+    sw_tune_options o = sw_tune_default_options();
+    o.families = 1u << 0;
+    sw_tune_report *r;
+    sw_error e;
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 3, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert(isnan(r->em_se));
+    cr_assert_not(r->epsilon_below_se);
+    sw_tune_report_free(r);
+    o.val_size = 1000;
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 3, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_float_eq(r->em_se, 100 * sqrt(0.62 * 0.38 / 1000), 1e-9);
+    cr_assert(r->epsilon_below_se);
+    char *js = sw_tune_report_json(r);
+    cr_assert(strstr(js, "\"epsilon_below_se\":true"), "%s", js);
+    free(js);
+    sw_tune_report_free(r);
+    o.val_size = 100000;
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 3, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_not(r->epsilon_below_se);
+    sw_tune_report_free(r);
+    for (int k = 0; k < 3; k++) sw_curve_free(curves[k]);
 }
 
 Test(tune_known, finds_the_gain_threshold)
@@ -248,6 +319,80 @@ Test(tune_known, a_warmup_past_the_plateau_is_cheaper_still)
     cr_assert_float_eq(r->chosen.tokens_fraction, 0.30, 1e-12, "%s", r->chosen.policy);
     cr_assert(strstr(r->chosen.policy, "warmup=300000"), "%s", r->chosen.policy);
     cr_assert_float_eq(r->chosen.shortfall, 0, 1e-12);
+    sw_tune_report_free(r);
+    for (int k = 0; k < 4; k++) sw_curve_free(curves[k]);
+}
+
+/* A trunk that climbs 3 points per evaluation to 60 at evaluation 20 and then
+ * stays flat to 100 (1k tokens each), with forks every 10 evaluations in
+ * three cooldown families whose gains over the best so far are constant:
+ * c=0.05 linear +1, c=0.1 linear +4, c=0.2 sqrt +5 (unless `skip_sqrt`). */
+static sw_curve *wsd_trunk(int skip_sqrt)
+{
+    sw_curve *c;
+    cr_assert_eq(sw_curve_create(&c, NULL), SW_OK);
+    static const struct { const char *em, *tok; double frac, gain; } fam[] = {
+        {"val_em_annealed:c=0.05:shape=linear", "anneal_tokens:c=0.05:shape=linear", 0.05, 1},
+        {"val_em_annealed:c=0.1:shape=linear", "anneal_tokens:c=0.1:shape=linear", 0.1, 4},
+        {"val_em_annealed:c=0.2:shape=sqrt", "anneal_tokens:c=0.2:shape=sqrt", 0.2, 5}};
+    for (int i = 1; i <= 100; i++) {
+        double em = i <= 20 ? 3.0 * i : 60.0;
+        sw_metric m[8];
+        size_t k = 0;
+        m[k++] = (sw_metric){"val_em", em};
+        for (int f = 0; f < 3 && i % 10 == 0; f++) {
+            if (skip_sqrt && f == 2) continue;
+            m[k++] = (sw_metric){fam[f].em, em + fam[f].gain};
+            m[k++] = (sw_metric){fam[f].tok, fam[f].frac * 1000.0 * i};
+        }
+        sw_eval ev = {.tokens = 1000 * (uint64_t)i, .metrics = m, .n_metrics = k};
+        cr_assert_eq(sw_curve_append(c, &ev, NULL), SW_OK);
+    }
+    return c;
+}
+
+Test(tune_known, tunes_the_cooldown_with_the_thresholds)
+{
+    /* Only c=0.2 sqrt reaches the best score 65 (within epsilon 0.5): the
+     * others lose 1 and 4. Patience 1 stops at evaluation 21 (gain 5,
+     * interpolated between the forks at 20 and 30): 21k + 0.2 x 21k = 25.2k
+     * of 100k charged, nothing lost. */
+    sw_curve *curves[4];
+    for (int k = 0; k < 4; k++) curves[k] = wsd_trunk(0);
+    sw_tune_options o = sw_tune_default_options();
+    o.families = 1u << 0;
+    sw_tune_report *r;
+    sw_error e;
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 4, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_eq(r->n_cooldowns, 3);
+    cr_assert(!strncmp(r->chosen.policy, "patience=1,", 11), "%s", r->chosen.policy);
+    size_t len = strlen(r->chosen.policy);
+    cr_assert(len > 23 && !strcmp(r->chosen.policy + len - 23, "cooldown=0.2:shape=sqrt"), "%s", r->chosen.policy);
+    cr_assert_float_eq(r->chosen.tokens_fraction, 0.252, 1e-12);
+    cr_assert_float_eq(r->chosen.shortfall, 0, 1e-12);
+    cr_assert_float_eq(r->cv_shortfall, 0, 1e-12);
+    /* candidates: (none + the patience grid) x 3 families */
+    char **v;
+    size_t nv;
+    cr_assert_eq(sw_tune_candidates(0, 100000, NULL, 0, &v, &nv, &e), SW_OK);
+    cr_assert_eq(r->n_candidates, 3 * (nv + 1));
+    sw_tune_texts_free(v, nv);
+    sw_tune_report_free(r);
+    /* a family one curve lacks is not tuned over, nor read: the reference
+     * is then the best of the families left, c=0.1 (64), and patience 1
+     * with it charges 21k x 1.1 = 23.1k, nothing lost */
+    sw_curve_free(curves[3]);
+    curves[3] = wsd_trunk(1);
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 4, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_eq(r->n_cooldowns, 2);
+    cr_assert(strstr(r->chosen.policy, "cooldown=0.1:shape=linear"), "%s", r->chosen.policy);
+    cr_assert_float_eq(r->chosen.shortfall, 0, 1e-12);
+    cr_assert_float_eq(r->chosen.tokens_fraction, 0.231, 1e-12);
+    sw_tune_report_free(r);
+    o.cooldowns = 0; /* branch columns ignored: plain truncation */
+    cr_assert_eq(sw_tune_run((const sw_curve *const *)curves, 4, &o, &r, &e), SW_OK, "%s", e.msg);
+    cr_assert_eq(r->n_cooldowns, 0);
+    cr_assert_null(strstr(r->chosen.policy, "cooldown"), "%s", r->chosen.policy);
     sw_tune_report_free(r);
     for (int k = 0; k < 4; k++) sw_curve_free(curves[k]);
 }

@@ -11,7 +11,9 @@
  * Thread safety: functions are reentrant; one handle must not be used by two
  * threads at once. A const sw_policy or sw_curve may be shared read-only.
  *
- * ---- The rules (stop when any rule in the policy fires) -------------------
+ * ---- The rules (stop when any term of the policy fires) ------------------
+ *
+ * A term is a rule or a group of rules (below, "Groups").
  *
  * Notation: v(i) is the monitored metric at evaluation i (i = 1, 2, ...),
  * oriented so that larger is better (mode min negates it internally), T(i) its
@@ -70,18 +72,47 @@
  * budget=N    (global) fires when T(i) >= N tokens, whatever the warmup.
  * warmup=N    (global) no rule fires while T(i) < N, except budget and the
  *             non-finite check of diverge. Rules still update their state.
+ * warmup=N:ignore  (global; Keras EarlyStopping's start_from_epoch) the
+ *             evaluations with T(i) < N are ignored entirely: no rule sees
+ *             them (their state starts after the warm-up) and none is ever
+ *             the best checkpoint. Budget and diverge's non-finite check
+ *             still apply; the evaluations still count as fed.
+ *
+ * ---- Groups: AND and k-of-n ----------------------------------------------
+ *
+ * With F_j(i) = 1 when member rule j fires at evaluation i (past warm-up):
+ *     all(r_1..r_n)  fires at i iff  sum_j F_j(i) = n     (AND)
+ *     Kof(r_1..r_n)  fires at i iff  sum_j F_j(i) >= K    (1 <= K <= n)
+ *     any(r_1..r_n)  fires at i iff  sum_j F_j(i) >= 1    (OR)
+ * Members update their state at every evaluation. Groups do not nest;
+ * diverge and the globals stay outside. The policy fires when any term does;
+ * diverge first, then budget, then the first term as written. A group's
+ * decision names its first firing member (rule, rule_index) and its reason
+ * lists every firing member.
+ *
+ * ---- The cooldown -------------------------------------------------------------
+ *
+ * cooldown=C[:shape=linear|sqrt]  (global; not a rule, it never fires) what
+ *     follows a stop at T_k tokens: the learning rate anneals to its floor
+ *     over C·T_k further tokens (C in (0, 1], shape linear by default).
+ *     Replay then scores the stop with the curve's branch results (see
+ *     sw_replay).
  *
  * ---- The policy text form -----------------------------------------------
  *
- *     policy := "none" | item ("," item)*
+ *     policy := "none" | term ("," term)*
+ *     term   := item | group
+ *     group  := ("all" | "any" | K "of") "(" item ("," item)* ")"
  *     item   := NAME ["=" VALUE] (":" OPTION ["=" VALUE])*
- * NAME is a rule above or a global: monitor=METRIC[:max|:min] (default
- * val_em:max; a metric whose name ends in "loss" defaults to min),
- * warmup=TOKENS, budget=TOKENS, every=TOKENS (the evaluation cadence, stored
- * for the trainer). Tokens accept k, M, G suffixes. No whitespace.
- * Example: patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M
- * Formatting prints rules in the order given, then the globals in the order
- * monitor, warmup, budget, every; numbers in their shortest exact form;
+ * NAME is a rule above or, outside groups, a global: monitor=METRIC[:max|:min]
+ * (default val_em:max; a metric whose name ends in "loss" defaults to min),
+ * warmup=TOKENS[:ignore], budget=TOKENS, every=TOKENS (the evaluation
+ * cadence, stored for the trainer), cooldown=C[:shape=linear|sqrt]. Tokens
+ * accept k, M, G suffixes. No whitespace.
+ * Examples: patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M
+ *           all(patience=5,gain=0.1),diverge,warmup=1M:ignore,cooldown=0.1
+ * Formatting prints terms in the order given, then the globals in the order
+ * monitor, warmup, budget, every, cooldown; numbers in their shortest exact form;
  * options that were written, in each rule's documented order. A policy
  * written that way prints back identically; any policy prints to text that
  * parses to the same policy.
@@ -134,6 +165,37 @@ uint64_t sw_policy_budget(const sw_policy *p);     /* 0: none */
 uint64_t sw_policy_every(const sw_policy *p);      /* 0: not set */
 size_t sw_policy_n_rules(const sw_policy *p);      /* excluding the globals */
 sw_rule_kind sw_policy_rule(const sw_policy *p, size_t i);
+/* 1 when the warm-up ignores evaluations (warmup=N:ignore), 0 otherwise. */
+int sw_policy_warmup_ignores(const sw_policy *p);
+/* Groups: all(...), any(...), Kof(...). The group index of rule i (0-based),
+ * -1 for a rule that is a term of its own. */
+int sw_policy_rule_group(const sw_policy *p, size_t i);
+size_t sw_policy_n_groups(const sw_policy *p);
+/* Group g's members are rules first..first+count-1; it fires when at least
+ * `need` of them fire at one evaluation. Returns 0 if there is no group g.
+ * Any pointer may be NULL. */
+int sw_policy_group(const sw_policy *p, size_t g, size_t *first, size_t *count, size_t *need);
+
+/* The shape of the cooldown that follows a stop (the learning rate decays
+ * from its plateau value to its floor over the cooldown's tokens):
+ *   linear   lr(u) = lr_max - (lr_max - lr_min) u
+ *   sqrt     lr(u) = lr_max - (lr_max - lr_min) sqrt(u)   (the 1-sqrt decay of
+ *            Hägele et al., "Scaling Laws and Compute-Optimal Training Beyond
+ *            Fixed Training Durations", 2024)
+ * for u the fraction of the cooldown done. */
+typedef enum sw_cooldown_shape { SW_COOLDOWN_LINEAR = 0, SW_COOLDOWN_SQRT = 1 } sw_cooldown_shape;
+const char *sw_cooldown_shape_name(sw_cooldown_shape s); /* "linear", "sqrt" */
+/* SW_ERR_INVALID unless name is "linear" or "sqrt". */
+sw_status sw_cooldown_shape_parse(const char *name, sw_cooldown_shape *out);
+/* The policy's cooldown clause: returns 1 and fills *frac (C in (0, 1]) and
+ * *shape (linear unless written) when the policy has one, else 0. Either
+ * pointer may be NULL. */
+int sw_policy_cooldown(const sw_policy *p, double *frac, sw_cooldown_shape *shape);
+/* The name of a branch column in a curve (docs/STOPPING.md, "Branches"):
+ * "METRIC_annealed:c=C:shape=S" for metric METRIC, or with metric NULL
+ * "anneal_tokens:c=C:shape=S"; C printed with %g. snprintf-style. */
+size_t sw_anneal_column(const char *metric, double frac, sw_cooldown_shape shape, char *buf, size_t cap);
+
 /* 1 if every evaluation fed under this policy must carry metric `name` (the
  * monitored metric; val_loss for gl, pq, up; train_loss for pq). */
 int sw_policy_needs(const sw_policy *p, const char *name);
@@ -258,14 +320,39 @@ typedef struct sw_replay_result {
     double best_value;      /* the monitored metric there */
     double best_em;         /* val_em there (NaN without a val_em column) */
     double curve_best_em;   /* max val_em over the whole curve */
-    uint64_t saved_tokens;  /* end_tokens - stop_tokens */
-    double shortfall;       /* curve_best_em - best_em (EM lost) */
+    uint64_t saved_tokens;  /* end_tokens - stop_tokens (the cooldown not counted) */
+    double shortfall;       /* curve_best_em - score_em (EM lost) */
+    /* With a cooldown (sw_policy_cooldown), scored on the curve's branches: */
+    int annealed;           /* 1: the policy has a cooldown; else the fields
+                               below equal their plain counterparts */
+    double anneal_em;       /* val_em after the cooldown at the stop (NaN without) */
+    int anneal_predicted;   /* 1: no fork at the stop; anneal_em and
+                               anneal_tokens are predicted */
+    uint64_t anneal_tokens; /* the cooldown's tokens at the stop (0 without) */
+    uint64_t charged_tokens;/* stop_tokens + anneal_tokens */
+    double score_em;        /* the EM the stop delivers: max(best_em, anneal_em) */
 } sw_replay_result;
 
 /* Replays `policy` over `curve` exactly as a live controller fed the same
  * evaluations would decide (same code path), predicting at the policy's
  * budget or else the curve's last tokens. No allocation per evaluation.
- * Errors as for sw_controller_feed, with the curve's file and line. */
+ * Errors as for sw_controller_feed, with the curve's file and line.
+ *
+ * Scoring. Without a cooldown: score_em = best_em (val_em at the best
+ * checkpoint by the monitored metric up to the stop), charged_tokens =
+ * stop_tokens, curve_best_em = max_i val_em(i), shortfall = curve_best_em -
+ * score_em. With cooldown=C:shape=S the curve must carry that family's
+ * branch columns (sw_anneal_column; else SW_ERR_FORMAT naming the missing
+ * column). With B(k) = max_{j<=k} val_em(j), A(k) the annealed val_em and
+ * a(k) the cooldown's tokens at row k, a stop at k (the last row when no rule
+ * fires) scores
+ *     score_em = max(best_em, A(k)),   charged_tokens = T(k) + a(k)
+ * and curve_best_em = max_k max(B(k), A(k)) (the best any stop could give,
+ * predicted rows included), so shortfall >= 0. At a row without a fork,
+ *     A(k) = B(k) + g_p + (g_q - g_p) (T(k) - T(p)) / (T(q) - T(p)),
+ *     g_j = A(j) - B(j)   (the cooldown gain at fork j),
+ * p < k < q the neighbouring forks (the nearest fork's gain g outside them),
+ * and a(k) = round(C · T(k)). */
 sw_status sw_replay(const sw_policy *policy, const sw_curve *curve, sw_replay_result *out, sw_error *err);
 
 /* ---- calibrated forecasts of the future maximum ---------------------------------
@@ -324,6 +411,37 @@ typedef struct sw_forecast_check {
 sw_status sw_forecast_coverage(const sw_curve *const *curves, size_t n_curves, const char *metric, int maximize,
                                sw_forecast_method method, double level, double fraction, sw_forecast_check *out,
                                sw_error *err);
+
+/* The oracle on the same footing: the first row k whose score max(B(k),
+ * A(k)) (B(k) alone without a cooldown) is within epsilon of curve_best_em;
+ * only the policy's cooldown is read, its rules are not. Fills the same
+ * fields as sw_replay (stop_index = k, stop_rule SW_RULE_NONE). */
+sw_status sw_replay_oracle(const sw_policy *policy, const sw_curve *curve, double epsilon, sw_replay_result *out,
+                           sw_error *err);
+
+/* ---- branches: the cooldown families a curve carries ----------------------- */
+
+/* The families (C, shape) of `metric` (NULL: val_em) whose two columns
+ * (METRIC_annealed:c=C:shape=S and anneal_tokens:c=C:shape=S) the curve
+ * has, in column order: returns how many, filling at most cap entries. */
+size_t sw_curve_cooldowns(const sw_curve *c, const char *metric, double *frac, sw_cooldown_shape *shape, size_t cap);
+
+/* How well the prediction between forks (sw_replay) predicts a fork it did
+ * not see: each fork j is predicted from the others (leave one fork out),
+ * e_j = predicted - measured. */
+typedef struct sw_anneal_error {
+    size_t n_forks;   /* forks with a finite result */
+    size_t n;         /* forks predicted (0 with fewer than 2 forks) */
+    double mae;       /* mean |e_j| (NaN when n = 0) */
+    double rmse;      /* sqrt(mean e_j^2) */
+    double bias;      /* mean e_j */
+    double max_abs;   /* max |e_j| */
+} sw_anneal_error;
+
+/* Leave-one-fork-out error of family (frac, shape) of `metric` (NULL:
+ * val_em) on curve c. SW_ERR_FORMAT as sw_replay for a missing family. */
+sw_status sw_anneal_loo(const sw_curve *c, const char *metric, double frac, sw_cooldown_shape shape, sw_anneal_error *out,
+                        sw_error *err);
 
 #ifdef __cplusplus
 }

@@ -10,22 +10,34 @@
  * ---- Definitions --------------------------------------------------------------
  *
  * For a policy p and a curve c with budget B_c (the tuner's budget if given,
- * else the curve's last tokens), replaying p over c gives
- *     f(p,c) = T_stop(p,c) / B_c          tokens fraction (0..1)
- *     s(p,c) = max_i EM_c(i) - EM_c(best(p,c))
- * where best(p,c) is the best evaluation by the monitored metric up to the
- * stop: the shortfall, in EM points, of the checkpoint the policy keeps
- * against the best checkpoint of the whole curve.
+ * else the curve's last tokens), replaying p over c (sw_replay) gives
+ *     f(p,c) = charged(p,c) / B_c          tokens fraction
+ *     s(p,c) = R_c - score(p,c)
+ * where score is the EM the stop delivers (the best checkpoint by the
+ * monitored metric up to the stop; with a cooldown, the better of that and
+ * the annealed EM at the stop), charged the tokens it costs (the cooldown's
+ * included), and R_c the curve's reference, common to every candidate: the
+ * best score any stop could give under the candidates' cooldown families
+ * (max_i EM_c(i) without cooldowns). s is the shortfall in EM points.
+ *
+ * Cooldown families: when every curve carries branch columns
+ * (sw_curve_cooldowns) and options.cooldowns is set, every candidate
+ * (and "none") is replayed once per family with ",cooldown=C:shape=S"
+ * appended, so the cooldown is tuned with the thresholds.
  *
  * Objective over a set S of curves (SW_TUNE_OBJECTIVE_*):
  *   CONSTRAINED (default)  minimise mean_S f  s.t.  mean_S s <= epsilon
  *   WORST                  minimise mean_S f  s.t.  max_S s  <= epsilon
  *   PRICED                 maximise mean_S EM(best) - lambda · mean_S T_stop/1e6,
  *                          i.e. minimise mean_S s + lambda · mean_S T_stop/1e6
+ * CONSTRAINED also requires (noise-honest selection, options.confidence = q
+ * > 0) that the q quantile of the mean shortfall over bootstrap resamples of
+ * S (curves drawn with replacement, the same resamples for every candidate)
+ * be <= epsilon.
  * Ties go to the smaller mean shortfall, then to the earlier candidate (the
  * candidates of a family are listed from conservative to aggressive). The
- * policy "none" (train to the budget) is always a candidate, so the
- * constrained problems are always feasible for epsilon >= 0.
+ * policy "none" (train to the budget) is always a candidate; when no
+ * candidate is feasible the one with the smallest mean shortfall is chosen.
  *
  * Cross-validation: curve i belongs to fold i mod K. For each fold, the policy
  * is chosen on the curves of the other folds and scored on the fold's own
@@ -91,6 +103,22 @@ typedef struct sw_tune_options {
     const double *warmups;
     size_t n_warmups;
     int threads;           /* OpenMP threads for the replay; 0 = default      */
+    /* Noise-honest selection (CONSTRAINED): a candidate is feasible only when
+     * the `confidence` quantile of its mean shortfall over B bootstrap
+     * resamples of the curves (with replacement; the same resamples for
+     * every candidate, from `seed`) is <= epsilon as well as the mean.
+     * 0 = the plain mean (the old rule). Default 0.9, B = 200, seed 1. */
+    double confidence;
+    int bootstrap;
+    uint64_t seed;
+    /* Validation examples behind each EM, for the binomial standard error
+     * the report compares epsilon with; 0 = the curves' `val_n` column when
+     * they have one, else unknown. */
+    size_t val_size;
+    /* 1 (default): when every curve carries cooldown families (branch
+     * columns, sw_curve_cooldowns), the candidates are every rule candidate
+     * (and "none") x every such family; 0: ignore branch columns. */
+    int cooldowns;
 } sw_tune_options;
 
 /* Fills the defaults listed above. */
@@ -104,6 +132,8 @@ sw_tune_options sw_tune_default_options(void);
 sw_status sw_tune_check(const sw_curve *const *curves, size_t n, const sw_tune_options *opt, sw_error *err);
 
 /* ---- the report -------------------------------------------------------------- */
+
+#define SW_TUNE_MAX_COOLDOWNS 16
 
 typedef struct sw_tune_point {
     char *policy;          /* text form (owned by the report)                 */
@@ -149,6 +179,19 @@ typedef struct sw_tune_report {
     size_t n_pareto;
     double replay_seconds;    /* wall time of the replay of all candidates      */
     size_t n_replays;         /* candidates x curves                            */
+    double confidence;        /* as used (0: plain mean)                        */
+    int bootstrap;
+    double ucb_shortfall;     /* the chosen policy's bootstrap upper bound of
+                                 the mean shortfall on all curves               */
+    size_t n_cooldowns;       /* cooldown families tuned over (0: none)         */
+    double cooldown_frac[SW_TUNE_MAX_COOLDOWNS];
+    sw_cooldown_shape cooldown_shape[SW_TUNE_MAX_COOLDOWNS];
+    size_t val_size;          /* validation examples (0: unknown)               */
+    double em_se;             /* binomial standard error of one EM, in points:
+                                 100 sqrt(p(1-p)/val_size), p the mean best EM
+                                 of the curves / 100; NaN when unknown          */
+    int epsilon_below_se;     /* 1: epsilon < em_se, the selection cannot tell
+                                 such shortfalls from evaluation noise          */
 } sw_tune_report;
 
 /* Tunes over `n` curves (borrowed; not modified). On success *out is a new
@@ -180,14 +223,22 @@ void sw_tune_texts_free(char **texts, size_t n);
 /* One replay outcome, as the tuner keeps it. */
 typedef struct sw_tune_cell {
     uint64_t stop_tokens;
-    double tokens_fraction; /* stop_tokens / B_c */
-    double shortfall;       /* s(p,c); 0 for a curve with no finite EM */
+    uint64_t charged_tokens;/* stop_tokens + the cooldown's tokens (sw_replay) */
+    double tokens_fraction; /* charged_tokens / B_c */
+    double shortfall;       /* s(p,c) = curve_best_em - score_em; the
+                               reference itself for a curve with no finite EM */
     double best_em;
+    double score_em;        /* the EM the stop delivers (sw_replay) */
+    double curve_best_em;   /* the curve's reference: the best score over
+                               every policy of the table's families */
 } sw_tune_cell;
 
 /* Replays every policy over every curve: cells[p * n_curves + c] (caller
  * allocates n_policies * n_curves cells). budget as in sw_tune_options.
- * Parallel over policies with `threads` OpenMP threads (0 = default). */
+ * Parallel over policies with `threads` OpenMP threads (0 = default).
+ * The shortfall's reference is common to every policy on a curve: the
+ * largest curve_best_em sw_replay gave for it (max val_em, and the best
+ * annealed score of each cooldown family the policies use). */
 sw_status sw_tune_replay_table(const sw_policy *const *policies, size_t n_policies, const sw_curve *const *curves,
                                size_t n_curves, uint64_t budget, int threads, sw_tune_cell *cells, sw_error *err);
 

@@ -14,7 +14,8 @@
 
 static const sw_cli_option options[] = {
     {"policy", SW_CLI_STRING, "POLICY", NULL,
-     "the stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n"
+     "the stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M or\n"
+     "all(patience=5,gain=0.1),diverge,warmup=1M:ignore,cooldown=0.1:shape=sqrt\n"
      "(grammar and formulas: docs/STOPPING.md)"},
     {"curve", SW_CLI_MULTI, "FILE.csv", NULL,
      "a recorded curve: CSV with a header naming tokens, val_em, val_loss,\n"
@@ -22,6 +23,9 @@ static const sw_cli_option options[] = {
     {"run", SW_CLI_MULTI, "ID", NULL, "a run's curve from the store; repeat for several"},
     {"all", SW_CLI_FLAG, NULL, NULL, "every run in the store that has a curve"},
     {"store", SW_CLI_STRING, "PATH|URL", "$STOPWISE_STORE or ./stopwise.db", "the store for --run and --all"},
+    {"oracle", SW_CLI_DOUBLE, "EPS", NULL,
+     "also report the oracle: the first evaluation whose score is within EPS EM points of\n"
+     "the curve's best score (with the policy's cooldown, scored the same way)"},
     {"json", SW_CLI_FLAG, NULL, NULL, "print one JSON object on stdout instead of text"},
 };
 
@@ -36,7 +40,13 @@ static const sw_cli_command command = {
     "--json with one curve prints {\"stop_tokens\",\"stop_rule\",\"reason\",\"best_tokens\",\n"
     "\"best_em\",\"saved_tokens\",\"shortfall\",...}; with several, {\"policy\",\"curves\":[those\n"
     "objects],\"mean_saved_tokens\",\"mean_saved_fraction\",\"mean_shortfall\",\"max_shortfall\"}.\n"
-    "--run ID and --all replay curves recorded in the store (named run:ID).",
+    "--run ID and --all replay curves recorded in the store (named run:ID).\n"
+    "With cooldown=C:shape=S in the policy, a stop at evaluation k scores max(best checkpoint\n"
+    "val_em, annealed val_em at k) and charges T_k + the cooldown's tokens, from the curve's\n"
+    "branch columns val_em_annealed:c=C:shape=S and anneal_tokens:c=C:shape=S (predicted\n"
+    "between forks); --json adds \"anneal\": {\"em\",\"tokens\",\"predicted\",\"charged_tokens\",\n"
+    "\"score_em\",\"loo\": {\"n\",\"mae\",\"rmse\",\"bias\",\"max_abs\"}} per curve, the prediction's\n"
+    "leave-one-fork-out error.",
     options,
     sizeof options / sizeof *options,
     0,
@@ -63,7 +73,37 @@ static json_t *result_json(const char *policy, const char *path, const sw_replay
     json_object_set_new(o, "curve_best_em", num_or_null(r->curve_best_em));
     json_object_set_new(o, "saved_tokens", json_integer((json_int_t)r->saved_tokens));
     json_object_set_new(o, "shortfall", num_or_null(r->shortfall));
+    json_object_set_new(o, "charged_tokens", json_integer((json_int_t)r->charged_tokens));
+    json_object_set_new(o, "score_em", num_or_null(r->score_em));
     return o;
+}
+
+/* The cooldown's part of a curve's JSON, with the leave-one-fork-out error. */
+static json_t *anneal_json(const sw_policy *p, const sw_curve *c, const sw_replay_result *r)
+{
+    double frac;
+    sw_cooldown_shape shape;
+    if (!r->annealed || !sw_policy_cooldown(p, &frac, &shape)) return json_null();
+    json_t *a = json_object();
+    json_object_set_new(a, "c", json_real(frac));
+    json_object_set_new(a, "shape", json_string(sw_cooldown_shape_name(shape)));
+    json_object_set_new(a, "em", num_or_null(r->anneal_em));
+    json_object_set_new(a, "tokens", json_integer((json_int_t)r->anneal_tokens));
+    json_object_set_new(a, "predicted", json_boolean(r->anneal_predicted));
+    json_object_set_new(a, "charged_tokens", json_integer((json_int_t)r->charged_tokens));
+    json_object_set_new(a, "score_em", num_or_null(r->score_em));
+    sw_anneal_error e;
+    if (sw_anneal_loo(c, NULL, frac, shape, &e, NULL) == SW_OK) {
+        json_t *l = json_object();
+        json_object_set_new(l, "n_forks", json_integer((json_int_t)e.n_forks));
+        json_object_set_new(l, "n", json_integer((json_int_t)e.n));
+        json_object_set_new(l, "mae", num_or_null(e.mae));
+        json_object_set_new(l, "rmse", num_or_null(e.rmse));
+        json_object_set_new(l, "bias", num_or_null(e.bias));
+        json_object_set_new(l, "max_abs", num_or_null(e.max_abs));
+        json_object_set_new(a, "loo", l);
+    }
+    return a;
 }
 
 static void print_text(const char *path, const sw_curve *c, const sw_replay_result *r, const char *monitor)
@@ -81,6 +121,16 @@ static void print_text(const char *path, const sw_curve *c, const sw_replay_resu
            sw_format_tokens(r->best_tokens, b, sizeof b));
     if (isfinite(r->best_em) && !(monitor[0] == 'v' && !strcmp(monitor, "val_em"))) printf(" (val_em %.4g)", r->best_em);
     printf("\n");
+    if (r->annealed) {
+        printf("  cooldown: %s tokens, annealed val_em %.4g (%s); score %.4g for %s tokens\n",
+               sw_format_tokens(r->anneal_tokens, a, sizeof a), r->anneal_em,
+               r->anneal_predicted ? "predicted between forks" : "measured at a fork", r->score_em,
+               sw_format_tokens(r->charged_tokens, b, sizeof b));
+        double used = r->end_tokens ? 100.0 * (double)r->charged_tokens / (double)r->end_tokens : 0;
+        printf("  used %.1f%% of the curve's tokens (cooldown included), EM lost %.4g (best score %.4g)\n", used,
+               r->shortfall, r->curve_best_em);
+        return;
+    }
     double frac = r->end_tokens ? 100.0 * (double)r->saved_tokens / (double)r->end_tokens : 0;
     printf("  saved %s tokens (%.1f%%), EM lost %.4g (curve best val_em %.4g)\n",
            sw_format_tokens(r->saved_tokens, a, sizeof a), frac, r->shortfall, r->curve_best_em);
@@ -161,7 +211,7 @@ int sw_cmd_replay(int argc, char **argv)
     char canon[4096];
     sw_policy_format(p, canon, sizeof canon);
     list = json_array();
-    double sum_saved = 0, sum_frac = 0, sum_short = 0, max_short = -INFINITY, sum_stop = 0;
+    double sum_saved = 0, sum_frac = 0, sum_short = 0, max_short = -INFINITY, sum_stop = 0, sum_charged = 0;
     int n_short = 0;
     int total = ncurves + nids;
     for (int k = 0; k < total; k++) {
@@ -184,9 +234,28 @@ int sw_cmd_replay(int argc, char **argv)
             if (k) printf("\n");
             print_text(label, c, &r, sw_policy_monitor(p));
         }
-        json_array_append_new(list, result_json(canon, label, &r));
+        json_t *one = result_json(canon, label, &r);
+        json_object_set_new(one, "anneal", anneal_json(p, c, &r));
+        if (sw_cli_given(&args, "oracle")) {
+            sw_replay_result orr;
+            if ((st = sw_replay_oracle(p, c, sw_cli_double(&args, "oracle"), &orr, &err))) {
+                json_decref(one);
+                sw_curve_free(c);
+                rc = sw_cli_fail("replay", sw_status_exit_code(st), "%s", err.msg);
+                goto done;
+            }
+            json_t *oj = result_json("oracle", label, &orr);
+            json_object_set_new(oj, "anneal", anneal_json(p, c, &orr));
+            json_object_set_new(one, "oracle", oj);
+            if (!json)
+                printf("  oracle (within %g): %s tokens charged, score %.4g, EM lost %.4g\n",
+                       sw_cli_double(&args, "oracle"), sw_format_tokens(orr.charged_tokens, name, sizeof name),
+                       orr.score_em, orr.shortfall);
+        }
+        json_array_append_new(list, one);
         sum_saved += (double)r.saved_tokens;
         sum_stop += (double)r.stop_tokens;
+        sum_charged += (double)r.charged_tokens;
         sum_frac += r.end_tokens ? (double)r.saved_tokens / (double)r.end_tokens : 0;
         if (isfinite(r.shortfall)) {
             sum_short += r.shortfall;
@@ -205,6 +274,7 @@ int sw_cmd_replay(int argc, char **argv)
             json_object_set_new(o, "policy", json_string(canon));
             json_object_set(o, "curves", list);
             json_object_set_new(o, "mean_stop_tokens", json_real(sum_stop / total));
+            json_object_set_new(o, "mean_charged_tokens", json_real(sum_charged / total));
             json_object_set_new(o, "mean_saved_tokens", json_real(sum_saved / total));
             json_object_set_new(o, "mean_saved_fraction", json_real(sum_frac / total));
             json_object_set_new(o, "mean_shortfall", num_or_null(mean_short));

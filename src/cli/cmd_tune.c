@@ -53,6 +53,14 @@ static const sw_cli_option options[] = {
     {"store", SW_CLI_STRING, "PATH|URL", "$STOPWISE_STORE or ./stopwise.db", "where runs and the tuned policy are recorded"},
     {"no-store", SW_CLI_FLAG, NULL, NULL, "record and save nothing"},
     {"pareto", SW_CLI_STRING, "FILE.csv", NULL, "write the tokens-vs-shortfall Pareto frontier as CSV"},
+    {"confidence", SW_CLI_DOUBLE, "Q", "0.9",
+     "noise-honest choice: the Q bootstrap upper bound (over curves) of the mean shortfall\n"
+     "must be <= epsilon too (0: the plain mean)"},
+    {"val-size", SW_CLI_INT, "N", "0",
+     "validation examples behind each EM, for the standard error epsilon is compared\n"
+     "with (0: the curves' val_n column, else unknown)"},
+    {"allow-truncated", SW_CLI_FLAG, NULL, NULL,
+     "with --runs: tune on runs that stopped early too (flagged in the report)"},
     {"quiet", SW_CLI_FLAG, NULL, NULL, "no progress on stderr"},
     {"json", SW_CLI_FLAG, NULL, NULL, "print one JSON object on stdout instead of tables"},
 };
@@ -125,8 +133,26 @@ static int parse_ids(const char *q, int64_t **ids, size_t *n)
     return 1;
 }
 
+/* Why run r's curve is truncated ("" if it is not): it did not complete
+ * (stopped, pruned, ...) or its last evaluation is short of its budget. A
+ * truncated curve makes every policy look lossless. */
+static void truncation(const sw_store_run *r, const sw_curve *c, char *why, size_t cap)
+{
+    why[0] = 0;
+    uint64_t end = sw_curve_tokens(c)[sw_curve_len(c) - 1];
+    if (r->status != SW_RUN_COMPLETED) {
+        snprintf(why, cap, "status %s at %llu tokens", sw_run_status_str(r->status), (unsigned long long)end);
+        return;
+    }
+    json_t *cfg = r->config ? json_loads(r->config, 0, NULL) : NULL;
+    json_int_t budget = cfg ? json_integer_value(json_object_get(cfg, "budget")) : 0;
+    json_decref(cfg);
+    if (budget > 0 && end < (uint64_t)budget)
+        snprintf(why, cap, "its curve ends at %llu of its %lld-token budget", (unsigned long long)end, (long long)budget);
+}
+
 static sw_status curves_from_store(sw_store *s, const char *query, sw_curve ***curves, size_t *n, char *task,
-                                   size_t tcap, sw_error *err)
+                                   size_t tcap, int allow_truncated, json_t *flagged, sw_error *err)
 {
     sw_run_filter f;
     memset(&f, 0, sizeof f);
@@ -171,7 +197,16 @@ static sw_status curves_from_store(sw_store *s, const char *query, sw_curve ***c
         if (sc.n == 0) {
             st = sw_error_set(err, SW_ERR_FORMAT, "run %lld has no evaluations", (long long)r->id);
         } else if (!(st = sw_cli_curve_convert(&sc, &(*curves)[*n], err))) {
+            char why[256];
+            truncation(r, (*curves)[*n], why, sizeof why);
             (*n)++;
+            if (why[0] && !allow_truncated)
+                st = sw_error_set(err, SW_ERR_INVALID,
+                                  "--runs: run %lld stopped early (%s); a truncated curve makes every policy look "
+                                  "lossless: tune on full-budget runs, or pass --allow-truncated to use it anyway",
+                                  (long long)r->id, why);
+            else if (why[0])
+                json_array_append_new(flagged, json_pack("{s:I, s:s}", "run", (json_int_t)r->id, "why", why));
         }
         sw_store_curve_clear(&sc);
         if (i == 0 && task && r->task) snprintf(task, tcap, "%s", r->task);
@@ -267,6 +302,15 @@ static void print_report(const sw_tune_report *r, const char *task_key, int save
     printf("\npolicy: %s\n", r->chosen.policy);
     printf("cross-validated: %.1f%% of the budget's tokens (%.1f%% saved), mean EM shortfall %.3f points\n",
            100 * r->cv_tokens_fraction, 100 * (1 - r->cv_tokens_fraction), r->cv_shortfall);
+    if (r->n_cooldowns)
+        printf("scored with a cooldown at each stop (%zu families tuned with the thresholds; tokens include it)\n",
+               r->n_cooldowns);
+    if (r->confidence > 0)
+        printf("noise-honest choice: %g bootstrap upper bound of its mean shortfall %.3f <= epsilon %g\n",
+               r->confidence, r->ucb_shortfall, r->epsilon);
+    if (r->epsilon_below_se)
+        printf("note: epsilon %g is below one evaluation's standard error %.3f EM points (binomial, %zu validation "
+               "examples): such shortfalls cannot be told from noise\n", r->epsilon, r->em_se, r->val_size);
     if (saved) printf("saved for task %s (train --stop auto uses it)\n", task_key);
 }
 
@@ -399,6 +443,10 @@ int sw_cmd_tune(int argc, char **argv)
     sw_tune_options o = sw_tune_default_options();
     o.epsilon = sw_cli_double(&a, "epsilon");
     o.threads = (int)sw_cli_int(&a, "threads");
+    o.confidence = sw_cli_double(&a, "confidence");
+    if (!(o.confidence >= 0 && o.confidence < 1)) return sw_cli_fail("tune", 2, "--confidence %g: must be in [0, 1)", o.confidence);
+    if (sw_cli_int(&a, "val-size") < 0) return sw_cli_fail("tune", 2, "--val-size must be >= 0");
+    o.val_size = (size_t)sw_cli_int(&a, "val-size");
     if (sw_cli_given(&a, "lambda")) {
         o.objective = SW_TUNE_OBJECTIVE_PRICED;
         o.lambda = sw_cli_double(&a, "lambda");
@@ -428,6 +476,7 @@ int sw_cmd_tune(int argc, char **argv)
     sw_tune_report *rep = NULL;
     char *report_json = NULL;
     char key[1024] = "", runs_task[256] = "";
+    json_t *truncated = json_array();
     int saved = 0;
     rc = 0;
     sw_status st = SW_OK;
@@ -446,7 +495,12 @@ int sw_cmd_tune(int argc, char **argv)
         }
         if (folds) o.folds = (int)folds;
     } else if (runsq) {
-        if ((st = curves_from_store(store, runsq, &curves, &n, runs_task, sizeof runs_task, &err))) goto fail;
+        if ((st = curves_from_store(store, runsq, &curves, &n, runs_task, sizeof runs_task,
+                                    sw_cli_flag(&a, "allow-truncated"), truncated, &err)))
+            goto fail;
+        if (json_array_size(truncated) && !quiet)
+            fprintf(stderr, "stopwise tune: warning: %zu truncated run(s) included (--allow-truncated); the "
+                            "shortfalls are optimistic\n", json_array_size(truncated));
         if (folds) o.folds = (int)folds;
     } else {
         int k = folds ? (int)folds : 5;
@@ -482,6 +536,7 @@ int sw_cmd_tune(int argc, char **argv)
         json_object_set_new(j, "task_key", key[0] ? json_string(key) : json_null());
         json_object_set_new(j, "saved", json_boolean(saved));
         if (runs_task[0]) json_object_set_new(j, "runs_task", json_string(runs_task));
+        json_object_set(j, "truncated_runs", truncated);
         json_t *names = json_array();
         for (size_t i = 0; i < n; i++) json_array_append_new(names, json_string(sw_curve_source(curves[i])));
         json_object_set_new(j, "curves", names);
@@ -496,6 +551,7 @@ int sw_cmd_tune(int argc, char **argv)
 fail:
     rc = sw_cli_fail("tune", sw_status_exit_code(st), "%s", err.msg);
 done:
+    json_decref(truncated);
     free(report_json);
     sw_tune_report_free(rep);
     for (size_t i = 0; i < n; i++) sw_curve_free(curves[i]);

@@ -112,32 +112,17 @@ sw_status sw_controller_prediction(const sw_controller *c, double *mean, double 
 
 /* ---- the core --------------------------------------------------------------- */
 
-static const char *loss_name(const sw_controller *c, const sw_point *pt)
-{
-    if (pt->present & (1u << SW_SLOT_DIVERGE)) return c->diverge_on;
-    return "val_loss";
-}
-
-/* Formats v as a short number for reasons. */
-static const char *num(char *buf, double v)
-{
-    snprintf(buf, 32, "%.4g", v);
-    return buf;
-}
-
 static const char *tok(char *buf, uint64_t t)
 {
     return sw_format_tokens(t, buf, 32);
 }
 
-sw_status sw_controller_feed_point(sw_controller *c, const sw_point *pt, const char *where, sw_decision *out)
+/* Checks an evaluation before anything changes; SW_OK or an error status
+ * with the message in c->errmsg. */
+static sw_status validate(sw_controller *c, const sw_point *pt, const char *where)
 {
     const sw_policy *p = &c->policy;
-    char tb[32], tb2[32], nb[6][32];
-    memset(out, 0, sizeof *out);
-    out->rule_index = -1;
-    c->errmsg[0] = 0;
-    if (!where) where = "";
+    char tb[32];
     if (c->stopped)
         return cerr(c, SW_ERR_STATE, "%scontroller already stopped after %zu evaluations at %s tokens; feed a new controller",
                     where, c->n, tok(tb, c->tokens[c->n - 1]));
@@ -153,224 +138,132 @@ sw_status sw_controller_feed_point(sw_controller *c, const sw_point *pt, const c
     if (sw_policy_needs(p, "train_loss") && !(pt->present & (1u << SW_SLOT_TRAIN_LOSS)))
         return cerr(c, SW_ERR_INVALID, "%sevaluation %zu (tokens %s): no metric 'train_loss' (needed by pq)", where,
                     c->n + 1, tok(tb, pt->tokens));
-    sw_status st = sw_controller_reserve(c, c->n + 1);
-    if (st) return st;
+    return sw_controller_reserve(c, c->n + 1);
+}
 
-    /* append to the history */
+/* Appends the evaluation to the history (oriented monitored value, losses,
+ * best so far) and fills the context the rules read. An ignored evaluation
+ * (before warmup=N:ignore) is kept with its tokens only: no value of it is
+ * ever best, and no rule sees it. */
+static void append(sw_controller *c, const sw_point *pt, int ignored, sw_rule_ctx *x)
+{
+    const sw_policy *p = &c->policy;
     const double sign = p->maximize ? 1.0 : -1.0;
     const size_t n = c->n;
-    const double v = sign * pt->v[SW_SLOT_MONITOR];
+    const double v = ignored ? NAN : sign * pt->v[SW_SLOT_MONITOR];
     c->tokens[n] = pt->tokens;
     c->mon[n] = v;
-    c->vloss[n] = (pt->present & (1u << SW_SLOT_VAL_LOSS)) ? pt->v[SW_SLOT_VAL_LOSS] : NAN;
-    c->tloss[n] = (pt->present & (1u << SW_SLOT_TRAIN_LOSS)) ? pt->v[SW_SLOT_TRAIN_LOSS] : NAN;
+    c->vloss[n] = !ignored && (pt->present & (1u << SW_SLOT_VAL_LOSS)) ? pt->v[SW_SLOT_VAL_LOSS] : NAN;
+    c->tloss[n] = !ignored && (pt->present & (1u << SW_SLOT_TRAIN_LOSS)) ? pt->v[SW_SLOT_TRAIN_LOSS] : NAN;
     if (isfinite(v) && (!c->have_best || v > c->mon[c->best_index])) {
         c->best_index = n;
         c->have_best = 1;
     }
     c->best[n] = c->have_best ? c->mon[c->best_index] : -INFINITY;
     c->n = n + 1;
-    const size_t i = n + 1; /* 1-based evaluation number, as in Prechelt */
-    const double best = c->best[n];
-    const int past_warmup = pt->tokens >= p->warmup;
-
+    memset(x, 0, sizeof *x);
+    x->c = c;
+    x->pt = pt;
+    x->n = n;
+    x->i = n + 1;
+    x->sign = sign;
+    x->v = v;
+    x->best = c->best[n];
+    x->L = NAN;
     /* the loss the diverge rule watches */
-    double L = NAN;
-    int have_L = 0;
-    if (pt->present & (1u << SW_SLOT_DIVERGE)) L = pt->v[SW_SLOT_DIVERGE], have_L = 1;
-    else if (pt->present & (1u << SW_SLOT_VAL_LOSS)) L = pt->v[SW_SLOT_VAL_LOSS], have_L = 1;
+    if (pt->present & (1u << SW_SLOT_DIVERGE)) x->L = pt->v[SW_SLOT_DIVERGE], x->have_L = 1;
+    else if (pt->present & (1u << SW_SLOT_VAL_LOSS)) x->L = pt->v[SW_SLOT_VAL_LOSS], x->have_L = 1;
+}
 
-    int fired_div = -1, fired_other = -1;
-    char div_reason[SW_REASON_MAX] = "", other_reason[SW_REASON_MAX] = "";
+/* Appends "; " (after the first) and s to buf, truncating. */
+static void join(char *buf, size_t cap, const char *s)
+{
+    size_t n = strlen(buf);
+    if (n + 1 >= cap) return;
+    snprintf(buf + n, cap - n, "%s%s", buf[0] && buf[n - 1] != ' ' ? "; " : "", s);
+}
 
+/* Whether group g fires (at least `need` members fired); if so the decision
+ * names its first firing member and the reason lists every firing member. */
+static int group_decide(const sw_policy *p, const sw_rule_group *g, const int *fired, char (*reasons)[SW_REASON_MAX],
+                        sw_decision *out)
+{
+    int hits = 0, first = -1;
+    for (int j = g->first; j < g->first + g->count; j++)
+        if (fired[j]) hits++, first = first < 0 ? j : first;
+    if (hits < g->need) return 0;
+    char head[64];
+    if (g->form == SW_GROUP_ALL) snprintf(head, sizeof head, "all of %d: ", g->count);
+    else if (g->form == SW_GROUP_ANY) snprintf(head, sizeof head, "any of %d: ", g->count);
+    else snprintf(head, sizeof head, "%d of %d (%d fired): ", g->need, g->count, hits);
+    snprintf(out->reason, sizeof out->reason, "%s", head);
+    for (int j = g->first; j < g->first + g->count; j++)
+        if (fired[j]) join(out->reason, sizeof out->reason, reasons[j]);
+    out->stop = 1;
+    out->rule = p->rules[first].kind;
+    out->rule_index = first;
+    return 1;
+}
+
+sw_status sw_controller_feed_point(sw_controller *c, const sw_point *pt, const char *where, sw_decision *out)
+{
+    const sw_policy *p = &c->policy;
+    memset(out, 0, sizeof *out);
+    out->rule_index = -1;
+    c->errmsg[0] = 0;
+    if (!where) where = "";
+    sw_status st = validate(c, pt, where);
+    if (st) return st;
+    const int past_warmup = pt->tokens >= p->warmup;
+    const int ignored = p->warmup_ignore && !past_warmup;
+    sw_rule_ctx x;
+    append(c, pt, ignored, &x);
+
+    /* every rule sees every evaluation (its state moves on whether or not
+     * anything stops); fired[j]: rule j fires and may (warm-up) */
+    int fired[SW_POLICY_MAX_RULES] = {0}, div = -1;
+    char reasons[SW_POLICY_MAX_RULES][SW_REASON_MAX];
     for (int j = 0; j < p->n_rules; j++) {
         const sw_rule *r = &p->rules[j];
-        sw_rule_state *s = &c->rs[j];
-        char reason[SW_REASON_MAX];
-        int fire = 0;
-        switch (r->kind) {
-        case SW_RULE_PATIENCE: {
-            /* Keras: improvement iff v > r + min_delta (strict, so a tie is none) */
-            int improved = 0;
-            if (isfinite(v)) {
-                double thr = r->relative ? s->ref + fabs(s->ref) * r->min_delta / 100.0 : s->ref + r->min_delta;
-                improved = !s->have_ref || v > thr;
-            }
-            if (improved) {
-                s->ref = v;
-                s->have_ref = 1;
-                s->wait = 0;
-                s->since = pt->tokens;
-            } else {
-                s->wait++;
-            }
-            if (s->wait >= (long)r->value) {
-                fire = 1;
-                char md[40];
-                sw_format_double_exact(r->min_delta, md, sizeof md);
-                if (s->have_ref)
-                    snprintf(reason, sizeof reason, "patience: no %s improvement > %s%s for %ld evaluations since %s tokens (best %s)",
-                             p->monitor, md, r->relative ? "%" : "", s->wait, tok(tb2, s->since), num(nb[0], sign * best));
-                else
-                    snprintf(reason, sizeof reason, "patience: no finite %s in %ld evaluations", p->monitor, s->wait);
-            }
-            break;
+        int fire;
+        if (ignored) {
+            /* nothing but diverge's non-finite check, on a scratch state */
+            if (r->kind != SW_RULE_DIVERGE) continue;
+            sw_rule_state scratch = c->rs[j];
+            fire = sw_rule_eval(&x, r, &scratch, reasons[j], sizeof reasons[j]) == 2 ? 2 : 0;
+        } else {
+            fire = sw_rule_eval(&x, r, &c->rs[j], reasons[j], sizeof reasons[j]);
         }
-        case SW_RULE_TARGET:
-            if (isfinite(v) && v >= sign * r->value) {
-                fire = 1;
-                snprintf(reason, sizeof reason, "target: %s %s reached %s at %s tokens", p->monitor,
-                         num(nb[0], sign * v), num(nb[1], r->value), tok(tb2, pt->tokens));
-            }
-            break;
-        case SW_RULE_DIVERGE: {
-            const char *bad = NULL;
-            double badv = 0;
-            if (!isfinite(pt->v[SW_SLOT_MONITOR])) bad = p->monitor, badv = pt->v[SW_SLOT_MONITOR];
-            else if ((pt->present & (1u << SW_SLOT_TRAIN_LOSS)) && !isfinite(pt->v[SW_SLOT_TRAIN_LOSS]))
-                bad = "train_loss", badv = pt->v[SW_SLOT_TRAIN_LOSS];
-            else if ((pt->present & (1u << SW_SLOT_VAL_LOSS)) && !isfinite(pt->v[SW_SLOT_VAL_LOSS]))
-                bad = "val_loss", badv = pt->v[SW_SLOT_VAL_LOSS];
-            else if (have_L && !isfinite(L)) bad = loss_name(c, pt), badv = L;
-            double prev_best = s->ref;
-            int had = s->have_ref;
-            if (have_L && isfinite(L) && (!s->have_ref || L < s->ref)) s->ref = L, s->have_ref = 1;
-            if (bad) {
-                fire = 2; /* ignores warmup */
-                snprintf(reason, sizeof reason, "diverge: %s is %s at %s tokens", bad, num(nb[0], badv), tok(tb2, pt->tokens));
-            } else if (have_L && (r->set & SW_OPT_MAX) && L > r->max_loss) {
-                fire = 1;
-                snprintf(reason, sizeof reason, "diverge: %s %s above %s at %s tokens", loss_name(c, pt), num(nb[0], L),
-                         num(nb[1], r->max_loss), tok(tb2, pt->tokens));
-            } else if (have_L && (r->set & SW_OPT_FACTOR) && had && L > r->factor * s->ref) {
-                fire = 1;
-                (void)prev_best;
-                snprintf(reason, sizeof reason, "diverge: %s %s above %s x its best %s at %s tokens", loss_name(c, pt),
-                         num(nb[0], L), num(nb[1], r->factor), num(nb[2], s->ref), tok(tb2, pt->tokens));
-            }
-            if (fire && fired_div < 0 && (fire == 2 || past_warmup)) {
-                fired_div = j;
-                memcpy(div_reason, reason, sizeof reason);
-            }
-            fire = 0; /* handled above */
-            break;
-        }
-        case SW_RULE_GL:
-        case SW_RULE_PQ: {
-            /* Prechelt 1998: E_opt(t) = min E_va, GL(t) = 100 (E_va(t)/E_opt(t) - 1) */
-            double e = c->vloss[n];
-            if (!isfinite(e)) break;
-            if (!s->have_ref || e < s->ref) s->ref = e, s->have_ref = 1;
-            double gl = s->ref > 0 ? 100.0 * (e / s->ref - 1.0) : (e > 0 ? INFINITY : 0.0);
-            if (r->kind == SW_RULE_GL) {
-                if (gl > r->value) {
-                    fire = 1;
-                    snprintf(reason, sizeof reason, "gl: generalization loss %s > %s (val_loss %s, best %s)", num(nb[0], gl),
-                             num(nb[1], r->value), num(nb[2], e), num(nb[3], s->ref));
-                }
-                break;
-            }
-            /* P_k(t) = 1000 (sum of the strip's E_tr / (k min E_tr) - 1), at strip ends */
-            size_t k = (size_t)r->k;
-            if (i % k) break;
-            double sum = 0, mn = INFINITY;
-            int ok = 1;
-            for (size_t q = i - k; q < i; q++) {
-                double tl = c->tloss[q];
-                if (!isfinite(tl)) ok = 0;
-                sum += tl;
-                if (tl < mn) mn = tl;
-            }
-            if (!ok) break;
-            double pk = mn > 0 ? 1000.0 * (sum / ((double)k * mn) - 1.0) : INFINITY;
-            double pq = pk > 0 ? gl / pk : (gl > 0 ? INFINITY : 0.0);
-            if (pq > r->value) {
-                fire = 1;
-                snprintf(reason, sizeof reason, "pq: GL/P%zu %s > %s (GL %s, training progress %s)", k, num(nb[0], pq),
-                         num(nb[1], r->value), num(nb[2], gl), num(nb[3], pk));
-            }
-            break;
-        }
-        case SW_RULE_UP: {
-            size_t k = (size_t)r->k;
-            if (i % k) break;
-            double e = c->vloss[n];
-            if (s->have_strip && e > s->last_strip) s->rises++;
-            else s->rises = 0;
-            s->last_strip = e;
-            s->have_strip = 1;
-            if (s->rises >= (long)r->value) {
-                fire = 1;
-                snprintf(reason, sizeof reason, "up: val_loss rose at the end of %ld successive strips of %zu evaluations (now %s)",
-                         s->rises, k, num(nb[0], e));
-            }
-            break;
-        }
-        case SW_RULE_GAIN: {
-            /* gain = (b(i) - b(i-W)) / (T(i) - T(i-W)) * 1e6, b the best so far */
-            size_t w = (size_t)r->window;
-            if (i <= w) break;
-            double b0 = c->best[n - w];
-            if (!isfinite(b0) || !isfinite(best)) break;
-            double dt = (double)(pt->tokens - c->tokens[n - w]);
-            double gain = (best - b0) / dt * 1e6;
-            if (gain < r->value) {
-                fire = 1;
-                snprintf(reason, sizeof reason, "gain: %s gained %s per 1M tokens over the last %zu evaluations (< %s)",
-                         p->monitor, num(nb[0], gain), w, num(nb[1], r->value));
-            }
-            break;
-        }
-        case SW_RULE_EXTRAPOLATE: {
-            size_t m = 0;
-            double H = (double)s->horizon;
-            for (size_t q = 0; q < c->n; q++) {
-                if (c->tokens[q] == 0 || !isfinite(c->mon[q])) continue;
-                c->scr_t[m] = (double)c->tokens[q] / H;
-                c->scr_y[m] = c->mon[q];
-                m++;
-            }
-            if (m < (size_t)r->min_points) break;
-            double mean, sd;
-            if (!sw_extrapolate_fit(c->scr_t, c->scr_y, m, s->theta, s->theta_ok, &mean, &sd)) break;
-            if (s->horizon == c->horizon) {
-                c->pred_mean = sign * mean;
-                c->pred_sd = sd;
-                c->have_pred = 1;
-            }
-            double opt = mean + r->z * sd;
-            if (isfinite(best) && opt - best < r->value) {
-                fire = 1;
-                snprintf(reason, sizeof reason,
-                         "extrapolate: predicted %s at %s tokens %s +- %s; even %s (mean + %s sd) gains less than %s over the best %s",
-                         p->monitor, tok(tb2, s->horizon), num(nb[0], sign * mean), num(nb[1], sd), num(nb[2], sign * opt),
-                         num(nb[3], r->z), num(nb[4], r->value), num(nb[5], sign * best));
-            }
-            break;
-        }
-        default: break;
-        }
-        if (fire && past_warmup && fired_other < 0) {
-            fired_other = j;
-            memcpy(other_reason, reason, sizeof reason);
-        }
+        fired[j] = fire == 2 || (fire && past_warmup);
+        if (fired[j] && r->kind == SW_RULE_DIVERGE && div < 0) div = j;
     }
 
-    if (fired_div >= 0) {
+    char tb[32], tb2[32];
+    if (div >= 0) {
         out->stop = 1;
         out->diverged = 1;
         out->rule = SW_RULE_DIVERGE;
-        out->rule_index = fired_div;
-        memcpy(out->reason, div_reason, sizeof out->reason);
+        out->rule_index = div;
+        memcpy(out->reason, reasons[div], sizeof out->reason);
     } else if (p->budget && pt->tokens >= p->budget) {
         out->stop = 1;
         out->rule = SW_RULE_BUDGET;
         snprintf(out->reason, sizeof out->reason, "budget: %s tokens reached (budget %s)", tok(tb2, pt->tokens), tok(tb, p->budget));
-    } else if (fired_other >= 0) {
-        out->stop = 1;
-        out->rule = p->rules[fired_other].kind;
-        out->rule_index = fired_other;
-        memcpy(out->reason, other_reason, sizeof out->reason);
+    } else {
+        /* the terms in policy order: a rule of its own, or a group */
+        for (int j = 0; j < p->n_rules && !out->stop; j++) {
+            const sw_rule *r = &p->rules[j];
+            if (r->group) {
+                const sw_rule_group *g = &p->groups[r->group - 1];
+                group_decide(p, g, fired, reasons, out);
+                j = g->first + g->count - 1;
+            } else if (fired[j] && r->kind != SW_RULE_DIVERGE) {
+                out->stop = 1;
+                out->rule = r->kind;
+                out->rule_index = j;
+                memcpy(out->reason, reasons[j], sizeof out->reason);
+            }
+        }
     }
     c->stopped = out->stop;
     return SW_OK;

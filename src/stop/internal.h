@@ -39,15 +39,35 @@ typedef struct sw_rule {
     double factor;         /* diverge (set bit SW_OPT_FACTOR) */
     char on[SW_METRIC_NAME_MAX]; /* diverge: the loss it watches */
     unsigned set;          /* SW_OPT_* written in the text */
+    int group;             /* 0: a term of its own; g+1: a member of groups[g] */
 } sw_rule;
+
+#define SW_POLICY_MAX_GROUPS 8
+
+/* How a group was written: all(...), any(...) or Kof(...). */
+enum { SW_GROUP_ALL, SW_GROUP_ANY, SW_GROUP_KOF };
+
+/* A group of rules that fires when at least `need` of its members fire at
+ * the same evaluation. Members are rules[first .. first+count-1]. */
+typedef struct sw_rule_group {
+    int form;
+    int need;
+    int first, count;
+} sw_rule_group;
 
 struct sw_policy {
     char monitor[SW_METRIC_NAME_MAX];
     int maximize;
     int monitor_set, mode_set; /* written explicitly (for formatting) */
     uint64_t warmup, budget, every;
+    int warmup_ignore;     /* warmup=N:ignore: evaluations before N are ignored */
+    double cooldown;       /* cooldown=C: fraction of the tokens so far; 0: none */
+    int cooldown_shape;    /* sw_cooldown_shape */
+    int cooldown_shape_set;
     int n_rules;
     sw_rule rules[SW_POLICY_MAX_RULES];
+    int n_groups;
+    sw_rule_group groups[SW_POLICY_MAX_GROUPS];
 };
 
 /* Per-rule running state; every field is serialized. */
@@ -96,6 +116,60 @@ struct sw_controller {
     sw_rule_state rs[SW_POLICY_MAX_RULES];
     char errmsg[1024];
 };
+
+/* What a rule sees of the evaluation just appended to the history. */
+typedef struct sw_rule_ctx {
+    sw_controller *c;
+    const sw_point *pt;
+    size_t n;      /* its 0-based index in the history */
+    size_t i;      /* n + 1: the 1-based evaluation number, as in Prechelt */
+    double sign;   /* +1 mode max, -1 mode min */
+    double v;      /* the oriented monitored value (larger is better) */
+    double best;   /* the oriented best so far (-inf before the first finite) */
+    double L;      /* the loss diverge watches (NAN if none), have_L if given */
+    int have_L;
+} sw_rule_ctx;
+
+/* Updates rule r's state for the evaluation and says whether it fires: 0
+ * no, 1 yes (subject to the warm-up), 2 yes whatever the warm-up (diverge's
+ * non-finite check). The reason goes into reason (cap bytes). rules.c. */
+int sw_rule_eval(const sw_rule_ctx *x, const sw_rule *r, sw_rule_state *s, char *reason, size_t cap);
+
+/* One cooldown family of a curve, opened for scoring (anneal.c). */
+typedef struct sw_anneal_family {
+    const sw_curve *curve;
+    double frac;
+    size_t n, n_forks;
+    const uint64_t *tokens;
+    const double *base;                 /* the metric itself (val_em) */
+    const double *em, *tok;             /* the branch columns */
+    const unsigned char *em_present, *tok_present;
+} sw_anneal_family;
+
+/* Opens the family (c, shape) of `metric`: SW_ERR_FORMAT naming the missing
+ * column, or a column without any fork result. */
+sw_status sw_anneal_family_open(const sw_curve *c, const char *metric, double frac, sw_cooldown_shape shape,
+                                sw_anneal_family *f, sw_error *err);
+/* 1 if row k holds a finite branch result (and k != skip). */
+int sw_anneal_is_fork(const sw_anneal_family *f, size_t k, size_t skip);
+/* The annealed value predicted at row k from the forks other than `skip`:
+ * best so far at k plus the cooldown gain (annealed - best so far at the
+ * fork) interpolated linearly in tokens between the neighbouring forks, the
+ * nearest fork's gain outside them. NAN without forks or a finite best. */
+double sw_anneal_predict(const sw_anneal_family *f, size_t k, size_t skip);
+
+/* Row k's annealed value and cooldown tokens (measured at a fork, else
+ * predicted as sw_anneal_predict, tokens round(C x T_k)) for rows 0, 1, 2,
+ * ... in one O(n) pass (replay). */
+typedef struct sw_anneal_scan {
+    const sw_anneal_family *f;
+    size_t k;             /* the next row */
+    double b;             /* best so far through row k-1 */
+    size_t p, q;          /* previous and next fork ((size_t)-1: none) */
+    double gp, gq, bq;    /* their gains; best so far at q */
+} sw_anneal_scan;
+void sw_anneal_scan_init(const sw_anneal_family *f, sw_anneal_scan *s);
+void sw_anneal_scan_next(sw_anneal_scan *s, double *em, uint64_t *tokens, int *predicted);
 
 /* Grows the history to hold at least `cap` evaluations. */
 sw_status sw_controller_reserve(sw_controller *c, size_t cap);

@@ -227,7 +227,11 @@ static sw_status parse_rule(parser *ps, sw_policy *p, sw_rule_kind kind, span na
     return SW_OK;
 }
 
-static sw_status parse_item(parser *ps, sw_policy *p, span item, unsigned *globals)
+static sw_status parse_cooldown(parser *ps, sw_policy *p, span val, const span *parts, size_t np, span item);
+
+/* Parses one item: a rule (group g+1 when inside groups[g], else 0) or,
+ * outside groups, a global. */
+static sw_status parse_item(parser *ps, sw_policy *p, span item, unsigned *globals, int group)
 {
     /* split at ':' into parts; the first is NAME[=VALUE] */
     span parts[16];
@@ -250,17 +254,21 @@ static sw_status parse_item(parser *ps, sw_policy *p, span item, unsigned *globa
         {"extrapolate", SW_RULE_EXTRAPOLATE}};
     for (size_t k = 0; k < sizeof rules / sizeof *rules; k++) {
         if (!span_eq(name, rules[k].name)) continue;
+        if (group && rules[k].kind == SW_RULE_DIVERGE)
+            return fail(ps, name, item, "diverge cannot be inside a group (it always stops on its own); write it beside the group%s", NULL);
         sw_status st = parse_rule(ps, p, rules[k].kind, name, val, item);
         if (st) return st;
+        p->rules[p->n_rules - 1].group = group;
         for (size_t o = 1; o < np; o++)
             if ((st = rule_option(ps, &p->rules[p->n_rules - 1], parts[o], item))) return st;
         return SW_OK;
     }
 
     /* globals */
-    static const char *gnames[] = {"monitor", "warmup", "budget", "every"};
-    for (unsigned g = 0; g < 4; g++) {
+    static const char *gnames[] = {"monitor", "warmup", "budget", "every", "cooldown"};
+    for (unsigned g = 0; g < 5; g++) {
         if (!span_eq(name, gnames[g])) continue;
+        if (group) return fail(ps, name, item, "%s is a global; it cannot be inside a group", gnames[g]);
         if (*globals & (1u << g)) return fail(ps, name, item, "%s given twice", gnames[g]);
         *globals |= 1u << g;
         if (g == 0) {
@@ -278,10 +286,18 @@ static sw_status parse_item(parser *ps, sw_policy *p, span item, unsigned *globa
             }
             return SW_OK;
         }
-        if (np > 1) return fail(ps, parts[1], item, "%s takes no options", gnames[g]);
+        if (g == 4) return parse_cooldown(ps, p, val, parts, np, item);
+        if (g == 1 && np == 2 && span_eq(parts[1], "ignore")) {
+            p->warmup_ignore = 1;
+        } else if (np > 1) {
+            if (g == 1) return fail(ps, parts[1], item, "warmup's only option is ignore (warmup=1M:ignore)%s", NULL);
+            return fail(ps, parts[1], item, "%s takes no options", gnames[g]);
+        }
         uint64_t t;
         if (!span_tokens(val, &t) || (g == 2 && t == 0))
             return fail(ps, val.s ? val : name, item, "%s needs a token count such as 1M, 500k or 20000", gnames[g]);
+        if (g == 1 && p->warmup_ignore && t == 0)
+            return fail(ps, val, item, "warmup=0:ignore ignores nothing; give a token count > 0%s", NULL);
         if (g == 1) p->warmup = t;
         else if (g == 2) p->budget = t;
         else p->every = t;
@@ -290,7 +306,81 @@ static sw_status parse_item(parser *ps, sw_policy *p, span item, unsigned *globa
     if (span_eq(name, "none")) return fail(ps, name, item, "'none' must be the whole policy%s", NULL);
     return fail(ps, name, item,
                 "unknown rule; expected patience, target, diverge, gl, pq, up, gain, extrapolate, "
-                "or monitor, warmup, budget, every%s", NULL);
+                "all(...), any(...), Kof(...), or monitor, warmup, budget, every, cooldown%s", NULL);
+}
+
+/* cooldown=C[:shape=linear|sqrt], C in (0, 1]. */
+static sw_status parse_cooldown(parser *ps, sw_policy *p, span val, const span *parts, size_t np, span item)
+{
+    if (!val.s || !span_double(val, &p->cooldown) || !(p->cooldown > 0 && p->cooldown <= 1))
+        return fail(ps, val.s ? val : parts[0], item,
+                    "cooldown needs a fraction of the tokens so far in (0, 1] (cooldown=0.1:shape=sqrt)%s", NULL);
+    for (size_t k = 1; k < np; k++) {
+        span key, v;
+        split_eq(parts[k], &key, &v);
+        if (!span_eq(key, "shape")) return fail(ps, key, item, "cooldown's only option is shape=linear|sqrt%s", NULL);
+        if (p->cooldown_shape_set) return fail(ps, key, item, "option given twice%s", NULL);
+        if (v.s && span_eq(v, "linear")) p->cooldown_shape = SW_COOLDOWN_LINEAR;
+        else if (v.s && span_eq(v, "sqrt")) p->cooldown_shape = SW_COOLDOWN_SQRT;
+        else return fail(ps, v.s ? v : key, item, "shape must be linear or sqrt (1-sqrt decay)%s", NULL);
+        p->cooldown_shape_set = 1;
+    }
+    return SW_OK;
+}
+
+/* A group head "all", "any" or "Kof" (K a whole number >= 1): 1 if it is
+ * one, with form and K (0 for all and any). */
+static int group_head(span h, int *form, long long *k)
+{
+    *k = 0;
+    if (span_eq(h, "all")) return *form = SW_GROUP_ALL, 1;
+    if (span_eq(h, "any")) return *form = SW_GROUP_ANY, 1;
+    if (h.len > 2 && !memcmp(h.s + h.len - 2, "of", 2) && span_int((span){h.s, h.len - 2, h.off}, 1, SW_POLICY_MAX_RULES, k))
+        return *form = SW_GROUP_KOF, 1;
+    return 0;
+}
+
+/* all(r1,r2,...), any(...) or Kof(...): members are rules, no globals, no
+ * diverge, no nesting. */
+static sw_status parse_group(parser *ps, sw_policy *p, span item, unsigned *globals)
+{
+    const char *open = memchr(item.s, '(', item.len);
+    span head = {item.s, (size_t)(open - item.s), item.off};
+    int form;
+    long long k;
+    if (!group_head(head, &form, &k))
+        return fail(ps, head, item, "unknown group; expected all(...), any(...) or Kof(...) such as 2of(...)%s", NULL);
+    if (item.s[item.len - 1] != ')')
+        return fail(ps, item, item, "a group ends with ')' and nothing after it%s", NULL);
+    if (p->n_groups >= SW_POLICY_MAX_GROUPS) return fail(ps, head, item, "too many groups (at most 8)%s", NULL);
+    span inner = {open + 1, item.len - head.len - 2, item.off + head.len + 1};
+    if (inner.len == 0) return fail(ps, item, item, "empty group; list its rules inside the parentheses%s", NULL);
+    int g = p->n_groups;
+    sw_rule_group *gr = &p->groups[g];
+    gr->form = form;
+    gr->first = p->n_rules;
+    size_t start = 0;
+    for (size_t q = 0; q <= inner.len; q++) {
+        if (q < inner.len && (inner.s[q] == '(' || inner.s[q] == ')'))
+            return fail(ps, (span){inner.s + q, 1, inner.off + q}, item, "groups do not nest%s", NULL);
+        if (q < inner.len && inner.s[q] != ',') continue;
+        span m = {inner.s + start, q - start, inner.off + start};
+        if (m.len == 0)
+            return fail(ps, (span){inner.s + (q < inner.len ? q : q - 1), 1, inner.off + (q < inner.len ? q : q - 1)}, item,
+                        "empty rule in a group (two commas, or a comma at an end)%s", NULL);
+        sw_status st = parse_item(ps, p, m, globals, g + 1);
+        if (st) return st;
+        start = q + 1;
+    }
+    gr->count = p->n_rules - gr->first;
+    gr->need = form == SW_GROUP_ALL ? gr->count : form == SW_GROUP_ANY ? 1 : (int)k;
+    if (gr->need > gr->count) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%lldof needs at least %lld rules; the group has %d", k, k, gr->count);
+        return fail(ps, head, item, "%s", msg);
+    }
+    p->n_groups++;
+    return SW_OK;
 }
 
 sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err)
@@ -316,17 +406,25 @@ sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err)
         }
         unsigned globals = 0;
         size_t start = 0;
+        int depth = 0;
+        span all = {text, n, 0};
         for (size_t k = 0; !st && k <= n; k++) {
-            if (k == n || text[k] == ',') {
-                span item = {text + start, k - start, start};
-                if (item.len == 0) {
-                    span all = {text, n, 0};
-                    st = fail(&ps, (span){text + (k < n ? k : n - 1), 1, k < n ? k : n - 1}, all, "empty rule (two commas, or a comma at an end)%s", NULL);
-                } else {
-                    st = parse_item(&ps, p, item, &globals);
-                }
-                start = k + 1;
+            if (k < n && text[k] == '(') depth++;
+            if (k < n && text[k] == ')' && --depth < 0)
+                st = fail(&ps, (span){text + k, 1, k}, all, "')' without its '('%s", NULL);
+            if (st || (k < n && (text[k] != ',' || depth > 0))) continue;
+            if (k == n && depth > 0) {
+                st = fail(&ps, (span){text + n - 1, 1, n - 1}, all, "a group's '(' is never closed with ')'%s", NULL);
+                break;
             }
+            span item = {text + start, k - start, start};
+            if (item.len == 0)
+                st = fail(&ps, (span){text + (k < n ? k : n - 1), 1, k < n ? k : n - 1}, all, "empty rule (two commas, or a comma at an end)%s", NULL);
+            else if (memchr(item.s, '(', item.len))
+                st = parse_group(&ps, p, item, &globals);
+            else
+                st = parse_item(&ps, p, item, &globals, 0);
+            start = k + 1;
         }
     }
     if (st) {
@@ -388,6 +486,59 @@ static void put(char *buf, size_t cap, size_t *pos, const char *s)
     *pos += n;
 }
 
+/* Appends rule r's text (name, value, the options that were written). */
+static void format_rule(const sw_rule *r, char *buf, size_t cap, size_t *pos)
+{
+    char num[64], tmp[128];
+    put(buf, cap, pos, sw_rule_kind_name(r->kind));
+    if (r->kind != SW_RULE_DIVERGE) {
+        sw_format_double_exact(r->value, num, sizeof num);
+        put(buf, cap, pos, "=");
+        put(buf, cap, pos, num);
+    }
+    if (r->set & SW_OPT_MIN_DELTA) {
+        sw_format_double_exact(r->min_delta, num, sizeof num);
+        snprintf(tmp, sizeof tmp, ":min_delta=%s%s", num, r->relative ? "%" : "");
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_MAX) {
+        sw_format_double_exact(r->max_loss, num, sizeof num);
+        snprintf(tmp, sizeof tmp, ":max=%s", num);
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_FACTOR) {
+        sw_format_double_exact(r->factor, num, sizeof num);
+        snprintf(tmp, sizeof tmp, ":factor=%s", num);
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_ON) {
+        snprintf(tmp, sizeof tmp, ":on=%s", r->on);
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_K) {
+        snprintf(tmp, sizeof tmp, ":k=%d", r->k);
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_WINDOW) {
+        snprintf(tmp, sizeof tmp, ":window=%d", r->window);
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_Z) {
+        sw_format_double_exact(r->z, num, sizeof num);
+        snprintf(tmp, sizeof tmp, ":z=%s", num);
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_MIN_POINTS) {
+        snprintf(tmp, sizeof tmp, ":min_points=%d", r->min_points);
+        put(buf, cap, pos, tmp);
+    }
+    if (r->set & SW_OPT_AT) {
+        sw_format_tokens_exact(r->at, num, sizeof num);
+        snprintf(tmp, sizeof tmp, ":at=%s", num);
+        put(buf, cap, pos, tmp);
+    }
+}
+
 size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
 {
     size_t pos = 0;
@@ -395,54 +546,22 @@ size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
     int items = 0;
     for (int i = 0; i < p->n_rules; i++) {
         const sw_rule *r = &p->rules[i];
-        if (items++) put(buf, cap, &pos, ",");
-        put(buf, cap, &pos, sw_rule_kind_name(r->kind));
-        if (r->kind != SW_RULE_DIVERGE) {
-            sw_format_double_exact(r->value, num, sizeof num);
-            put(buf, cap, &pos, "=");
-            put(buf, cap, &pos, num);
+        const sw_rule_group *g = r->group ? &p->groups[r->group - 1] : NULL;
+        if (!g || i == g->first) {
+            if (items++) put(buf, cap, &pos, ",");
+        } else {
+            put(buf, cap, &pos, ",");
         }
-        if (r->set & SW_OPT_MIN_DELTA) {
-            sw_format_double_exact(r->min_delta, num, sizeof num);
-            snprintf(tmp, sizeof tmp, ":min_delta=%s%s", num, r->relative ? "%" : "");
-            put(buf, cap, &pos, tmp);
+        if (g && i == g->first) {
+            if (g->form == SW_GROUP_ALL) put(buf, cap, &pos, "all(");
+            else if (g->form == SW_GROUP_ANY) put(buf, cap, &pos, "any(");
+            else {
+                snprintf(tmp, sizeof tmp, "%dof(", g->need);
+                put(buf, cap, &pos, tmp);
+            }
         }
-        if (r->set & SW_OPT_MAX) {
-            sw_format_double_exact(r->max_loss, num, sizeof num);
-            snprintf(tmp, sizeof tmp, ":max=%s", num);
-            put(buf, cap, &pos, tmp);
-        }
-        if (r->set & SW_OPT_FACTOR) {
-            sw_format_double_exact(r->factor, num, sizeof num);
-            snprintf(tmp, sizeof tmp, ":factor=%s", num);
-            put(buf, cap, &pos, tmp);
-        }
-        if (r->set & SW_OPT_ON) {
-            snprintf(tmp, sizeof tmp, ":on=%s", r->on);
-            put(buf, cap, &pos, tmp);
-        }
-        if (r->set & SW_OPT_K) {
-            snprintf(tmp, sizeof tmp, ":k=%d", r->k);
-            put(buf, cap, &pos, tmp);
-        }
-        if (r->set & SW_OPT_WINDOW) {
-            snprintf(tmp, sizeof tmp, ":window=%d", r->window);
-            put(buf, cap, &pos, tmp);
-        }
-        if (r->set & SW_OPT_Z) {
-            sw_format_double_exact(r->z, num, sizeof num);
-            snprintf(tmp, sizeof tmp, ":z=%s", num);
-            put(buf, cap, &pos, tmp);
-        }
-        if (r->set & SW_OPT_MIN_POINTS) {
-            snprintf(tmp, sizeof tmp, ":min_points=%d", r->min_points);
-            put(buf, cap, &pos, tmp);
-        }
-        if (r->set & SW_OPT_AT) {
-            sw_format_tokens_exact(r->at, num, sizeof num);
-            snprintf(tmp, sizeof tmp, ":at=%s", num);
-            put(buf, cap, &pos, tmp);
-        }
+        format_rule(r, buf, cap, &pos);
+        if (g && i == g->first + g->count - 1) put(buf, cap, &pos, ")");
     }
     if (p->monitor_set) {
         if (items++) put(buf, cap, &pos, ",");
@@ -454,7 +573,14 @@ size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
         if (!g[k].v) continue;
         if (items++) put(buf, cap, &pos, ",");
         sw_format_tokens_exact(g[k].v, num, sizeof num);
-        snprintf(tmp, sizeof tmp, "%s=%s", g[k].name, num);
+        snprintf(tmp, sizeof tmp, "%s=%s%s", g[k].name, num, k == 0 && p->warmup_ignore ? ":ignore" : "");
+        put(buf, cap, &pos, tmp);
+    }
+    if (p->cooldown > 0) {
+        if (items++) put(buf, cap, &pos, ",");
+        sw_format_double_exact(p->cooldown, num, sizeof num);
+        snprintf(tmp, sizeof tmp, "cooldown=%s%s%s", num, p->cooldown_shape_set ? ":shape=" : "",
+                 p->cooldown_shape_set ? sw_cooldown_shape_name((sw_cooldown_shape)p->cooldown_shape) : "");
         put(buf, cap, &pos, tmp);
     }
     if (!items) put(buf, cap, &pos, "none");
@@ -467,6 +593,50 @@ int sw_policy_maximize(const sw_policy *p) { return p->maximize; }
 uint64_t sw_policy_warmup(const sw_policy *p) { return p->warmup; }
 uint64_t sw_policy_budget(const sw_policy *p) { return p->budget; }
 uint64_t sw_policy_every(const sw_policy *p) { return p->every; }
+int sw_policy_warmup_ignores(const sw_policy *p) { return p->warmup_ignore; }
+size_t sw_policy_n_groups(const sw_policy *p) { return (size_t)p->n_groups; }
+
+int sw_policy_rule_group(const sw_policy *p, size_t i)
+{
+    return i < (size_t)p->n_rules ? p->rules[i].group - 1 : -1;
+}
+
+int sw_policy_group(const sw_policy *p, size_t g, size_t *first, size_t *count, size_t *need)
+{
+    if (g >= (size_t)p->n_groups) return 0;
+    const sw_rule_group *gr = &p->groups[g];
+    if (first) *first = (size_t)gr->first;
+    if (count) *count = (size_t)gr->count;
+    if (need) *need = (size_t)gr->need;
+    return 1;
+}
+
+int sw_policy_cooldown(const sw_policy *p, double *frac, sw_cooldown_shape *shape)
+{
+    if (!(p->cooldown > 0)) return 0;
+    if (frac) *frac = p->cooldown;
+    if (shape) *shape = (sw_cooldown_shape)p->cooldown_shape;
+    return 1;
+}
+
+const char *sw_cooldown_shape_name(sw_cooldown_shape s)
+{
+    return s == SW_COOLDOWN_SQRT ? "sqrt" : "linear";
+}
+
+sw_status sw_cooldown_shape_parse(const char *name, sw_cooldown_shape *out)
+{
+    if (name && !strcmp(name, "linear")) return *out = SW_COOLDOWN_LINEAR, SW_OK;
+    if (name && !strcmp(name, "sqrt")) return *out = SW_COOLDOWN_SQRT, SW_OK;
+    return SW_ERR_INVALID;
+}
+
+size_t sw_anneal_column(const char *metric, double frac, sw_cooldown_shape shape, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%s%s:c=%g:shape=%s", metric ? metric : "anneal_tokens",
+                     metric ? "_annealed" : "", frac, sw_cooldown_shape_name(shape));
+    return n < 0 ? 0 : (size_t)n;
+}
 size_t sw_policy_n_rules(const sw_policy *p) { return (size_t)p->n_rules; }
 
 sw_rule_kind sw_policy_rule(const sw_policy *p, size_t i)

@@ -1,17 +1,72 @@
 /* Replay: a policy over a recorded curve, through the same core a live
  * controller runs (sw_controller_feed_point), so the decisions agree exactly.
  * Columns are resolved once and the history is reserved up front, so the
- * loop allocates nothing per evaluation. */
+ * loop allocates nothing per evaluation. A stop is then scored (stop.h):
+ * with a cooldown, by the better of the best checkpoint and the branch
+ * annealed at the stop, charging the cooldown's tokens. */
 #include "stop/internal.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+/* max that skips NaN: the larger finite-or-inf of a and b (NaN if both are) */
+static double nmax(double a, double b)
+{
+    if (isnan(a)) return b;
+    if (isnan(b)) return a;
+    return a > b ? a : b;
+}
+
+/* Scores out->stop_index (best_em already set): score_em, charged tokens,
+ * the annealed fields, curve_best_em and the shortfall. */
+static sw_status score(const sw_policy *policy, const sw_curve *curve, sw_replay_result *out, sw_error *err)
+{
+    const size_t n = sw_curve_len(curve);
+    const double *em = sw_curve_column(curve, "val_em", NULL);
+    double frac;
+    sw_cooldown_shape shape;
+    out->curve_best_em = NAN;
+    if (!sw_policy_cooldown(policy, &frac, &shape)) {
+        for (size_t k = 0; em && k < n; k++)
+            if (isfinite(em[k])) out->curve_best_em = nmax(out->curve_best_em, em[k]);
+        out->score_em = out->best_em;
+        out->charged_tokens = out->stop_tokens;
+        out->anneal_em = NAN;
+        out->shortfall = out->curve_best_em - out->score_em;
+        return SW_OK;
+    }
+    sw_status st = sw_curve_require(curve, "val_em", "a cooldown is scored by validation EM", err);
+    if (st) return st;
+    sw_anneal_family f;
+    if ((st = sw_anneal_family_open(curve, "val_em", frac, shape, &f, err))) return st;
+    sw_anneal_scan sc;
+    sw_anneal_scan_init(&f, &sc);
+    double b = NAN;
+    for (size_t k = 0; k < n; k++) {
+        double a;
+        uint64_t at;
+        int pred;
+        sw_anneal_scan_next(&sc, &a, &at, &pred);
+        if (isfinite(em[k])) b = nmax(b, em[k]);
+        out->curve_best_em = nmax(out->curve_best_em, nmax(b, isfinite(a) ? a : NAN));
+        if (k == out->stop_index) {
+            out->anneal_em = a;
+            out->anneal_tokens = at;
+            out->anneal_predicted = pred;
+        }
+    }
+    out->annealed = 1;
+    out->score_em = nmax(out->best_em, isfinite(out->anneal_em) ? out->anneal_em : NAN);
+    out->charged_tokens = out->stop_tokens + out->anneal_tokens;
+    out->shortfall = out->curve_best_em - out->score_em;
+    return SW_OK;
+}
+
 sw_status sw_replay(const sw_policy *policy, const sw_curve *curve, sw_replay_result *out, sw_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->best_em = out->curve_best_em = out->best_value = NAN;
+    out->best_em = out->curve_best_em = out->best_value = out->anneal_em = out->score_em = NAN;
     const char *src = sw_curve_source(curve)[0] ? sw_curve_source(curve) : "(curve)";
     size_t n = sw_curve_len(curve);
     if (n == 0) return sw_error_set(err, SW_ERR_FORMAT, "%s: no evaluations (only a header)", src);
@@ -72,17 +127,71 @@ sw_status sw_replay(const sw_policy *policy, const sw_curve *curve, sw_replay_re
     out->stop_tokens = tokens[out->stop_index];
     out->saved_tokens = out->end_tokens - out->stop_tokens;
     const double *em = sw_curve_column(curve, "val_em", NULL);
-    if (em) {
-        for (size_t k = 0; k < n; k++)
-            if (isfinite(em[k]) && !(em[k] <= out->curve_best_em)) out->curve_best_em = em[k];
-    }
     if (sw_controller_best(c, &out->best_index, &out->best_tokens, &out->best_value) == SW_OK) {
         if (em) out->best_em = em[out->best_index];
     } else {
         out->best_index = 0;
         out->best_tokens = tokens[0];
     }
-    out->shortfall = out->curve_best_em - out->best_em;
     sw_controller_free(c);
+    return score(policy, curve, out, err);
+}
+
+sw_status sw_replay_oracle(const sw_policy *policy, const sw_curve *curve, double epsilon, sw_replay_result *out,
+                           sw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->best_em = out->curve_best_em = out->best_value = out->anneal_em = NAN;
+    const char *src = sw_curve_source(curve)[0] ? sw_curve_source(curve) : "(curve)";
+    size_t n = sw_curve_len(curve);
+    if (n == 0) return sw_error_set(err, SW_ERR_FORMAT, "%s: no evaluations (only a header)", src);
+    if (!(epsilon >= 0)) return sw_error_set(err, SW_ERR_INVALID, "oracle: epsilon must be >= 0, not %g", epsilon);
+    sw_status st = sw_curve_require(curve, "val_em", "the oracle scores by validation EM", err);
+    if (st) return st;
+    const uint64_t *tokens = sw_curve_tokens(curve);
+    const double *em = sw_curve_column(curve, "val_em", NULL);
+    /* the reference: score the last row once (it scans every row) */
+    out->stop_index = n - 1;
+    out->stop_tokens = tokens[n - 1];
+    if ((st = score(policy, curve, out, err))) return st;
+    const double ref = out->curve_best_em;
+    double frac;
+    sw_cooldown_shape shape;
+    int cool = sw_policy_cooldown(policy, &frac, &shape);
+    sw_anneal_family f;
+    sw_anneal_scan sc;
+    if (cool) {
+        sw_anneal_family_open(curve, "val_em", frac, shape, &f, NULL);
+        sw_anneal_scan_init(&f, &sc);
+    }
+    double b = NAN;
+    size_t bi = 0, k = 0;
+    for (; k < n; k++) {
+        double a = NAN;
+        uint64_t at = 0;
+        int pred = 0;
+        if (cool) sw_anneal_scan_next(&sc, &a, &at, &pred);
+        if (isfinite(em[k]) && !(em[k] <= b)) b = em[k], bi = k;
+        double sc_em = nmax(b, isfinite(a) ? a : NAN);
+        if (k == n - 1 || sc_em >= ref - epsilon - 1e-9) {
+            out->stop_index = k;
+            out->anneal_em = a;
+            out->anneal_tokens = at;
+            out->anneal_predicted = pred;
+            break;
+        }
+    }
+    out->end_tokens = tokens[n - 1];
+    out->stop_tokens = tokens[out->stop_index];
+    out->saved_tokens = out->end_tokens - out->stop_tokens;
+    out->stop_rule = SW_RULE_NONE;
+    snprintf(out->reason, sizeof out->reason, "oracle: the first evaluation within %g of the best score %g", epsilon, ref);
+    out->best_index = bi;
+    out->best_tokens = tokens[bi];
+    out->best_em = out->best_value = b;
+    out->annealed = cool;
+    out->score_em = nmax(b, cool && isfinite(out->anneal_em) ? out->anneal_em : NAN);
+    out->charged_tokens = out->stop_tokens + out->anneal_tokens;
+    out->shortfall = ref - out->score_em;
     return SW_OK;
 }

@@ -12,9 +12,11 @@ typedef struct sw_tune_agg {
     double tokens_fraction, shortfall, worst_shortfall, mean_tokens;
 } sw_tune_agg;
 
+
 /* Every candidate (row) replayed on every curve (column). */
 typedef struct sw_tune_table {
     size_t n_pol, n_cur;
+    size_t n_none;       /* rows 0 .. n_none-1: "none" (with each cooldown)  */
     char **texts;        /* n_pol policy texts                               */
     int *family;         /* n_pol family indices, -1 for "none"              */
     sw_tune_cell *cells; /* cells[p * n_cur + c]                              */
@@ -35,5 +37,10 @@ size_t sw_tune_select(const sw_tune_table *t, const size_t *cand, size_t n_cand,
 
 /* 1 if a is feasible under the objective (always 1 for PRICED). */
 int sw_tune_feasible(const sw_tune_agg *a, const sw_tune_options *opt);
+
+/* The bootstrap upper bound of policy p's mean shortfall over the curves
+ * `cur` (tune.h, sw_tune_options.confidence); the plain mean when the
+ * confidence is 0 or n < 2. Deterministic for a given seed. */
+double sw_tune_ucb(const sw_tune_table *t, size_t p, const size_t *cur, size_t n, const sw_tune_options *opt);
 
 #endif

@@ -89,7 +89,7 @@ sw_status sw_online_audit_curve(sw_online_state *s, const sw_curve *curve, uint6
         s_next = next.shortfall;
     }
     double b = budget ? (double)budget : (double)cur.end_tokens;
-    sw_online_apply(s, cur.shortfall, s_next, b > 0 ? (double)cur.stop_tokens / b : NAN);
+    sw_online_apply(s, cur.shortfall, s_next, b > 0 ? (double)cur.charged_tokens / b : NAN);
     return SW_OK;
 }
 

@@ -43,6 +43,19 @@ char *sw_tune_report_json(const sw_tune_report *r)
     json_object_set_new(o, "n_candidates", json_integer((json_int_t)r->n_candidates));
     json_object_set_new(o, "n_replays", json_integer((json_int_t)r->n_replays));
     json_object_set_new(o, "replay_seconds", num(r->replay_seconds));
+    json_object_set_new(o, "confidence", num(r->confidence));
+    json_object_set_new(o, "bootstrap", json_integer(r->bootstrap));
+    json_object_set_new(o, "ucb_shortfall", num(r->ucb_shortfall));
+    json_t *cool = json_array();
+    for (size_t i = 0; i < r->n_cooldowns; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "cooldown=%g:shape=%s", r->cooldown_frac[i], sw_cooldown_shape_name(r->cooldown_shape[i]));
+        json_array_append_new(cool, json_string(buf));
+    }
+    json_object_set_new(o, "cooldowns", cool);
+    json_object_set_new(o, "val_size", r->val_size ? json_integer((json_int_t)r->val_size) : json_null());
+    json_object_set_new(o, "em_standard_error", num(r->em_se));
+    json_object_set_new(o, "epsilon_below_se", json_boolean(r->epsilon_below_se));
     json_t *fam = json_object();
     for (size_t i = 0; i < r->n_families; i++) {
         const sw_tune_family_report *f = &r->families[i];

@@ -40,17 +40,34 @@ sw_status sw_tune_replay_table(const sw_policy *const *policies, size_t n_polici
                 continue;
             }
             cell->stop_tokens = r.stop_tokens;
-            cell->tokens_fraction = (double)r.stop_tokens / budget_of(curves[c], budget);
+            cell->charged_tokens = r.charged_tokens;
+            cell->tokens_fraction = (double)r.charged_tokens / budget_of(curves[c], budget);
             cell->best_em = r.best_em;
-            if (isfinite(r.shortfall))
-                cell->shortfall = r.shortfall;
-            else /* no finite EM up to the stop: everything was lost */
-                cell->shortfall = isfinite(r.curve_best_em) ? r.curve_best_em : 0;
+            cell->score_em = r.score_em;
+            cell->curve_best_em = r.curve_best_em;
         }
     }
     if (first) {
         if (err) *err = first_err;
         return first;
+    }
+    /* One reference per curve for every policy: the best score any of them
+     * could see on it (max val_em, and with cooldowns the best annealed
+     * score of each family), so shortfalls compare across families. */
+    for (size_t c = 0; c < n_curves; c++) {
+        double ref = NAN;
+        for (size_t p = 0; p < n_policies; p++) {
+            double v = cells[p * n_curves + c].curve_best_em;
+            if (isfinite(v) && !(v <= ref)) ref = v;
+        }
+        for (size_t p = 0; p < n_policies; p++) {
+            sw_tune_cell *cell = &cells[p * n_curves + c];
+            cell->curve_best_em = ref;
+            if (isfinite(cell->score_em))
+                cell->shortfall = ref - cell->score_em;
+            else /* no finite EM up to the stop: everything was lost */
+                cell->shortfall = isfinite(ref) ? ref : 0;
+        }
     }
     return SW_OK;
 }
@@ -62,6 +79,11 @@ sw_status sw_tune_check(const sw_curve *const *curves, size_t n, const sw_tune_o
     if (!(opt->lambda >= 0) || !isfinite(opt->lambda))
         return sw_error_set(err, SW_ERR_INVALID, "lambda must be a number >= 0 (EM points per million tokens), not %g",
                             opt->lambda);
+    if (!(opt->confidence >= 0 && opt->confidence < 1))
+        return sw_error_set(err, SW_ERR_INVALID, "confidence must be in [0, 1) (0.9: a 90%% upper bound; 0: the plain mean), not %g",
+                            opt->confidence);
+    if (opt->bootstrap < 0 || opt->bootstrap > 4096)
+        return sw_error_set(err, SW_ERR_INVALID, "bootstrap resamples must be between 0 and 4096, not %d", opt->bootstrap);
     if (n == 0) return sw_error_set(err, SW_ERR_INVALID, "no curves to tune on");
     if (n < 2)
         return sw_error_set(err, SW_ERR_INVALID,

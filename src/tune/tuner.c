@@ -6,6 +6,7 @@
 #include "tune/internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,10 @@ sw_tune_options sw_tune_default_options(void)
     o.folds = 0;
     o.budget = 0;
     o.families = (1u << SW_TUNE_FAMILY_COUNT) - 1;
+    o.confidence = 0.9;
+    o.bootstrap = 200;
+    o.seed = 1;
+    o.cooldowns = 1;
     return o;
 }
 
@@ -58,43 +63,93 @@ static void table_free(sw_tune_table *t)
     free(t->cells);
 }
 
+/* The cooldown families every curve carries (those of the first curve that
+ * all the others have too), at most cap. */
+static size_t common_cooldowns(const sw_curve *const *curves, size_t n, double *frac, sw_cooldown_shape *shape, size_t cap)
+{
+    size_t m = sw_curve_cooldowns(curves[0], NULL, frac, shape, cap), kept = 0;
+    if (m > cap) m = cap;
+    for (size_t j = 0; j < m; j++) {
+        int everywhere = 1;
+        for (size_t i = 1; i < n && everywhere; i++) {
+            double f2[SW_TUNE_MAX_COOLDOWNS];
+            sw_cooldown_shape s2[SW_TUNE_MAX_COOLDOWNS];
+            size_t m2 = sw_curve_cooldowns(curves[i], NULL, f2, s2, SW_TUNE_MAX_COOLDOWNS), q = 0;
+            if (m2 > SW_TUNE_MAX_COOLDOWNS) m2 = SW_TUNE_MAX_COOLDOWNS;
+            while (q < m2 && !(f2[q] == frac[j] && s2[q] == shape[j])) q++;
+            everywhere = q < m2;
+        }
+        if (everywhere) frac[kept] = frac[j], shape[kept] = shape[j], kept++;
+    }
+    return kept;
+}
+
+/* Appends `text` (owned: freed on failure) as a row of family f, once per
+ * cooldown family (text + ",cooldown=C:shape=S"; "none" becomes the bare
+ * cooldown), or as is without families. */
+static int table_add(sw_tune_table *t, size_t *cap, char *text, int f, size_t n_cool, const double *frac,
+                     const sw_cooldown_shape *shape)
+{
+    size_t need = t->n_pol + (n_cool ? n_cool : 1);
+    if (need > *cap) {
+        size_t nc = *cap ? *cap : 64;
+        while (nc < need) nc *= 2;
+        char **na = realloc(t->texts, nc * sizeof *na);
+        if (na) t->texts = na;
+        int *nf = na ? realloc(t->family, nc * sizeof *nf) : NULL;
+        if (nf) t->family = nf;
+        if (!na || !nf) {
+            free(text);
+            return 0;
+        }
+        *cap = nc;
+    }
+    if (!n_cool) {
+        t->texts[t->n_pol] = text;
+        t->family[t->n_pol++] = f;
+        return 1;
+    }
+    for (size_t j = 0; j < n_cool; j++) {
+        char buf[384];
+        int none = !strcmp(text, "none");
+        snprintf(buf, sizeof buf, "%s%scooldown=%g:shape=%s", none ? "" : text, none ? "" : ",", frac[j],
+                 sw_cooldown_shape_name(shape[j]));
+        if (!(t->texts[t->n_pol] = strdup(buf))) {
+            free(text);
+            return 0;
+        }
+        t->family[t->n_pol++] = f;
+    }
+    free(text);
+    return 1;
+}
+
 static sw_status table_build(const sw_curve *const *curves, size_t n, const sw_tune_options *opt, sw_tune_table *t,
-                             double *seconds, sw_error *err)
+                             double *seconds, sw_tune_report *r, sw_error *err)
 {
     memset(t, 0, sizeof *t);
     uint64_t ref = reference_budget(curves, n, opt->budget);
-    size_t cap = 1;
-    char **all = malloc(sizeof *all);
-    int *fam = malloc(sizeof *fam);
-    if (!all || !fam || !(all[0] = strdup("none"))) {
-        free(all);
-        free(fam);
+    size_t cap = 0, n_cool = 0;
+    double *frac = r->cooldown_frac;
+    sw_cooldown_shape *shape = r->cooldown_shape;
+    if (opt->cooldowns) n_cool = common_cooldowns(curves, n, frac, shape, SW_TUNE_MAX_COOLDOWNS);
+    r->n_cooldowns = n_cool;
+    char *none = strdup("none");
+    if (!none || !table_add(t, &cap, none, -1, n_cool, frac, shape))
         return sw_error_set(err, SW_ERR_NOMEM, "tune: out of memory");
-    }
-    fam[0] = -1;
-    t->n_pol = 1;
-    t->texts = all;
-    t->family = fam;
+    t->n_none = t->n_pol;
     for (int f = 0; f < SW_TUNE_FAMILY_COUNT; f++) {
         if (!(opt->families & (1u << f))) continue;
         char **v;
         size_t k;
         sw_status st = sw_tune_candidates(f, ref, opt->warmups, opt->n_warmups, &v, &k, err);
         if (st) return st;
-        if (t->n_pol + k > cap) {
-            cap = t->n_pol + k;
-            char **na = realloc(t->texts, cap * sizeof *na);
-            if (na) t->texts = na;
-            int *nf = na ? realloc(t->family, cap * sizeof *nf) : NULL;
-            if (nf) t->family = nf;
-            if (!na || !nf) {
-                sw_tune_texts_free(v, k);
+        for (size_t i = 0; i < k; i++) {
+            if (!table_add(t, &cap, v[i], f, n_cool, frac, shape)) {
+                for (size_t j = i + 1; j < k; j++) free(v[j]);
+                free(v);
                 return sw_error_set(err, SW_ERR_NOMEM, "tune: out of memory");
             }
-        }
-        for (size_t i = 0; i < k; i++) {
-            t->texts[t->n_pol] = v[i];
-            t->family[t->n_pol++] = f;
         }
         free(v);
     }
@@ -178,6 +233,41 @@ static sw_status cross_validate(const sw_tune_table *t, const size_t *cand, size
     return SW_OK;
 }
 
+/* The binomial standard error of one EM measurement (report fields val_size,
+ * em_se, epsilon_below_se): the validation size given, else the smallest
+ * last `val_n` of the curves. */
+static void standard_error(const sw_curve *const *curves, size_t n, const sw_tune_options *opt, sw_tune_report *r)
+{
+    size_t vn = opt->val_size;
+    for (size_t i = 0; !opt->val_size && i < n; i++) {
+        const double *col = sw_curve_column(curves[i], "val_n", NULL);
+        size_t len = sw_curve_len(curves[i]);
+        double last = NAN;
+        for (size_t k = 0; col && k < len; k++)
+            if (isfinite(col[k]) && col[k] >= 1) last = col[k];
+        if (isfinite(last) && (!vn || (size_t)last < vn)) vn = (size_t)last;
+    }
+    r->val_size = vn;
+    r->em_se = NAN;
+    r->epsilon_below_se = 0;
+    if (!vn) return;
+    double p = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *em = sw_curve_column(curves[i], "val_em", NULL);
+        double best = NAN;
+        for (size_t k = 0; em && k < sw_curve_len(curves[i]); k++)
+            if (isfinite(em[k]) && !(em[k] <= best)) best = em[k];
+        if (isfinite(best)) p += best / 100, m++;
+    }
+    if (!m) return;
+    p /= (double)m;
+    if (p < 0) p = 0;
+    if (p > 1) p = 1;
+    r->em_se = 100 * sqrt(p * (1 - p) / (double)vn);
+    r->epsilon_below_se = opt->objective != SW_TUNE_OBJECTIVE_PRICED && r->epsilon < r->em_se;
+}
+
 typedef struct pidx {
     size_t p;
     sw_tune_agg a;
@@ -231,7 +321,7 @@ sw_status sw_tune_run(const sw_curve *const *curves, size_t n, const sw_tune_opt
     if (!r) return sw_error_set(err, SW_ERR_NOMEM, "tune: out of memory");
     sw_tune_table t;
     double secs = 0;
-    if ((st = table_build(curves, n, &opt, &t, &secs, err))) {
+    if ((st = table_build(curves, n, &opt, &t, &secs, r, err))) {
         table_free(&t);
         free(r);
         return st;
@@ -265,6 +355,10 @@ sw_status sw_tune_run(const sw_curve *const *curves, size_t n, const sw_tune_opt
     sw_tune_agg a;
     size_t p = sw_tune_select(&t, rows, t.n_pol, all, n, &opt, NULL, &a);
     if (point_set(&r->chosen, &t, p, &a)) goto oom;
+    r->confidence = opt.objective == SW_TUNE_OBJECTIVE_CONSTRAINED ? opt.confidence : 0;
+    r->bootstrap = opt.bootstrap;
+    r->ucb_shortfall = sw_tune_ucb(&t, p, all, n, &opt);
+    standard_error(curves, n, &opt, r);
 
     /* per family: its own grid, with "none" as the fallback when nothing in
      * the grid is feasible */
@@ -276,7 +370,7 @@ sw_status sw_tune_run(const sw_curve *const *curves, size_t n, const sw_tune_opt
         sw_tune_family_report *fr = &r->families[r->n_families++];
         fr->family = f;
         fr->n_candidates = nc;
-        rows[nc++] = 0;
+        for (size_t q = 0; q < t.n_none; q++) rows[nc++] = q;
         if (cross_validate(&t, rows, nc, k_folds, &opt, NULL, &fr->cv_tokens_fraction, &fr->cv_shortfall,
                            &fr->cv_worst_shortfall))
             goto oom;
