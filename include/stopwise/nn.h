@@ -24,14 +24,23 @@ extern "C" {
 
 /* ---- BLAS and threads ------------------------------------------------------ */
 
-/* Chooses a fast GEMM kernel for this CPU unless the environment already names
- * one (BLIS_ARCH_TYPE for BLIS; OPENBLAS_CORETYPE for OpenBLAS, which can only
- * be reported, since OpenBLAS reads it when loaded), and sets the thread count
- * of OpenMP and the BLAS (n_threads <= 0: leave the runtime's default).
- * Call before the first matrix product; later calls only change threads. */
+/* The host's once-only set-up of the BLAS and of the threads, from its main()
+ * before the first matrix product (the CLI calls it; the library never does:
+ * sw_train and the kernels leave the process's environment and thread count
+ * alone). Chooses a fast GEMM kernel for this CPU unless the environment
+ * already names one (BLIS_ARCH_TYPE for BLIS, set with setenv; OPENBLAS_CORETYPE
+ * for OpenBLAS, which can only be reported, since OpenBLAS reads it when
+ * loaded), then sw_threads_set(n_threads). Not thread-safe (it may setenv).
+ * How idle threads wait (OMP_WAIT_POLICY) is read by libgomp before main()
+ * and is the host's environment's to choose; see docs/ENGINE.md "Threads". */
 void sw_blas_init(int n_threads);
+/* Sets the thread count of our OpenMP loops and of the BLAS together
+ * (n_threads <= 0: leave them as they are; the runtime's default is all
+ * cores). Process-wide for the BLAS; for OpenMP, the calling thread's. */
+void sw_threads_set(int n_threads);
 /* One line describing the BLAS in use, e.g. "BLIS 0.9.0, kernel skx (chosen by
- * stopwise), 2 threads". Static storage. */
+ * stopwise), 2 threads, wait passive" (the last part: OMP_WAIT_POLICY and
+ * GOMP_SPINCOUNT as libgomp read them). Static storage, rewritten by each call. */
 const char *sw_blas_info(void);
 /* Threads used by our OpenMP loops and by the BLAS. */
 int sw_threads(void);

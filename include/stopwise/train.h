@@ -112,7 +112,6 @@ typedef struct sw_train_options {
     size_t eval_limit;        /* evaluate on at most this many validation examples (0 all) */
     int batch;                /* examples per step; 0 = the task's default               */
     uint64_t seed;            /* model init, data order and dropout                     */
-    int threads;              /* 0 = all cores                                          */
     const char *out_dir;      /* run folder: checkpoints, curve.csv, events.jsonl       */
     const char *policy;       /* stopping policy text (stop.h), NULL = none (full budget)*/
     double cooldown;          /* wsd only: at a stop, decay over this fraction of the

@@ -168,7 +168,6 @@ int sw_cmd_train(int argc, char **argv)
     if (sw_cli_given(&a, "test-frac")) o.data_opt.test_frac = sw_cli_double(&a, "test-frac");
     o.data_opt.max_examples = (size_t)sw_cli_int(&a, "max-examples");
     o.data_opt.published = sw_cli_flag(&a, "published");
-    o.threads = (int)sw_cli_int(&a, "threads");
     o.resume = sw_cli_flag(&a, "resume");
     if (sw_cli_given(&a, "stop-after")) o.stop_after = sw_cli_tokens(&a, "stop-after");
     o.run_name = sw_cli_str(&a, "name");
@@ -221,7 +220,7 @@ int sw_cmd_train(int argc, char **argv)
 
     sw_cli_progress prog;
     sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet"));
-    sw_blas_init(o.threads);
+    sw_threads_set((int)sw_cli_int(&a, "threads"));
     if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s\n", o.data, sw_blas_info());
     sw_train_result res;
     sw_error_clear(&err);

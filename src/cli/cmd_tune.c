@@ -6,6 +6,7 @@
 #include "cli/options.h"
 #include "cli/progress.h"
 #include "cli/store_curves.h"
+#include "stopwise/nn.h"
 #include "stopwise/store.h"
 #include "stopwise/train.h"
 #include "stopwise/tune.h"
@@ -251,7 +252,6 @@ static sw_status train_curves(const sw_cli_args *a, const char *data, uint64_t b
         /* run k trains without fold k of the training split: K folds of the data */
         o.data_opt.train_fold = k;
         o.data_opt.train_folds = k_runs;
-        o.threads = (int)sw_cli_int(a, "threads");
         o.out_dir = dir;
         o.policy = NULL; /* the full budget: the tuner needs whole curves */
         o.store = store;
@@ -443,6 +443,7 @@ int sw_cmd_tune(int argc, char **argv)
     sw_tune_options o = sw_tune_default_options();
     o.epsilon = sw_cli_double(&a, "epsilon");
     o.threads = (int)sw_cli_int(&a, "threads");
+    sw_threads_set(o.threads); /* the training runs' threads (the replay's come with o) */
     o.confidence = sw_cli_double(&a, "confidence");
     if (!(o.confidence >= 0 && o.confidence < 1)) return sw_cli_fail("tune", 2, "--confidence %g: must be in [0, 1)", o.confidence);
     if (sw_cli_int(&a, "val-size") < 0) return sw_cli_fail("tune", 2, "--val-size must be >= 0");

@@ -1,5 +1,6 @@
 /* stopwise <command>: dispatches to the command; no logic of its own. */
 #include "cli/commands.h"
+#include "cli/wait_policy.h"
 #include "stopwise/base.h"
 #include "stopwise/nn.h"
 
@@ -31,6 +32,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* Idle OpenMP threads sleep instead of spinning, unless the user chose
+     * (re-executes once; see cli/wait_policy.c). */
+    sw_cli_wait_policy_apply(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -43,8 +47,9 @@ int main(int argc, char **argv)
         printf("stopwise %s\n", sw_version());
         return 0;
     }
-    /* Pick a fast BLAS kernel before the first matrix product (respects the
-     * user's own BLIS_ARCH_TYPE / OPENBLAS_CORETYPE). */
+    /* The process's one BLAS set-up: a fast kernel before the first matrix
+     * product (respects the user's own BLIS_ARCH_TYPE / OPENBLAS_CORETYPE),
+     * all cores; a command's --threads changes the count (sw_threads_set). */
     sw_blas_init(0);
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);

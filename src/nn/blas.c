@@ -6,7 +6,11 @@
  * family it reaches ~180 a core. BLIS reads BLIS_ARCH_TYPE at its first call,
  * so setting it before any GEMM works. OpenBLAS reads OPENBLAS_CORETYPE when
  * the library is loaded, so for OpenBLAS we can only report it. A value the
- * user set is always respected. bench/gemm_peak measures the alternatives. */
+ * user set is always respected. bench/gemm_peak measures the alternatives.
+ *
+ * This is process-wide state, so it is the host's to set, once, at start-up
+ * (the CLI's main() calls sw_blas_init): the library itself (sw_train, the
+ * kernels) never sets the environment or the thread count. */
 #include "stopwise/nn.h"
 
 #include <omp.h>
@@ -35,6 +39,30 @@ static const char *cpu_kernel_family(void)
     return NULL;
 }
 
+/* How libgomp's idle threads wait, as it read the environment at load. */
+static void describe_wait(char *buf, size_t size)
+{
+    const char *pol = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
+    if (spin) snprintf(buf, size, "wait %s, spin count %s", pol ? pol : "default", spin);
+    else snprintf(buf, size, "wait %s", pol ? pol : "default (spin, then sleep)");
+}
+
+static void describe(void)
+{
+    int t = sw_threads();
+    char wait[96];
+    describe_wait(wait, sizeof wait);
+#if defined(STOPWISE_BLAS_BLIS)
+    const char *arch = getenv("BLIS_ARCH_TYPE");
+    snprintf(info, sizeof info, "BLIS %s, kernel %s (%s), %d threads, %s", bli_info_get_version_str(),
+             arch ? arch : "auto", kernel_chosen ? kernel_how : "sw_blas_init not called", t, wait);
+#elif defined(STOPWISE_BLAS_OPENBLAS)
+    const char *core = getenv("OPENBLAS_CORETYPE");
+    snprintf(info, sizeof info, "OpenBLAS (%s), core %s, %d threads, %s", openblas_get_config(),
+             core ? core : "auto", t, wait);
+#endif
+}
+
 void sw_blas_init(int n_threads)
 {
 #if defined(STOPWISE_BLAS_BLIS)
@@ -46,9 +74,14 @@ void sw_blas_init(int n_threads)
         } else if (!getenv("BLIS_ARCH_TYPE")) {
             kernel_how = "BLIS's own detection";
         }
-        kernel_chosen = 1;
     }
 #endif
+    kernel_chosen = 1;
+    sw_threads_set(n_threads);
+}
+
+void sw_threads_set(int n_threads)
+{
     if (n_threads > 0) {
         omp_set_num_threads(n_threads);
 #if defined(STOPWISE_BLAS_BLIS)
@@ -57,21 +90,11 @@ void sw_blas_init(int n_threads)
         openblas_set_num_threads(n_threads);
 #endif
     }
-    int t = sw_threads();
-#if defined(STOPWISE_BLAS_BLIS)
-    const char *arch = getenv("BLIS_ARCH_TYPE");
-    snprintf(info, sizeof info, "BLIS %s, kernel %s (%s), %d threads", bli_info_get_version_str(),
-             arch ? arch : "auto", kernel_how, t);
-#elif defined(STOPWISE_BLAS_OPENBLAS)
-    const char *core = getenv("OPENBLAS_CORETYPE");
-    snprintf(info, sizeof info, "OpenBLAS (%s), core %s, %d threads", openblas_get_config(),
-             core ? core : "auto", t);
-#endif
 }
 
 const char *sw_blas_info(void)
 {
-    if (!info[0]) sw_blas_init(0);
+    describe(); /* the thread count may have changed since the last call */
     return info;
 }
 

@@ -82,7 +82,6 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     r->res = res;
     r->err = err;
     r->t0 = sw_now();
-    sw_blas_init(opt->threads);
     if (!opt->data) return sw_error_set(err, SW_ERR_INVALID, "no dataset given (--data SPEC)");
     if (opt->budget == 0) return sw_error_set(err, SW_ERR_INVALID, "the token budget must be positive");
     if (opt->batch < 0 || opt->batch > 4096) return sw_error_set(err, SW_ERR_INVALID, "batch must be 1..4096");
