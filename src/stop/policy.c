@@ -339,44 +339,6 @@ sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err)
 
 void sw_policy_free(sw_policy *p) { free(p); }
 
-void sw_format_double_exact(double x, char *buf, size_t len)
-{
-    /* plain digits for ordinary magnitudes ("10", not "1e+01") */
-    double ax = fabs(x);
-    int plain = ax == 0 || (ax >= 1e-4 && ax < 1e15);
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, x);
-        if (plain && strchr(buf, 'e')) continue;
-        if (strtod(buf, NULL) == x) return;
-    }
-    snprintf(buf, len, "%.17g", x);
-}
-
-void sw_format_tokens_exact(uint64_t n, char *buf, size_t len)
-{
-    static const struct { uint64_t div; char suffix; } units[] = {{1000000000ull, 'G'}, {1000000ull, 'M'}, {1000ull, 'k'}};
-    for (size_t i = 0; i < 3; i++) {
-        if (n < units[i].div) continue;
-        uint64_t whole = n / units[i].div, frac = n % units[i].div;
-        if (frac == 0) {
-            snprintf(buf, len, "%llu%c", (unsigned long long)whole, units[i].suffix);
-            return;
-        }
-        /* a short decimal mantissa when it is exact: 1.5M, 1.25k */
-        char digits[24];
-        int w = units[i].div == 1000ull ? 3 : units[i].div == 1000000ull ? 6 : 9;
-        snprintf(digits, sizeof digits, "%0*llu", w, (unsigned long long)frac);
-        size_t dl = strlen(digits);
-        while (dl > 0 && digits[dl - 1] == '0') digits[--dl] = 0;
-        if (dl <= 3) {
-            snprintf(buf, len, "%llu.%s%c", (unsigned long long)whole, digits, units[i].suffix);
-            return;
-        }
-        break;
-    }
-    snprintf(buf, len, "%llu", (unsigned long long)n);
-}
-
 /* Appends to buf at *pos, snprintf-style (keeps counting past cap). */
 static void put(char *buf, size_t cap, size_t *pos, const char *s)
 {
@@ -398,22 +360,22 @@ size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
         if (items++) put(buf, cap, &pos, ",");
         put(buf, cap, &pos, sw_rule_kind_name(r->kind));
         if (r->kind != SW_RULE_DIVERGE) {
-            sw_format_double_exact(r->value, num, sizeof num);
+            sw_format_double(r->value, num, sizeof num);
             put(buf, cap, &pos, "=");
             put(buf, cap, &pos, num);
         }
         if (r->set & SW_OPT_MIN_DELTA) {
-            sw_format_double_exact(r->min_delta, num, sizeof num);
+            sw_format_double(r->min_delta, num, sizeof num);
             snprintf(tmp, sizeof tmp, ":min_delta=%s%s", num, r->relative ? "%" : "");
             put(buf, cap, &pos, tmp);
         }
         if (r->set & SW_OPT_MAX) {
-            sw_format_double_exact(r->max_loss, num, sizeof num);
+            sw_format_double(r->max_loss, num, sizeof num);
             snprintf(tmp, sizeof tmp, ":max=%s", num);
             put(buf, cap, &pos, tmp);
         }
         if (r->set & SW_OPT_FACTOR) {
-            sw_format_double_exact(r->factor, num, sizeof num);
+            sw_format_double(r->factor, num, sizeof num);
             snprintf(tmp, sizeof tmp, ":factor=%s", num);
             put(buf, cap, &pos, tmp);
         }
@@ -430,7 +392,7 @@ size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
             put(buf, cap, &pos, tmp);
         }
         if (r->set & SW_OPT_Z) {
-            sw_format_double_exact(r->z, num, sizeof num);
+            sw_format_double(r->z, num, sizeof num);
             snprintf(tmp, sizeof tmp, ":z=%s", num);
             put(buf, cap, &pos, tmp);
         }
@@ -439,7 +401,7 @@ size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
             put(buf, cap, &pos, tmp);
         }
         if (r->set & SW_OPT_AT) {
-            sw_format_tokens_exact(r->at, num, sizeof num);
+            sw_format_tokens_exact(r->at, 3, num, sizeof num);
             snprintf(tmp, sizeof tmp, ":at=%s", num);
             put(buf, cap, &pos, tmp);
         }
@@ -453,7 +415,7 @@ size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
     for (int k = 0; k < 3; k++) {
         if (!g[k].v) continue;
         if (items++) put(buf, cap, &pos, ",");
-        sw_format_tokens_exact(g[k].v, num, sizeof num);
+        sw_format_tokens_exact(g[k].v, 3, num, sizeof num);
         snprintf(tmp, sizeof tmp, "%s=%s", g[k].name, num);
         put(buf, cap, &pos, tmp);
     }

@@ -81,16 +81,13 @@ static sw_status table_build(const sw_curve *const *curves, size_t n, const sw_t
         size_t k;
         sw_status st = sw_tune_candidates(f, ref, opt->warmups, opt->n_warmups, &v, &k, err);
         if (st) return st;
-        if (t->n_pol + k > cap) {
-            cap = t->n_pol + k;
-            char **na = realloc(t->texts, cap * sizeof *na);
-            if (na) t->texts = na;
-            int *nf = na ? realloc(t->family, cap * sizeof *nf) : NULL;
-            if (nf) t->family = nf;
-            if (!na || !nf) {
+        if (t->n_pol + k > cap) { /* texts and family share one capacity */
+            size_t nc = sw_array_grown_cap(cap, t->n_pol + k);
+            if (SW_ARRAY_RESIZE(t->texts, nc) || SW_ARRAY_RESIZE(t->family, nc)) {
                 sw_tune_texts_free(v, k);
                 return sw_error_set(err, SW_ERR_NOMEM, "tune: out of memory");
             }
+            cap = nc;
         }
         for (size_t i = 0; i < k; i++) {
             t->texts[t->n_pol] = v[i];
