@@ -494,7 +494,7 @@ static void csv_field(FILE *f, const char *s, int first)
 static void csv_num(FILE *f, double d)
 {
     fputc(',', f);
-    if (isfinite(d) || isinf(d)) fprintf(f, "%.17g", d);
+    if (isfinite(d) || isinf(d)) sw_fprintf(f, "%.17g", d); /* the C locale, whatever the host set */
 }
 
 static void csv_int(FILE *f, long long v) { fprintf(f, ",%lld", v); }
