@@ -104,7 +104,7 @@ sw_status sw_parse_tokens(const char *s, uint64_t *out);
 char *sw_format_tokens(uint64_t n, char *buf, size_t len);
 /* Formats a token count so that sw_parse_tokens reads it back exactly: the
  * largest k, M or G suffix that leaves at most max_decimals (0-3) decimals
- * ("20M"; "1.5M" and "1.25k" with max_decimals >= 2), else plain digits
+ * ("20M"; "1.5M" with max_decimals >= 1, "1.25k" with >= 2), else plain digits
  * ("1234567"). Policy text uses 3, the optimizer and schedule specs 0.
  * Returns buf; 24 bytes always suffice. */
 char *sw_format_tokens_exact(uint64_t n, int max_decimals, char *buf, size_t len);
