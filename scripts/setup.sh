@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Installs every Debian package stopwise needs, and nothing when all are there.
+# Installs every Debian package stopwise needs, and nothing when all are there,
+# and generates the comma-decimal locale the tests use (de_DE.UTF-8).
 # Idempotent; quiet when everything is present. Run as root (or with sudo).
 set -euo pipefail
 
 packages=(
   # build
   build-essential cmake pkg-config
+  # locale data: the tests parse and print numbers under de_DE.UTF-8 ("0,5")
+  locales
   # BLAS (the OpenMP builds, so BLAS and our loops share libgomp)
   libblis-dev libblis4-openmp libopenblas-dev libopenblas0-openmp
   # libraries
@@ -18,15 +21,28 @@ packages=(
   python3 python3-numpy python3-torch python3-sklearn
 )
 
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "setup: installing ${missing[*]}" >&2
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# de_DE.UTF-8 (decimal comma) for the locale tests: enable it in
+# /etc/locale.gen and compile it, once.
+if ! locale -a 2>/dev/null | grep -qix 'de_DE\.utf-\?8'; then
+  echo "setup: generating the locale de_DE.UTF-8" >&2
+  if grep -q '^# *de_DE\.UTF-8 UTF-8' /etc/locale.gen; then
+    $SUDO sed -i 's/^# *\(de_DE\.UTF-8 UTF-8\)/\1/' /etc/locale.gen
+  elif ! grep -q '^de_DE\.UTF-8 UTF-8' /etc/locale.gen; then
+    echo 'de_DE.UTF-8 UTF-8' | $SUDO tee -a /etc/locale.gen >/dev/null
+  fi
+  $SUDO locale-gen >/dev/null
+fi

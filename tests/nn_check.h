@@ -21,9 +21,27 @@ static inline void nn_fill_normal(float *p, size_t n, double std, uint64_t seed)
     for (size_t i = 0; i < n; i++) p[i] = (float)(std * sw_rng_normal(&r));
 }
 
+/* Test buffers: zeroed floats that live until the test process exits, where
+ * nn_floats_release frees them all, so LeakSanitizer reports only real
+ * leaks (a test never frees an nn_floats buffer itself). */
+static float **nn_owned;
+static size_t nn_n_owned, nn_cap_owned;
+
+static inline void nn_floats_release(void)
+{
+    for (size_t i = 0; i < nn_n_owned; i++) free(nn_owned[i]);
+    free(nn_owned);
+    nn_owned = NULL;
+    nn_n_owned = nn_cap_owned = 0;
+}
+
 static inline float *nn_floats(size_t n)
 {
+    static int registered;
+    if (!registered && atexit(nn_floats_release) == 0) registered = 1;
     float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p || SW_ARRAY_RESERVE(nn_owned, nn_cap_owned, nn_n_owned + 1)) abort();
+    nn_owned[nn_n_owned++] = p;
     return p;
 }
 

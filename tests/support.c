@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include "stopwise/base.h"
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,18 +20,8 @@ const char *sw_test_tmpdir(void)
 
 char *sw_test_slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    buf[n] = 0;
-    if (len) *len = n;
+    char *buf;
+    if (sw_file_read(path, &buf, len, NULL)) return NULL;
     return buf;
 }
 

@@ -1,6 +1,11 @@
-/* base/: number parsing, token formatting, random numbers, atomic writes. */
+/* base/: number parsing and formatting (also under a comma-decimal locale),
+ * token formatting, growable arrays, random numbers, whole-file reads and
+ * atomic writes. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,4 +103,241 @@ Test(base, atomic_write_replaces_whole_file_and_leaves_no_temp)
     sw_error err;
     cr_assert_eq(sw_file_write_atomic("/nonexistent-dir/x", "a", 1, &err), SW_ERR_IO);
     cr_assert(strstr(err.msg, "/nonexistent-dir/x"));
+}
+
+/* ---- numbers in text, whatever the process locale ------------------------------ */
+
+/* The process switched to a comma-decimal locale, as a host program may do.
+ * scripts/setup.sh generates de_DE.UTF-8. */
+static void comma_locale(void)
+{
+    cr_assert_not_null(setlocale(LC_NUMERIC, "de_DE.UTF-8"),
+                       "the locale de_DE.UTF-8 is missing: run scripts/setup.sh (it generates it)");
+    cr_assert_str_eq(localeconv()->decimal_point, ",", "de_DE must use a decimal comma");
+    char probe[32];
+    snprintf(probe, sizeof probe, "%g", 0.5);
+    cr_assert_str_eq(probe, "0,5", "libc itself now prints a comma: the test is meaningful");
+}
+
+Test(base, format_double_is_shortest_exact)
+{
+    char b[32];
+    cr_assert_str_eq(sw_format_double(0.1, b, sizeof b), "0.1");
+    cr_assert_str_eq(sw_format_double(10, b, sizeof b), "10");
+    cr_assert_str_eq(sw_format_double(-2.5, b, sizeof b), "-2.5");
+    cr_assert_str_eq(sw_format_double(0, b, sizeof b), "0");
+    cr_assert_str_eq(sw_format_double(3e-5, b, sizeof b), "3e-05");
+    cr_assert_str_eq(sw_format_double(0.1 + 0.2, b, sizeof b), "0.30000000000000004");
+    cr_assert_str_eq(sw_format_double(1e300, b, sizeof b), "1e+300");
+    cr_assert_str_eq(sw_format_double(NAN, b, sizeof b), "nan");
+    cr_assert_str_eq(sw_format_double(-INFINITY, b, sizeof b), "-inf");
+    cr_assert_str_eq(sw_format_float(0.2f, b, sizeof b), "0.2");
+    cr_assert_str_eq(sw_format_float(0.1f, b, sizeof b), "0.1");
+    cr_assert_str_eq(sw_format_float(1.0f / 3.0f, b, sizeof b), "0.33333334");
+    sw_rng r;
+    sw_rng_seed(&r, 11);
+    for (int i = 0; i < 20000; i++) {
+        /* random bit patterns: every finite double and float reads back exactly */
+        uint64_t u = sw_rng_next(&r);
+        double x;
+        memcpy(&x, &u, sizeof x);
+        if (!isfinite(x)) continue;
+        char *e;
+        double y = sw_strtod(sw_format_double(x, b, sizeof b), &e); /* sw_parse_double refuses subnormals */
+        cr_assert(!*e && memcmp(&x, &y, sizeof x) == 0, "%a -> %s -> %a", x, b, y);
+        uint32_t v = (uint32_t)u;
+        float f;
+        memcpy(&f, &v, sizeof f);
+        if (!isfinite(f)) continue;
+        float g = sw_strtof(sw_format_float(f, b, sizeof b), &e);
+        cr_assert(!*e && memcmp(&f, &g, sizeof f) == 0, "%a -> %s -> %a", (double)f, b, (double)g);
+    }
+}
+
+Test(base, format_tokens_exact_reads_back)
+{
+    char b[24];
+    cr_assert_str_eq(sw_format_tokens_exact(20000000, 3, b, sizeof b), "20M");
+    cr_assert_str_eq(sw_format_tokens_exact(1500000, 3, b, sizeof b), "1.5M");
+    cr_assert_str_eq(sw_format_tokens_exact(1250, 3, b, sizeof b), "1.25k");
+    cr_assert_str_eq(sw_format_tokens_exact(1234567, 3, b, sizeof b), "1234567");
+    cr_assert_str_eq(sw_format_tokens_exact(1500, 0, b, sizeof b), "1500", "no decimals allowed");
+    cr_assert_str_eq(sw_format_tokens_exact(2000, 0, b, sizeof b), "2k");
+    cr_assert_str_eq(sw_format_tokens_exact(0, 3, b, sizeof b), "0");
+    sw_rng r;
+    sw_rng_seed(&r, 5);
+    for (int i = 0; i < 5000; i++) {
+        uint64_t n = sw_rng_next(&r) >> (sw_rng_below(&r, 60) + 4), back;
+        for (int d = 0; d <= 3; d++) {
+            cr_assert_eq(sw_parse_tokens(sw_format_tokens_exact(n, d, b, sizeof b), &back), SW_OK, "%s", b);
+            cr_assert_eq(back, n, "%s", b);
+        }
+    }
+}
+
+/* Defect 10: under a comma-decimal process locale every parser still reads
+ * "0.5" whole and every printer still writes "0.5"; the process locale is
+ * left as the host set it. */
+Test(base, numbers_ignore_a_comma_decimal_locale)
+{
+    comma_locale();
+    double d;
+    cr_assert_eq(sw_parse_double("0.5", &d), SW_OK);
+    cr_assert(d == 0.5);
+    cr_assert_eq(sw_parse_double("1.5e-3", &d), SW_OK);
+    cr_assert(d == 1.5e-3);
+    cr_assert_neq(sw_parse_double("0,5", &d), SW_OK, "the comma is never a decimal point");
+    uint64_t t;
+    cr_assert_eq(sw_parse_tokens("1.5M", &t), SW_OK);
+    cr_assert_eq(t, 1500000u);
+    long long i;
+    cr_assert_eq(sw_parse_int("-42", -100, 100, &i), SW_OK);
+    cr_assert_eq(i, -42);
+    char *end;
+    cr_assert(sw_strtod("0x1.8p+1", &end) == 3.0 && !*end, "hex floats (controller state) read back");
+    cr_assert(sw_strtof("0.25", &end) == 0.25f && !*end);
+    cr_assert_eq(sw_strtoll("-7", &end, 10), -7);
+    cr_assert_eq(sw_strtoull("18446744073709551615", &end, 10), UINT64_MAX);
+
+    char b[64];
+    cr_assert_str_eq(sw_format_double(0.5, b, sizeof b), "0.5");
+    cr_assert_str_eq(sw_format_float(0.1f, b, sizeof b), "0.1");
+    cr_assert_str_eq(sw_format_tokens(1500, b, sizeof b), "1.5k");
+    sw_snprintf(b, sizeof b, "%.9g|%a|%.2f", 0.25, 3.0, 1.5);
+    cr_assert_str_eq(b, "0.25|0x1.8p+1|1.50");
+    sw_error err;
+    sw_error_set(&err, SW_ERR_INVALID, "lr=%g", 0.003);
+    cr_assert_str_eq(err.msg, "lr=0.003", "error messages too");
+
+    const char *dir = sw_test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/n.txt", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    sw_fprintf(f, "%.9g,%g\n", 0.125, -2.5);
+    fclose(f);
+    char *text = sw_test_slurp(path, NULL);
+    cr_assert_str_eq(text, "0.125,-2.5\n");
+    free(text);
+
+    /* the host's locale is untouched, for this thread and the process */
+    cr_assert_str_eq(localeconv()->decimal_point, ",");
+    snprintf(b, sizeof b, "%g", 0.5);
+    cr_assert_str_eq(b, "0,5");
+    setlocale(LC_NUMERIC, "C");
+}
+
+typedef struct { int id, bad; } worker;
+
+static void *number_worker(void *arg)
+{
+    worker *w = arg;
+    char b[32];
+    sw_rng r;
+    sw_rng_seed(&r, (uint64_t)w->id);
+    for (int i = 0; i < 20000 && !w->bad; i++) {
+        double x = (sw_rng_uniform(&r) - 0.5) * 1e6, y;
+        if (sw_parse_double(sw_format_double(x, b, sizeof b), &y) != SW_OK || y != x || strchr(b, ',')) w->bad = 1;
+    }
+    return NULL;
+}
+
+/* Threads that race to create the private "C" locale and then format and
+ * parse side by side, under a comma-decimal process locale. */
+Test(base, numbers_are_thread_safe)
+{
+    comma_locale();
+    pthread_t th[8];
+    worker w[8];
+    for (int k = 0; k < 8; k++) {
+        w[k] = (worker){k + 1, 0};
+        cr_assert_eq(pthread_create(&th[k], NULL, number_worker, &w[k]), 0);
+    }
+    for (int k = 0; k < 8; k++) {
+        pthread_join(th[k], NULL);
+        cr_assert_eq(w[k].bad, 0, "thread %d saw a wrong number", k);
+    }
+    cr_assert_str_eq(localeconv()->decimal_point, ",");
+    setlocale(LC_NUMERIC, "C");
+}
+
+/* ---- growable arrays ------------------------------------------------------------- */
+
+Test(base, array_reserve_grows_and_keeps_contents)
+{
+    int *v = NULL;
+    size_t n = 0, cap = 0;
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(SW_ARRAY_RESERVE(v, cap, n + 1), SW_OK);
+        cr_assert_geq(cap, n + 1);
+        v[n++] = i * 3;
+    }
+    cr_assert_leq(cap, 2048, "growth doubles, it does not explode");
+    for (int i = 0; i < 1000; i++) cr_assert_eq(v[i], i * 3);
+    size_t before = cap;
+    cr_assert_eq(SW_ARRAY_RESERVE(v, cap, 10), SW_OK, "enough room: nothing to do");
+    cr_assert_eq(cap, before);
+    cr_assert_eq(sw_array_grown_cap(0, 1), 16);
+    cr_assert_eq(sw_array_grown_cap(16, 17), 32);
+    cr_assert_eq(sw_array_grown_cap(16, 100), 100);
+    cr_assert_eq(sw_array_grown_cap(SIZE_MAX / 2 + 1, SIZE_MAX), SIZE_MAX, "saturates");
+    /* a size that overflows fails cleanly and leaves the array as it was */
+    int *keep = v;
+    cr_assert_eq(SW_ARRAY_RESERVE(v, cap, SIZE_MAX / 2), SW_ERR_NOMEM);
+    cr_assert_eq(v, keep);
+    cr_assert_eq(cap, before);
+    cr_assert_eq(v[999], 2997);
+    /* several arrays on one capacity */
+    double *a = NULL;
+    char *c = NULL;
+    cr_assert_eq(SW_ARRAY_RESIZE(a, 40), SW_OK);
+    cr_assert_eq(SW_ARRAY_RESIZE(c, 40), SW_OK);
+    a[39] = 1.5;
+    c[39] = 'x';
+    cr_assert_eq(SW_ARRAY_RESIZE(a, 80), SW_OK);
+    cr_assert(a[39] == 1.5);
+    free(v);
+    free(a);
+    free(c);
+}
+
+/* ---- whole files ------------------------------------------------------------------ */
+
+Test(base, file_read_whole_files_and_errors)
+{
+    const char *dir = sw_test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/big.txt", dir);
+    /* larger than the first guess of a pipe-sized buffer, with a NUL inside */
+    size_t n = 200000;
+    char *data = malloc(n);
+    for (size_t i = 0; i < n; i++) data[i] = (char)('a' + i % 26);
+    data[100] = 0;
+    cr_assert_eq(sw_file_write_atomic(path, data, n, NULL), SW_OK);
+    char *buf;
+    size_t len;
+    sw_error err;
+    cr_assert_eq(sw_file_read(path, &buf, &len, &err), SW_OK, "%s", err.msg);
+    cr_assert_eq(len, n);
+    cr_assert(memcmp(buf, data, n) == 0);
+    cr_assert_eq(buf[n], 0, "NUL-terminated");
+    free(buf);
+    free(data);
+    /* a file whose size stat does not know (procfs reports 0) */
+    cr_assert_eq(sw_file_read("/proc/self/status", &buf, &len, &err), SW_OK, "%s", err.msg);
+    cr_assert_gt(len, 0);
+    cr_assert_not_null(strstr(buf, "Name:"));
+    free(buf);
+    snprintf(path, sizeof path, "%s/empty.txt", dir);
+    cr_assert_eq(sw_file_write_atomic(path, "", 0, NULL), SW_OK);
+    cr_assert_eq(sw_file_read(path, &buf, &len, &err), SW_OK);
+    cr_assert_eq(len, 0);
+    cr_assert_str_eq(buf, "");
+    free(buf);
+    snprintf(path, sizeof path, "%s/missing.txt", dir);
+    cr_assert_eq(sw_file_read(path, &buf, &len, &err), SW_ERR_NOT_FOUND);
+    cr_assert_null(buf);
+    cr_assert_not_null(strstr(err.msg, "missing.txt"));
+    cr_assert_eq(sw_file_read(dir, &buf, &len, &err), SW_ERR_INVALID);
+    cr_assert_not_null(strstr(err.msg, "directory"));
 }

@@ -94,7 +94,6 @@ static void attention_case(int B, int T, int C, int NH, double atol)
     sw_attention_backward(d1, dy, x, a1, B, T, C, NH, 1);
     sw_attention_backward_naive(d2, dy, x, a1, B, T, C, NH);
     cr_assert(nn_max_rel(d1, d2, ni, atol) < RTOL, "%g", nn_max_rel(d1, d2, ni, atol));
-    free(x); free(dy); free(o1); free(o2); free(a1); free(a2); free(d1); free(d2);
 }
 
 /* hs*T small: the transposed-tile path; hs*T > 16384: the direct-dot path */

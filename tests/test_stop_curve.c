@@ -116,7 +116,7 @@ Test(curve, write_then_read_is_exact)
         }
     }
     char *text = sw_test_slurp(path, NULL);
-    cr_assert(!strncmp(text, "tokens,step,wall,val_em,val_loss,train_loss,test_em\n123457,0,0,0.10000000000000001,2,-0,\n", 86),
+    cr_assert(!strncmp(text, "tokens,step,wall,val_em,val_loss,train_loss,test_em\n123457,0,0,0.1,2,-0,\n", 73),
               "%s", text);
     free(text);
     sw_curve_free(c);

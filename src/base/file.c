@@ -1,5 +1,6 @@
-/* Atomic file writes: temporary sibling, fsync, rename. A reader never sees a
- * half-written file and a crash leaves the old file intact. */
+/* Files: the one whole-file reader, and atomic writes (temporary sibling,
+ * fsync, rename), so a reader never sees a half-written file and a crash
+ * leaves the old file intact. */
 #include "stopwise/base.h"
 
 #include <errno.h>
@@ -9,6 +10,62 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+sw_status sw_file_read(const char *path, char **buf, size_t *len, sw_error *err)
+{
+    *buf = NULL;
+    if (len) *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return sw_error_set(err, e == ENOENT || e == ENOTDIR ? SW_ERR_NOT_FOUND : SW_ERR_IO, "%s: cannot open: %s",
+                            path, strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return sw_error_set(err, SW_ERR_INVALID, "%s: expected a file, got a directory", path);
+    }
+    /* start from the file's size when it has one (pipes and /proc report 0) */
+    size_t want = S_ISREG(sb.st_mode) && sb.st_size > 0 ? (size_t)sb.st_size + 1 : (size_t)1 << 16;
+    size_t cap = 0, n = 0;
+    char *b = NULL;
+    sw_status st = SW_ARRAY_RESERVE(b, cap, want) ? SW_ERR_NOMEM : SW_OK;
+    int bad = 0, e = 0;
+    while (st == SW_OK) {
+        if (n + 1 == cap) { /* full: grow only if there is more to read */
+            int c = fgetc(f);
+            if (c == EOF) {
+                bad = ferror(f);
+                e = errno;
+                break;
+            }
+            if (SW_ARRAY_RESERVE(b, cap, n + 2)) {
+                st = SW_ERR_NOMEM;
+                break;
+            }
+            b[n++] = (char)c;
+            continue;
+        }
+        size_t got = fread(b + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            bad = ferror(f);
+            e = errno;
+            break;
+        }
+    }
+    fclose(f);
+    if (st || bad) {
+        free(b);
+        return st ? sw_error_set(err, SW_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, n)
+                  : sw_error_set(err, SW_ERR_IO, "%s: read failed: %s", path, strerror(e));
+    }
+    b[n] = 0;
+    *buf = b;
+    if (len) *len = n;
+    return SW_OK;
+}
 
 sw_status sw_atomic_file_open(sw_atomic_file *f, const char *path, sw_error *err)
 {

@@ -1,4 +1,6 @@
-/* Strict number parsing: the whole string must be a number, nothing else. */
+/* Strict number parsing: the whole string must be a number, nothing else.
+ * Everything goes through sw_strto* (number.c), so the process locale never
+ * changes what is accepted; token counts are formatted here too. */
 #include "stopwise/base.h"
 
 #include <errno.h>
@@ -13,7 +15,7 @@ sw_status sw_parse_double(const char *s, double *out)
     if (!s || !*s) return SW_ERR_INVALID;
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
+    double v = sw_strtod(s, &end);
     if (end == s || *end || errno == ERANGE || !isfinite(v)) return SW_ERR_INVALID;
     *out = v;
     return SW_OK;
@@ -24,7 +26,7 @@ sw_status sw_parse_int(const char *s, long long lo, long long hi, long long *out
     if (!s || !*s) return SW_ERR_INVALID;
     char *end;
     errno = 0;
-    long long v = strtoll(s, &end, 10);
+    long long v = sw_strtoll(s, &end, 10);
     if (end == s || *end || errno == ERANGE || v < lo || v > hi) return SW_ERR_INVALID;
     *out = v;
     return SW_OK;
@@ -42,7 +44,7 @@ sw_status sw_parse_tokens(const char *s, uint64_t *out)
     if (scale == 1) {
         char *end;
         errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
+        unsigned long long v = sw_strtoull(s, &end, 10);
         if (end == s || *end || errno == ERANGE) return SW_ERR_INVALID;
         *out = v;
         return SW_OK;
@@ -67,9 +69,35 @@ char *sw_format_tokens(uint64_t n, char *buf, size_t len)
         if (n >= units[i].div) {
             double v = (double)n / (double)units[i].div;
             if (n % units[i].div == 0) snprintf(buf, len, "%" PRIu64 "%s", n / units[i].div, units[i].suffix);
-            else snprintf(buf, len, "%.3g%s", v, units[i].suffix);
+            else sw_snprintf(buf, len, "%.3g%s", v, units[i].suffix);
             return buf;
         }
+    }
+    snprintf(buf, len, "%" PRIu64, n);
+    return buf;
+}
+
+char *sw_format_tokens_exact(uint64_t n, int max_decimals, char *buf, size_t len)
+{
+    static const struct { uint64_t div; char suffix; int width; } units[] = {
+        {1000000000ull, 'G', 9}, {1000000ull, 'M', 6}, {1000ull, 'k', 3}};
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (n < units[i].div) continue;
+        uint64_t whole = n / units[i].div, frac = n % units[i].div;
+        if (frac == 0) {
+            snprintf(buf, len, "%" PRIu64 "%c", whole, units[i].suffix);
+            return buf;
+        }
+        /* a short decimal mantissa when it is exact: 1.5M, 1.25k */
+        char digits[24];
+        snprintf(digits, sizeof digits, "%0*" PRIu64, units[i].width, frac);
+        size_t dl = strlen(digits);
+        while (dl > 0 && digits[dl - 1] == '0') digits[--dl] = 0;
+        if (dl <= (size_t)(max_decimals < 0 ? 0 : max_decimals)) {
+            snprintf(buf, len, "%" PRIu64 ".%s%c", whole, digits, units[i].suffix);
+            return buf;
+        }
+        break;
     }
     snprintf(buf, len, "%" PRIu64, n);
     return buf;

@@ -43,7 +43,7 @@ sw_status sw_error_set(sw_error *err, sw_status s, const char *fmt, ...)
         err->status = s;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        sw_vsnprintf(err->msg, sizeof err->msg, fmt, ap); /* "0.5" whatever the locale */
         va_end(ap);
     }
     return s;

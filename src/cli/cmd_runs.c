@@ -494,7 +494,7 @@ static void csv_field(FILE *f, const char *s, int first)
 static void csv_num(FILE *f, double d)
 {
     fputc(',', f);
-    if (isfinite(d) || isinf(d)) fprintf(f, "%.17g", d);
+    if (isfinite(d) || isinf(d)) sw_fprintf(f, "%.17g", d); /* the C locale, whatever the host set */
 }
 
 static void csv_int(FILE *f, long long v) { fprintf(f, ",%lld", v); }
@@ -562,12 +562,7 @@ static void export_curves_csv(FILE *f, const sw_store_curve *curves, size_t nc)
                 int seen = 0;
                 for (size_t j = 0; j < nn && !seen; j++) seen = !strcmp(names[j], name);
                 if (seen) continue;
-                if (nn == cap) {
-                    cap = cap ? cap * 2 : 8;
-                    const char **g = realloc(names, cap * sizeof *g);
-                    if (!g) abort();
-                    names = g;
-                }
+                if (SW_ARRAY_RESERVE(names, cap, nn + 1)) abort();
                 names[nn++] = name;
             }
     if (nn) qsort(names, nn, sizeof *names, cmp_str);

@@ -111,20 +111,15 @@ static int parse_ids(const char *q, int64_t **ids, size_t *n)
     const char *p = q;
     while (*p) {
         char *end;
-        long long a = strtoll(p, &end, 10), b = a;
+        long long a = sw_strtoll(p, &end, 10), b = a;
         if (end == p) return -1;
         if (*end == '-') {
             p = end + 1;
-            b = strtoll(p, &end, 10);
+            b = sw_strtoll(p, &end, 10);
             if (end == p || b < a || b - a > 100000) return -1;
         }
         for (long long v = a; v <= b; v++) {
-            if (*n == cap) {
-                cap = cap ? 2 * cap : 16;
-                int64_t *x = realloc(*ids, cap * sizeof *x);
-                if (!x) return -1;
-                *ids = x;
-            }
+            if (SW_ARRAY_RESERVE(*ids, cap, *n + 1)) return -1;
             (*ids)[(*n)++] = v;
         }
         if (*end == ',') end++;

@@ -15,7 +15,8 @@ typedef struct {
     char *buf;      /* unquoted fields, each NUL-terminated */
     size_t cap;
     size_t *start;
-    int n, capf;
+    int n;
+    size_t capf;
 } fields;
 
 static void fields_free(fields *f)
@@ -35,13 +36,7 @@ static int split_fields(const char *s, size_t n, fields *f)
     f->n = 0;
     size_t i = 0, k = 0;
     for (;;) {
-        if (f->n == f->capf) {
-            int c = f->capf ? f->capf * 2 : 64;
-            size_t *p = realloc(f->start, (size_t)c * sizeof *p);
-            if (!p) return -1;
-            f->start = p;
-            f->capf = c;
-        }
+        if (SW_ARRAY_RESERVE(f->start, f->capf, (size_t)f->n + 1)) return -1;
         f->start[f->n++] = k;
         while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
         if (i < n && s[i] == '"') {
@@ -92,7 +87,7 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
 {
     char *buf;
     size_t len;
-    sw_status st = sw_data_read_file(path, &buf, &len, err);
+    sw_status st = sw_file_read(path, &buf, &len, err);
     if (st) return st;
     ds->kind = SW_TASK_CLASSIFY;
     fields f = {0};
@@ -169,17 +164,11 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
                               ncol, f.n);
             goto done;
         }
-        if (rows == caprows) {
-            size_t c = caprows ? caprows * 2 : 1024;
-            float *nfeat = realloc(feat, c * (size_t)nf * sizeof *feat);
-            if (nfeat) feat = nfeat;
-            int32_t *ny = realloc(y, c * sizeof *y);
-            if (ny) y = ny;
-            uint32_t *nsrc = realloc(src, c * sizeof *src);
-            if (nsrc) src = nsrc;
-            uint64_t *nk = realloc(keys, c * sizeof *keys);
-            if (nk) keys = nk;
-            if (!nfeat || !ny || !nsrc || !nk) goto nomem;
+        if (rows == caprows) { /* four arrays, one row capacity; feat holds nf floats a row */
+            size_t c = sw_array_grown_cap(caprows, rows + 1);
+            if (sw_array_resize(&feat, c, (size_t)nf * sizeof *feat) || SW_ARRAY_RESIZE(y, c) ||
+                SW_ARRAY_RESIZE(src, c) || SW_ARRAY_RESIZE(keys, c))
+                goto nomem;
             caprows = c;
         }
         float *x = feat + rows * (size_t)nf;
@@ -209,13 +198,7 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
         } else {
             id = sw_strmap_get(&labels, lt, strlen(lt));
             if (id < 0) {
-                if (nlab == caplab) {
-                    size_t c = caplab ? caplab * 2 : 16;
-                    label_entry *nl = realloc(lab, c * sizeof *nl);
-                    if (!nl) goto nomem;
-                    lab = nl;
-                    caplab = c;
-                }
+                if (SW_ARRAY_RESERVE(lab, caplab, nlab + 1)) goto nomem;
                 char *key = sw_arena_strndup(&ds->arena, lt, strlen(lt));
                 if (!key || sw_strmap_put(&labels, key, strlen(key), (int32_t)nlab) < 0) goto nomem;
                 long long num = 0;

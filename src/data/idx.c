@@ -143,13 +143,12 @@ static sw_status idx_read(const char *path, idx_file *f, sw_error *err)
     }
     while (have < bytes) {
         if (have == cap) {
-            size_t nc = cap * 2 > bytes ? (size_t)bytes : cap * 2;
-            uint8_t *p = realloc(f->data, nc);
-            if (!p) {
+            size_t nc = sw_array_grown_cap(cap, have + 1);
+            if (nc > bytes) nc = (size_t)bytes;
+            if (SW_ARRAY_RESIZE(f->data, nc)) {
                 st = sw_error_set(err, SW_ERR_NOMEM, "%s: out of memory", path);
                 goto done;
             }
-            f->data = p;
             cap = nc;
         }
         size_t want = cap - have;

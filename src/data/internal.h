@@ -38,8 +38,7 @@ void sw_strmap_free(sw_strmap *m);
 int sw_utf8_next(const char *s, size_t n, size_t *pos, char sym[5]);
 
 /* ---- whole files and lines --------------------------------------------------------- */
-/* Reads a file into a malloc'd NUL-terminated buffer. NOT_FOUND / IO. */
-sw_status sw_data_read_file(const char *path, char **buf, size_t *len, sw_error *err);
+/* (whole files: sw_file_read in base.h) */
 /* Line iterator over a buffer: returns 0 at the end; strips \n and \r\n and,
  * on the first line, a UTF-8 byte order mark. */
 typedef struct sw_lines { const char *buf; size_t len, pos; size_t lineno; } sw_lines;

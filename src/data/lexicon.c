@@ -239,7 +239,7 @@ sw_status sw_load_lexicon(sw_dataset *ds, const char *path, int is_default, cons
 {
     char *buf;
     size_t len;
-    sw_status st = sw_data_read_file(path, &buf, &len, err);
+    sw_status st = sw_file_read(path, &buf, &len, err);
     if (st) return st;
     sw_seq_raw raw = {0};
     raw.arena = &ds->arena;

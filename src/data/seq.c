@@ -23,13 +23,7 @@ sw_status sw_seq_raw_add(sw_seq_raw *raw, const char *input, size_t in_len, cons
     sw_status st = SW_OK;
     int32_t gi = sw_strmap_get(&raw->by_input, input, in_len);
     if (gi < 0) {
-        if (raw->n == raw->cap) {
-            size_t cap = raw->cap ? raw->cap * 2 : 1024;
-            sw_seq_group *g = realloc(raw->g, cap * sizeof *g);
-            if (!g) goto nomem;
-            raw->g = g;
-            raw->cap = cap;
-        }
+        if (SW_ARRAY_RESERVE(raw->g, raw->cap, raw->n + 1)) goto nomem;
         if (raw->n >= INT32_MAX / 2) goto nomem;
         char *key = sw_arena_strndup(raw->arena, input, in_len);
         if (!key || sw_strmap_put(&raw->by_input, key, in_len, (int32_t)raw->n) < 0) goto nomem;
@@ -39,13 +33,7 @@ sw_status sw_seq_raw_add(sw_seq_raw *raw, const char *input, size_t in_len, cons
     sw_seq_group *g = &raw->g[gi];
     for (int32_t r = g->first_ref; r >= 0; r = raw->r[r].next)
         if (strcmp(raw->r[r].text, t) == 0) goto done; /* the same answer twice: one reference */
-    if (raw->nr == raw->capr) {
-        size_t cap = raw->capr ? raw->capr * 2 : 1024;
-        sw_seq_ref *r = realloc(raw->r, cap * sizeof *r);
-        if (!r) goto nomem;
-        raw->r = r;
-        raw->capr = cap;
-    }
+    if (SW_ARRAY_RESERVE(raw->r, raw->capr, raw->nr + 1)) goto nomem;
     char *text = sw_arena_strndup(raw->arena, t, k);
     if (!text) goto nomem;
     int32_t ri = (int32_t)raw->nr++;
@@ -76,14 +64,7 @@ typedef struct { int32_t *v; size_t n, cap; } ivec;
 static int32_t *ivec_reserve(ivec *a, size_t more)
 {
     if (!more) more = 1; /* an empty text still needs a valid pointer */
-    if (a->n + more > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        while (cap < a->n + more) cap *= 2;
-        int32_t *v = realloc(a->v, cap * sizeof *v);
-        if (!v) return NULL;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (more > SIZE_MAX - a->n || SW_ARRAY_RESERVE(a->v, a->cap, a->n + more)) return NULL;
     return a->v + a->n;
 }
 

@@ -19,7 +19,7 @@ sw_status sw_load_tsv(sw_dataset *ds, const char *path, const sw_data_options *o
 {
     char *buf;
     size_t len;
-    sw_status st = sw_data_read_file(path, &buf, &len, err);
+    sw_status st = sw_file_read(path, &buf, &len, err);
     if (st) return st;
     sw_seq_raw raw = {0};
     raw.arena = &ds->arena;
@@ -71,7 +71,7 @@ sw_status sw_load_jsonl(sw_dataset *ds, const char *path, const sw_data_options 
 {
     char *buf;
     size_t len;
-    sw_status st = sw_data_read_file(path, &buf, &len, err);
+    sw_status st = sw_file_read(path, &buf, &len, err);
     if (st) return st;
     sw_seq_raw raw = {0};
     raw.arena = &ds->arena;

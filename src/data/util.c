@@ -2,11 +2,9 @@
  * UTF-8 characters, whole-file reads and a line iterator. */
 #include "data/internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* ---- arena -------------------------------------------------------------------- */
 
@@ -176,55 +174,6 @@ latin1:
 }
 
 /* ---- files and lines ------------------------------------------------------------ */
-
-sw_status sw_data_read_file(const char *path, char **buf, size_t *len, sw_error *err)
-{
-    *buf = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return sw_error_set(err, e == ENOENT || e == ENOTDIR ? SW_ERR_NOT_FOUND : SW_ERR_IO, "%s: cannot open: %s",
-                            path, strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        fclose(f);
-        return sw_error_set(err, SW_ERR_INVALID, "%s: expected a file, got a directory", path);
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap + 1);
-    if (!b) {
-        fclose(f);
-        return sw_error_set(err, SW_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(b, cap * 2 + 1);
-            if (!nb) {
-                free(b);
-                fclose(f);
-                return sw_error_set(err, SW_ERR_NOMEM, "%s: out of memory", path);
-            }
-            b = nb;
-            cap *= 2;
-        }
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (bad) {
-        free(b);
-        return sw_error_set(err, SW_ERR_IO, "%s: read failed: %s", path, strerror(e));
-    }
-    b[n] = 0;
-    *buf = b;
-    *len = n;
-    return SW_OK;
-}
 
 int sw_lines_next(sw_lines *it, const char **line, size_t *n)
 {

@@ -1,8 +1,6 @@
 /* The "kind:key=value,..." text form of optimizers and schedules. */
 #include "nn/kvtext.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 int sw_kv_kind(const char *text, char *kind, size_t kind_len, const char **opts)
@@ -36,20 +34,4 @@ int sw_kv_next(const char **cursor, char *key, size_t key_len, char *value, size
     memcpy(value, eq + 1, vn);
     value[vn] = 0;
     return 1;
-}
-
-char *sw_kv_format_double(double v, char *buf, size_t len)
-{
-    snprintf(buf, len, "%.15g", v);
-    if (strtod(buf, NULL) != v) snprintf(buf, len, "%.17g", v);
-    return buf;
-}
-
-char *sw_kv_format_tokens(unsigned long long n, char *buf, size_t len)
-{
-    if (n && n % 1000000000ull == 0) snprintf(buf, len, "%lluG", n / 1000000000ull);
-    else if (n && n % 1000000ull == 0) snprintf(buf, len, "%lluM", n / 1000000ull);
-    else if (n && n % 1000ull == 0) snprintf(buf, len, "%lluk", n / 1000ull);
-    else snprintf(buf, len, "%llu", n);
-    return buf;
 }

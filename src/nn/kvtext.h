@@ -16,13 +16,8 @@ int sw_kv_kind(const char *text, char *kind, size_t kind_len, const char **opts)
 int sw_kv_next(const char **cursor, char *key, size_t key_len, char *value, size_t value_len,
                char *item, size_t item_len);
 
-/* Writes a double so that it reads back exactly: "%.15g" when that round-trips
- * (so 3e-3 stays "0.003"), else "%.17g". Locale-independent for the values
- * we print (no grouping; the C locale is never changed by the library). */
-char *sw_kv_format_double(double v, char *buf, size_t len);
-
-/* Writes a token count exactly: a k/M/G suffix only when it divides evenly
- * (sw_format_tokens rounds to 3 digits, which would not read back). */
-char *sw_kv_format_tokens(unsigned long long n, char *buf, size_t len);
+/* Numbers in these texts are parsed with sw_parse_double / sw_parse_tokens
+ * and printed with sw_format_double / sw_format_tokens_exact(n, 0, ...)
+ * (base.h), so they read back exactly whatever the process locale. */
 
 #endif

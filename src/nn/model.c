@@ -21,29 +21,16 @@ sw_status sw_model_fail(sw_model *m, sw_status s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->errmsg, sizeof m->errmsg, fmt, ap);
+    sw_vsnprintf(m->errmsg, sizeof m->errmsg, fmt, ap);
     va_end(ap);
     return s;
 }
 
 sw_status sw_model_add_tensor(sw_model *m, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2)
 {
-    if (m->n_tensors == m->cap_tensors) {
-        int cap = m->cap_tensors ? 2 * m->cap_tensors : 32;
-        sw_tensor_info *t = realloc(m->tensors, (size_t)cap * sizeof *t);
-        if (!t) return SW_ERR_NOMEM;
-        m->tensors = t;
-        m->cap_tensors = cap;
-    }
+    if (SW_ARRAY_RESERVE(m->tensors, m->cap_tensors, (size_t)m->n_tensors + 1)) return SW_ERR_NOMEM;
     size_t len = strlen(name) + 1;
-    if (m->names_len + len > m->names_cap) {
-        size_t cap = m->names_cap ? 2 * m->names_cap : 1024;
-        while (cap < m->names_len + len) cap *= 2;
-        char *n = realloc(m->names, cap);
-        if (!n) return SW_ERR_NOMEM;
-        m->names = n;
-        m->names_cap = cap;
-    }
+    if (SW_ARRAY_RESERVE(m->names, m->names_cap, m->names_len + len)) return SW_ERR_NOMEM;
     memcpy(m->names + m->names_len, name, len);
     sw_tensor_info *t = &m->tensors[m->n_tensors++];
     memset(t, 0, sizeof *t);

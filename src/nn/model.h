@@ -10,7 +10,8 @@ struct sw_model {
     size_t n_params;
     float *params;  /* (n_params) one allocation, layout = the tensor table   */
     float *grads;   /* (n_params) same layout                                 */
-    int n_tensors, cap_tensors;
+    int n_tensors;
+    size_t cap_tensors;
     sw_tensor_info *tensors; /* names point into `names` below               */
     char *names;             /* all tensor names, NUL-separated, owned        */
     size_t names_len, names_cap;

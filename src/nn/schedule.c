@@ -146,22 +146,22 @@ char *sw_schedule_format(const sw_schedule *s, char *buf, size_t len)
     }
     const char *keys = kinds[ki].keys;
     char a[40], b[40];
-    size_t used = (size_t)snprintf(buf, len, "%s:lr=%s", kinds[ki].name, sw_kv_format_double(s->lr, a, sizeof a));
+    size_t used = (size_t)snprintf(buf, len, "%s:lr=%s", kinds[ki].name, sw_format_double(s->lr, a, sizeof a));
 #define APPEND(...)                                                                              \
     do {                                                                                         \
         if (used < len) used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);           \
     } while (0)
-    if (takes_key(keys, "warmup")) APPEND(",warmup=%s", sw_kv_format_tokens(s->warmup, a, sizeof a));
+    if (takes_key(keys, "warmup")) APPEND(",warmup=%s", sw_format_tokens_exact(s->warmup, 0, a, sizeof a));
     if (takes_key(keys, "every"))
-        APPEND(",every=%s,gamma=%s", sw_kv_format_tokens(s->step, a, sizeof a), sw_kv_format_double(s->gamma, b, sizeof b));
-    if (takes_key(keys, "min")) APPEND(",min=%s", sw_kv_format_double(s->min_frac, a, sizeof a));
-    if (takes_key(keys, "total")) APPEND(",total=%s", sw_kv_format_tokens(s->total, a, sizeof a));
+        APPEND(",every=%s,gamma=%s", sw_format_tokens_exact(s->step, 0, a, sizeof a), sw_format_double(s->gamma, b, sizeof b));
+    if (takes_key(keys, "min")) APPEND(",min=%s", sw_format_double(s->min_frac, a, sizeof a));
+    if (takes_key(keys, "total")) APPEND(",total=%s", sw_format_tokens_exact(s->total, 0, a, sizeof a));
     if (takes_key(keys, "period"))
-        APPEND(",period=%s,mult=%s", sw_kv_format_tokens(s->period, a, sizeof a), sw_kv_format_double(s->mult, b, sizeof b));
+        APPEND(",period=%s,mult=%s", sw_format_tokens_exact(s->period, 0, a, sizeof a), sw_format_double(s->mult, b, sizeof b));
     if (takes_key(keys, "decay")) {
-        APPEND(",decay=%s", sw_kv_format_double(s->decay_frac, a, sizeof a));
-        if (s->decay_start) APPEND(",decay_start=%s", sw_kv_format_tokens(s->decay_start, a, sizeof a));
-        if (s->decay) APPEND(",decay_tokens=%s", sw_kv_format_tokens(s->decay, a, sizeof a));
+        APPEND(",decay=%s", sw_format_double(s->decay_frac, a, sizeof a));
+        if (s->decay_start) APPEND(",decay_start=%s", sw_format_tokens_exact(s->decay_start, 0, a, sizeof a));
+        if (s->decay) APPEND(",decay_tokens=%s", sw_format_tokens_exact(s->decay, 0, a, sizeof a));
     }
 #undef APPEND
     return buf;

@@ -3,7 +3,6 @@
  *   gpt:layers=4,d=128,heads=4,ctx=32[,vocab=V][,tied=0|1][,dropout=P]
  *   mlp:hidden=256x128,act=relu|gelu[,dropout=P][,inputs=N][,classes=K] */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "nn/kernels.h"
@@ -144,23 +143,11 @@ sw_status sw_model_spec_parse(const char *text, sw_model_spec *out, sw_error *er
     return SW_OK;
 }
 
-/* The shortest %g form that reads back as the same float (0.2, not
- * 0.200000003), with the decimal point forced to '.' whatever the locale. */
-static void format_float(char *buf, size_t len, float v)
-{
-    for (int digits = 6; digits <= 9; digits++) {
-        snprintf(buf, len, "%.*g", digits, (double)v);
-        for (char *c = buf; *c; c++)
-            if (*c == ',') *c = '.';
-        if (strtof(buf, NULL) == v) break;
-    }
-}
-
 char *sw_model_spec_format(const sw_model_spec *s, char *buf, size_t len)
 {
     if (!buf || len == 0) return buf;
-    char drop[64];
-    format_float(drop, sizeof drop, s->dropout);
+    char drop[32]; /* the shortest text that reads back as the same float: 0.2, not 0.200000003 */
+    sw_format_float(s->dropout, drop, sizeof drop);
     if (s->kind == SW_MODEL_GPT) {
         snprintf(buf, len, "gpt:layers=%d,d=%d,heads=%d,ctx=%d,vocab=%d,tied=%d,dropout=%s", s->layers, s->d_model,
                  s->heads, s->ctx, s->vocab, s->tied ? 1 : 0, drop);

@@ -20,7 +20,7 @@ sw_status sw_anneal_family_open(const sw_curve *c, const char *metric, double fr
     f->tokens = sw_curve_tokens(c);
     char name[160], why[200];
     sw_anneal_column(metric, frac, shape, name, sizeof name);
-    snprintf(why, sizeof why, "the policy's cooldown=%g:shape=%s is scored with the branches' results", frac,
+    sw_snprintf(why, sizeof why, "the policy's cooldown=%g:shape=%s is scored with the branches' results", frac,
              sw_cooldown_shape_name(shape));
     sw_status st = sw_curve_require(c, name, why, err);
     if (st) return st;

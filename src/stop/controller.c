@@ -14,7 +14,7 @@ static sw_status cerr(sw_controller *c, sw_status s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
+    sw_vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
     va_end(ap);
     return s;
 }
@@ -76,17 +76,10 @@ int sw_controller_stopped(const sw_controller *c) { return c->stopped; }
 sw_status sw_controller_reserve(sw_controller *c, size_t cap)
 {
     if (cap <= c->cap) return SW_OK;
-    size_t nc = c->cap ? c->cap : 64;
-    while (nc < cap) nc *= 2;
-    void *p[7] = {realloc(c->tokens, nc * sizeof *c->tokens), NULL, NULL, NULL, NULL, NULL, NULL};
-    if (p[0]) c->tokens = p[0];
+    size_t nc = sw_array_grown_cap(c->cap, cap);
+    int ok = SW_ARRAY_RESIZE(c->tokens, nc) == SW_OK;
     double **d[6] = {&c->mon, &c->best, &c->vloss, &c->tloss, &c->scr_t, &c->scr_y};
-    int ok = p[0] != NULL;
-    for (int k = 0; k < 6; k++) {
-        double *q = realloc(*d[k], nc * sizeof(double));
-        if (q) *d[k] = q;
-        else ok = 0;
-    }
+    for (int k = 0; k < 6; k++) ok &= sw_array_resize(d[k], nc, sizeof(double)) == SW_OK;
     if (!ok) return cerr(c, SW_ERR_NOMEM, "controller: out of memory for %zu evaluations", nc);
     c->cap = nc;
     return SW_OK;

@@ -50,25 +50,11 @@ void sw_curve_free(sw_curve *c)
 static int grow_rows(sw_curve *c, size_t need)
 {
     if (need <= c->cap) return 1;
-    size_t nc = c->cap ? c->cap : 16;
-    while (nc < need) nc *= 2;
-    uint64_t *t = realloc(c->tokens, nc * sizeof *t);
-    if (!t) return 0;
-    c->tokens = t;
-    int64_t *s = realloc(c->steps, nc * sizeof *s);
-    if (!s) return 0;
-    c->steps = s;
-    double *w = realloc(c->walls, nc * sizeof *w);
-    if (!w) return 0;
-    c->walls = w;
-    for (size_t k = 0; k < c->n_cols; k++) {
-        double *v = realloc(c->cols[k].v, nc * sizeof *v);
-        if (!v) return 0;
-        c->cols[k].v = v;
-        unsigned char *p = realloc(c->cols[k].present, nc);
-        if (!p) return 0;
-        c->cols[k].present = p;
-    }
+    size_t nc = sw_array_grown_cap(c->cap, need);
+    /* every array is valid at its own size; the shared capacity moves last */
+    if (SW_ARRAY_RESIZE(c->tokens, nc) || SW_ARRAY_RESIZE(c->steps, nc) || SW_ARRAY_RESIZE(c->walls, nc)) return 0;
+    for (size_t k = 0; k < c->n_cols; k++)
+        if (SW_ARRAY_RESIZE(c->cols[k].v, nc) || SW_ARRAY_RESIZE(c->cols[k].present, nc)) return 0;
     c->cap = nc;
     return 1;
 }
@@ -83,13 +69,7 @@ static long find_col(const sw_curve *c, const char *name)
 /* Adds a metric column, missing in every existing row. */
 static long add_col(sw_curve *c, const char *name)
 {
-    if (c->n_cols == c->cap_cols) {
-        size_t nc = c->cap_cols ? c->cap_cols * 2 : 8;
-        sw_column *cols = realloc(c->cols, nc * sizeof *cols);
-        if (!cols) return -1;
-        c->cols = cols;
-        c->cap_cols = nc;
-    }
+    if (SW_ARRAY_RESERVE(c->cols, c->cap_cols, c->n_cols + 1)) return -1;
     sw_column *col = &c->cols[c->n_cols];
     size_t cap = c->cap ? c->cap : 1;
     col->name = strdup(name);
@@ -279,7 +259,7 @@ sw_status sw_curve_parse_csv(const char *text, size_t len, const char *name, sw_
                 if (!*cell) continue; /* missing */
                 char *end;
                 errno = 0;
-                double v = strtod(cell, &end);
+                double v = sw_strtod(cell, &end);
                 if (end == cell || *end) {
                     st = sw_error_set(err, SW_ERR_FORMAT, "%s:%zu: column '%s': '%s' is not a number", name, lineno,
                                       role[k] == -3 ? "wall" : c->cols[role[k]].name, cell);
@@ -307,29 +287,11 @@ fail:
 sw_status sw_curve_read_csv(const char *path, sw_curve **out, sw_error *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return sw_error_set(err, errno == ENOENT ? SW_ERR_NOT_FOUND : SW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) {
-            fclose(f);
-            return sw_error_set(err, SW_ERR_NOMEM, "%s: out of memory", path);
-        }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap) break;
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) free(buf);
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return sw_error_set(err, SW_ERR_IO, "%s: read failed", path);
-    }
-    sw_status st = sw_curve_parse_csv(buf, n, path, out, err);
+    char *buf;
+    size_t n;
+    sw_status st = sw_file_read(path, &buf, &n, err);
+    if (st) return st;
+    st = sw_curve_parse_csv(buf, n, path, out, err);
     free(buf);
     return st;
 }
@@ -347,10 +309,11 @@ sw_status sw_curve_write_csv(const sw_curve *c, const char *path, sw_error *err)
         fprintf(f, "%llu,", (unsigned long long)c->tokens[i]);
         if (c->steps[i] >= 0) fprintf(f, "%lld", (long long)c->steps[i]);
         fputc(',', f);
-        if (!isnan(c->walls[i])) fprintf(f, "%.17g", c->walls[i]);
+        char num[32];
+        if (!isnan(c->walls[i])) fputs(sw_format_double(c->walls[i], num, sizeof num), f);
         for (size_t k = 0; k < c->n_cols; k++) {
             fputc(',', f);
-            if (c->cols[k].present[i]) fprintf(f, "%.17g", c->cols[k].v[i]);
+            if (c->cols[k].present[i]) fputs(sw_format_double(c->cols[k].v[i], num, sizeof num), f);
         }
         fputc('\n', f);
     }

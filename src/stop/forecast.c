@@ -53,7 +53,7 @@ struct sw_forecaster {
     sw_forecast_method method;
     double level;
     fc_score *scores;
-    size_t n_scores;
+    size_t n_scores, cap_scores;
 };
 
 /* Noise of single evaluations from successive differences over the last
@@ -133,9 +133,8 @@ static sw_status add_curve_scores(sw_forecaster *fc, size_t curve, const uint64_
     size_t stride = n / FC_MAX_CUTS + 1;
     double theta[3][3] = {{0}};
     int theta_ok[3] = {0, 0, 0};
-    fc_score *grown = realloc(fc->scores, (fc->n_scores + n / stride + 1) * sizeof *grown);
-    if (!grown) return sw_error_set(err, SW_ERR_NOMEM, "forecaster: out of memory");
-    fc->scores = grown;
+    if (SW_ARRAY_RESERVE(fc->scores, fc->cap_scores, fc->n_scores + n / stride + 1))
+        return sw_error_set(err, SW_ERR_NOMEM, "forecaster: out of memory");
     for (size_t k = FC_MIN_POINTS; k < n; k += stride) {
         double f = (double)tok[k - 1] / (double)horizon;
         if (f < 0.05 || f > 0.95) continue;

@@ -181,9 +181,5 @@ sw_status sw_controller_feed_point(sw_controller *c, const sw_point *pt, const c
  * t = 1 (t already divided by the horizon), else 0. */
 int sw_extrapolate_fit(const double *t, const double *y, size_t n, double theta[3][3], int theta_ok[3],
                        double *mean, double *sd);
-/* The shortest %.Ng text that reads back as exactly x. */
-void sw_format_double_exact(double x, char *buf, size_t len);
-/* Tokens as exact text: "1M", "1.5M", "1234567". */
-void sw_format_tokens_exact(uint64_t n, char *buf, size_t len);
 
 #endif

@@ -437,44 +437,6 @@ sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err)
 
 void sw_policy_free(sw_policy *p) { free(p); }
 
-void sw_format_double_exact(double x, char *buf, size_t len)
-{
-    /* plain digits for ordinary magnitudes ("10", not "1e+01") */
-    double ax = fabs(x);
-    int plain = ax == 0 || (ax >= 1e-4 && ax < 1e15);
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, len, "%.*g", prec, x);
-        if (plain && strchr(buf, 'e')) continue;
-        if (strtod(buf, NULL) == x) return;
-    }
-    snprintf(buf, len, "%.17g", x);
-}
-
-void sw_format_tokens_exact(uint64_t n, char *buf, size_t len)
-{
-    static const struct { uint64_t div; char suffix; } units[] = {{1000000000ull, 'G'}, {1000000ull, 'M'}, {1000ull, 'k'}};
-    for (size_t i = 0; i < 3; i++) {
-        if (n < units[i].div) continue;
-        uint64_t whole = n / units[i].div, frac = n % units[i].div;
-        if (frac == 0) {
-            snprintf(buf, len, "%llu%c", (unsigned long long)whole, units[i].suffix);
-            return;
-        }
-        /* a short decimal mantissa when it is exact: 1.5M, 1.25k */
-        char digits[24];
-        int w = units[i].div == 1000ull ? 3 : units[i].div == 1000000ull ? 6 : 9;
-        snprintf(digits, sizeof digits, "%0*llu", w, (unsigned long long)frac);
-        size_t dl = strlen(digits);
-        while (dl > 0 && digits[dl - 1] == '0') digits[--dl] = 0;
-        if (dl <= 3) {
-            snprintf(buf, len, "%llu.%s%c", (unsigned long long)whole, digits, units[i].suffix);
-            return;
-        }
-        break;
-    }
-    snprintf(buf, len, "%llu", (unsigned long long)n);
-}
-
 /* Appends to buf at *pos, snprintf-style (keeps counting past cap). */
 static void put(char *buf, size_t cap, size_t *pos, const char *s)
 {
@@ -492,22 +454,22 @@ static void format_rule(const sw_rule *r, char *buf, size_t cap, size_t *pos)
     char num[64], tmp[128];
     put(buf, cap, pos, sw_rule_kind_name(r->kind));
     if (r->kind != SW_RULE_DIVERGE) {
-        sw_format_double_exact(r->value, num, sizeof num);
+        sw_format_double(r->value, num, sizeof num);
         put(buf, cap, pos, "=");
         put(buf, cap, pos, num);
     }
     if (r->set & SW_OPT_MIN_DELTA) {
-        sw_format_double_exact(r->min_delta, num, sizeof num);
+        sw_format_double(r->min_delta, num, sizeof num);
         snprintf(tmp, sizeof tmp, ":min_delta=%s%s", num, r->relative ? "%" : "");
         put(buf, cap, pos, tmp);
     }
     if (r->set & SW_OPT_MAX) {
-        sw_format_double_exact(r->max_loss, num, sizeof num);
+        sw_format_double(r->max_loss, num, sizeof num);
         snprintf(tmp, sizeof tmp, ":max=%s", num);
         put(buf, cap, pos, tmp);
     }
     if (r->set & SW_OPT_FACTOR) {
-        sw_format_double_exact(r->factor, num, sizeof num);
+        sw_format_double(r->factor, num, sizeof num);
         snprintf(tmp, sizeof tmp, ":factor=%s", num);
         put(buf, cap, pos, tmp);
     }
@@ -524,7 +486,7 @@ static void format_rule(const sw_rule *r, char *buf, size_t cap, size_t *pos)
         put(buf, cap, pos, tmp);
     }
     if (r->set & SW_OPT_Z) {
-        sw_format_double_exact(r->z, num, sizeof num);
+        sw_format_double(r->z, num, sizeof num);
         snprintf(tmp, sizeof tmp, ":z=%s", num);
         put(buf, cap, pos, tmp);
     }
@@ -533,7 +495,7 @@ static void format_rule(const sw_rule *r, char *buf, size_t cap, size_t *pos)
         put(buf, cap, pos, tmp);
     }
     if (r->set & SW_OPT_AT) {
-        sw_format_tokens_exact(r->at, num, sizeof num);
+        sw_format_tokens_exact(r->at, 3, num, sizeof num);
         snprintf(tmp, sizeof tmp, ":at=%s", num);
         put(buf, cap, pos, tmp);
     }
@@ -572,13 +534,13 @@ size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)
     for (int k = 0; k < 3; k++) {
         if (!g[k].v) continue;
         if (items++) put(buf, cap, &pos, ",");
-        sw_format_tokens_exact(g[k].v, num, sizeof num);
+        sw_format_tokens_exact(g[k].v, 3, num, sizeof num);
         snprintf(tmp, sizeof tmp, "%s=%s%s", g[k].name, num, k == 0 && p->warmup_ignore ? ":ignore" : "");
         put(buf, cap, &pos, tmp);
     }
     if (p->cooldown > 0) {
         if (items++) put(buf, cap, &pos, ",");
-        sw_format_double_exact(p->cooldown, num, sizeof num);
+        sw_format_double(p->cooldown, num, sizeof num);
         snprintf(tmp, sizeof tmp, "cooldown=%s%s%s", num, p->cooldown_shape_set ? ":shape=" : "",
                  p->cooldown_shape_set ? sw_cooldown_shape_name((sw_cooldown_shape)p->cooldown_shape) : "");
         put(buf, cap, &pos, tmp);
@@ -633,7 +595,7 @@ sw_status sw_cooldown_shape_parse(const char *name, sw_cooldown_shape *out)
 
 size_t sw_anneal_column(const char *metric, double frac, sw_cooldown_shape shape, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap, "%s%s:c=%g:shape=%s", metric ? metric : "anneal_tokens",
+    int n = sw_snprintf(buf, cap, "%s%s:c=%g:shape=%s", metric ? metric : "anneal_tokens",
                      metric ? "_annealed" : "", frac, sw_cooldown_shape_name(shape));
     return n < 0 ? 0 : (size_t)n;
 }

@@ -185,7 +185,7 @@ sw_status sw_replay_oracle(const sw_policy *policy, const sw_curve *curve, doubl
     out->stop_tokens = tokens[out->stop_index];
     out->saved_tokens = out->end_tokens - out->stop_tokens;
     out->stop_rule = SW_RULE_NONE;
-    snprintf(out->reason, sizeof out->reason, "oracle: the first evaluation within %g of the best score %g", epsilon, ref);
+    sw_snprintf(out->reason, sizeof out->reason, "oracle: the first evaluation within %g of the best score %g", epsilon, ref);
     out->best_index = bi;
     out->best_tokens = tokens[bi];
     out->best_em = out->best_value = b;

@@ -11,7 +11,7 @@
 /* Formats v as a short number for reasons. */
 static const char *num(char *buf, double v)
 {
-    snprintf(buf, 32, "%.4g", v);
+    sw_snprintf(buf, 32, "%.4g", v);
     return buf;
 }
 
@@ -46,7 +46,7 @@ static int rule_patience(const sw_rule_ctx *x, const sw_rule *r, sw_rule_state *
     }
     if (s->wait < (long)r->value) return 0;
     char md[40];
-    sw_format_double_exact(r->min_delta, md, sizeof md);
+    sw_format_double(r->min_delta, md, sizeof md);
     if (s->have_ref)
         snprintf(reason, cap, "patience: no %s improvement > %s%s for %ld evaluations since %s tokens (best %s)",
                  p->monitor, md, r->relative ? "%" : "", s->wait, tok(tb, s->since), num(nb, x->sign * x->best));

@@ -1,6 +1,8 @@
 /* Saving and restoring a controller's whole state as text, so a resumed run
  * makes bit-identical decisions. Doubles travel as C99 hexadecimal floats
- * (%a), which strtod reads back exactly and which no locale changes.
+ * (%a), which strtod reads back exactly. %a prints the locale's decimal
+ * point ("0x1,8p+1" under de_DE), so writing and reading go through
+ * sw_vsnprintf and sw_strto* (the "C" locale, whatever the process's).
  *
  *   stopwise-controller 1
  *   policy <policy text>
@@ -12,6 +14,7 @@
 #include "stop/internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,7 +33,7 @@ static void emit(out_buf *o, const char *fmt, ...)
     va_start(ap, fmt);
     char *dst = o->pos < o->cap ? o->buf + o->pos : NULL;
     size_t room = o->pos < o->cap ? o->cap - o->pos : 0;
-    int n = vsnprintf(dst, room, fmt, ap);
+    int n = sw_vsnprintf(dst, room, fmt, ap);
     va_end(ap);
     if (n > 0) o->pos += (size_t)n;
 }
@@ -90,7 +93,7 @@ static double rd_double(cursor *c)
 {
     char w[64], *e;
     if (!word(c, w, sizeof w)) return 0;
-    double v = strtod(w, &e);
+    double v = sw_strtod(w, &e);
     if (*e) c->bad = 1;
     return v;
 }
@@ -103,7 +106,7 @@ static unsigned long long rd_u64(cursor *c)
         return 0;
     }
     errno = 0;
-    unsigned long long v = strtoull(w, &e, 10);
+    unsigned long long v = sw_strtoull(w, &e, 10);
     if (*e || errno) c->bad = 1;
     return v;
 }
@@ -113,9 +116,9 @@ static long rd_long(cursor *c)
     char w[64], *e;
     if (!word(c, w, sizeof w)) return 0;
     errno = 0;
-    long v = strtol(w, &e, 10);
-    if (*e || errno) c->bad = 1;
-    return v;
+    long long v = sw_strtoll(w, &e, 10);
+    if (*e || errno || v < LONG_MIN || v > LONG_MAX) c->bad = 1;
+    return (long)v;
 }
 
 sw_status sw_controller_restore(const char *blob, size_t len, sw_controller **out, sw_error *err)

@@ -28,13 +28,7 @@ static sw_status next_seq(sw_store *s, int64_t run_id, int64_t **seq)
     if (st) return st;
     int64_t next = sw_db_get_int(&r, 0, 0);
     sw_db_result_free(&r);
-    if (s->n_seqs == s->cap_seqs) {
-        size_t cap = s->cap_seqs ? s->cap_seqs * 2 : 8;
-        sw_run_seq *g = realloc(s->seqs, cap * sizeof *g);
-        if (!g) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
-        s->seqs = g;
-        s->cap_seqs = cap;
-    }
+    if (SW_ARRAY_RESERVE(s->seqs, s->cap_seqs, s->n_seqs + 1)) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
     s->seqs[s->n_seqs] = (sw_run_seq){run_id, next};
     *seq = &s->seqs[s->n_seqs++].next_seq;
     return SW_OK;
@@ -61,13 +55,7 @@ sw_status sw_store_log_eval(sw_store *s, int64_t run_id, const sw_store_eval *e)
     int64_t *seq = NULL;
     st = next_seq(s, run_id, &seq);
     if (st) return st;
-    if (s->n_pend == s->cap_pend) {
-        size_t cap = s->cap_pend ? s->cap_pend * 2 : 32;
-        sw_pending_eval *g = realloc(s->pend, cap * sizeof *g);
-        if (!g) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
-        s->pend = g;
-        s->cap_pend = cap;
-    }
+    if (SW_ARRAY_RESERVE(s->pend, s->cap_pend, s->n_pend + 1)) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
     sw_pending_eval *p = &s->pend[s->n_pend];
     memset(p, 0, sizeof *p);
     p->run_id = run_id;

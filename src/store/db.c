@@ -51,14 +51,9 @@ char *sw_db_expand(sw_db_kind kind, const char *sql)
             rep = num;
         }
         size_t rl = rep ? strlen(rep) : 1;
-        if (n + rl + 1 > cap) {
-            cap = (n + rl + 1) * 2;
-            char *grown = realloc(out, cap);
-            if (!grown) {
-                free(out);
-                return NULL;
-            }
-            out = grown;
+        if (SW_ARRAY_RESERVE(out, cap, n + rl + 1)) {
+            free(out);
+            return NULL;
         }
         if (rep) memcpy(out + n, rep, rl);
         else out[n] = *p;
@@ -134,7 +129,7 @@ int64_t sw_db_get_int(const sw_db_result *res, size_t r, size_t c)
     const sw_db_val *v = cell(res, r, c);
     if (v->type == SW_DB_INT) return v->i;
     if (v->type == SW_DB_REAL) return (int64_t)v->d;
-    if (v->type == SW_DB_TEXT) return strtoll(v->s, NULL, 10);
+    if (v->type == SW_DB_TEXT) return sw_strtoll(v->s, NULL, 10);
     return 0;
 }
 

@@ -135,13 +135,7 @@ static sw_status prepare(lite *l, const char *sql, sqlite3_stmt **out, sw_error 
 static sw_status grab_row(sqlite3_stmt *st, sw_db_result *res, size_t *cap)
 {
     size_t nc = res->ncols;
-    if ((res->nrows + 1) * nc > *cap) {
-        size_t c = *cap ? *cap * 2 : nc * 16;
-        sw_db_val *g = realloc(res->cells, c * sizeof *g);
-        if (!g) return SW_ERR_NOMEM;
-        res->cells = g;
-        *cap = c;
-    }
+    if (SW_ARRAY_RESERVE(res->cells, *cap, (res->nrows + 1) * nc)) return SW_ERR_NOMEM;
     sw_db_val *row = res->cells + res->nrows * nc;
     for (size_t c = 0; c < nc; c++) {
         sw_db_val *v = &row[c];

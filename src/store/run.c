@@ -57,13 +57,7 @@ static sw_status begin_tx(sw_store *s, void *vctx)
 
 static sw_status seq_add(sw_store *s, int64_t run_id, int64_t next)
 {
-    if (s->n_seqs == s->cap_seqs) {
-        size_t cap = s->cap_seqs ? s->cap_seqs * 2 : 8;
-        sw_run_seq *g = realloc(s->seqs, cap * sizeof *g);
-        if (!g) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
-        s->seqs = g;
-        s->cap_seqs = cap;
-    }
+    if (SW_ARRAY_RESERVE(s->seqs, s->cap_seqs, s->n_seqs + 1)) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
     s->seqs[s->n_seqs++] = (sw_run_seq){run_id, next};
     return SW_OK;
 }
@@ -286,15 +280,9 @@ typedef struct query {
 static void q_add(query *q, const char *text)
 {
     size_t l = strlen(text);
-    if (q->len + l + 1 > q->cap) {
-        size_t cap = (q->len + l + 1) * 2;
-        char *g = realloc(q->sql, cap);
-        if (!g) {
-            q->oom = 1;
-            return;
-        }
-        q->sql = g;
-        q->cap = cap;
+    if (SW_ARRAY_RESERVE(q->sql, q->cap, q->len + l + 1)) {
+        q->oom = 1;
+        return;
     }
     memcpy(q->sql + q->len, text, l + 1);
     q->len += l;
@@ -302,15 +290,9 @@ static void q_add(query *q, const char *text)
 
 static void q_param(query *q, sw_db_val v)
 {
-    if (q->n == q->pcap) {
-        size_t cap = q->pcap ? q->pcap * 2 : 16;
-        sw_db_val *g = realloc(q->p, cap * sizeof *g);
-        if (!g) {
-            q->oom = 1;
-            return;
-        }
-        q->p = g;
-        q->pcap = cap;
+    if (SW_ARRAY_RESERVE(q->p, q->pcap, q->n + 1)) {
+        q->oom = 1;
+        return;
     }
     q->p[q->n++] = v;
 }

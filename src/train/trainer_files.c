@@ -57,7 +57,7 @@ static sw_status save(sw_trainer *r, const char *name, sw_optimizer *opt, const 
     const char *tkey;
     char *tmeta = task_meta(r, &tkey), *config = sw_trainer_config_json(r);
     snprintf(tokens, sizeof tokens, "%" PRIu64, r->tokens);
-    snprintf(em, sizeof em, "%.17g", r->last_val_em);
+    sw_snprintf(em, sizeof em, "%.17g", r->last_val_em);
     const char *kv[] = {"task", sw_dataset_kind(r->ds) == SW_TASK_SEQUENCE ? "sequence" : "classify",
                         "data", r->opt.data, tkey, tmeta, "config", config, "tokens", tokens, "val_em", em,
                         "train_state", state};
@@ -179,13 +179,8 @@ done:
 
 sw_status sw_trainer_append_point(sw_trainer *r, const sw_trainer_point *pt)
 {
-    if (r->n_curve == r->cap_curve) {
-        size_t cap = r->cap_curve ? 2 * r->cap_curve : 128;
-        sw_trainer_point *c = realloc(r->curve, sizeof *c * cap);
-        if (!c) return sw_error_set(r->err, SW_ERR_NOMEM, "out of memory");
-        r->curve = c;
-        r->cap_curve = cap;
-    }
+    if (SW_ARRAY_RESERVE(r->curve, r->cap_curve, r->n_curve + 1))
+        return sw_error_set(r->err, SW_ERR_NOMEM, "out of memory");
     r->curve[r->n_curve++] = *pt;
     return SW_OK;
 }
@@ -193,7 +188,7 @@ sw_status sw_trainer_append_point(sw_trainer *r, const sw_trainer_point *pt)
 /* A JSON number, or null for NaN and infinities (a diverged run's losses). */
 static const char *json_number(char buf[32], double v)
 {
-    if (isfinite(v)) snprintf(buf, 32, "%.9g", v);
+    if (isfinite(v)) sw_snprintf(buf, 32, "%.9g", v);
     else snprintf(buf, 32, "null");
     return buf;
 }
@@ -209,8 +204,8 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
     fprintf(fp, "tokens,step,wall_s,train_loss,val_loss,val_em,val_per,lr\n");
     for (size_t i = 0; i < r->n_curve; i++) {
         const sw_trainer_point *p = &r->curve[i];
-        fprintf(fp, "%" PRIu64 ",%" PRIu64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", p->tokens, p->step, p->wall_s,
-                p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr);
+        sw_fprintf(fp, "%" PRIu64 ",%" PRIu64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", p->tokens, p->step, p->wall_s,
+                   p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr);
     }
     if ((st = sw_atomic_file_commit(&f, r->err))) return st;
 
@@ -218,12 +213,12 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
     FILE *ev = fopen(path, "a");
     if (!ev) return sw_error_set(r->err, SW_ERR_IO, "%s: %s", path, strerror(errno));
     char tl[32], vl[32], em[32], per[32];
-    fprintf(ev,
-            "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%s,"
-            "\"val_loss\":%s,\"val_em\":%s,\"val_per\":%s,\"lr\":%.9g,\"best_em\":%.9g%s}\n",
-            pt->tokens, pt->step, pt->wall_s, json_number(tl, pt->train_loss), json_number(vl, pt->val_loss),
-            json_number(em, pt->val_em), json_number(per, pt->val_per), pt->lr, r->best_em,
-            r->in_cooldown ? ",\"cooldown\":true" : "");
+    sw_fprintf(ev,
+               "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%s,"
+               "\"val_loss\":%s,\"val_em\":%s,\"val_per\":%s,\"lr\":%.9g,\"best_em\":%.9g%s}\n",
+               pt->tokens, pt->step, pt->wall_s, json_number(tl, pt->train_loss), json_number(vl, pt->val_loss),
+               json_number(em, pt->val_em), json_number(per, pt->val_per), pt->lr, r->best_em,
+               r->in_cooldown ? ",\"cooldown\":true" : "");
     int bad = fclose(ev) != 0;
     return bad ? sw_error_set(r->err, SW_ERR_IO, "%s: write failed", path) : SW_OK;
 }

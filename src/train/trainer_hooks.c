@@ -113,7 +113,7 @@ static sw_status consult(sw_trainer *r, const sw_trainer_point *pt, int *stop)
     double mean, sd;
     uint64_t horizon;
     if (sw_controller_prediction(c, &mean, &sd, &horizon) == SW_OK)
-        snprintf(r->note, sizeof r->note, "predicted final EM %.1f ± %.1f", mean, sd);
+        sw_snprintf(r->note, sizeof r->note, "predicted final EM %.1f ± %.1f", mean, sd);
     if (d.stop) {
         *stop = 1;
         r->diverged = d.diverged;

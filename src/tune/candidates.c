@@ -53,15 +53,9 @@ typedef struct textlist {
 static void add(textlist *l, const char *rule, uint64_t warmup)
 {
     if (l->oom) return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = 1;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (SW_ARRAY_RESERVE(l->v, l->cap, l->n + 1)) {
+        l->oom = 1;
+        return;
     }
     char buf[256];
     if (warmup)
@@ -107,42 +101,42 @@ sw_status sw_tune_candidates(int family, uint64_t budget, const double *warmups,
             for (size_t i = 0; i < N(patience_p); i++)
                 for (size_t j = 0; j < N(patience_d); j++) {
                     if (patience_d[j] > 0)
-                        snprintf(r, sizeof r, "patience=%g:min_delta=%g", patience_p[i], patience_d[j]);
+                        sw_snprintf(r, sizeof r, "patience=%g:min_delta=%g", patience_p[i], patience_d[j]);
                     else
-                        snprintf(r, sizeof r, "patience=%g", patience_p[i]);
+                        sw_snprintf(r, sizeof r, "patience=%g", patience_p[i]);
                     add(&l, r, w);
                 }
             break;
         case 1:
             for (size_t i = 0; i < N(gain_g); i++)
                 for (size_t j = 0; j < N(gain_w); j++) {
-                    snprintf(r, sizeof r, "gain=%g:window=%g", gain_g[i], gain_w[j]);
+                    sw_snprintf(r, sizeof r, "gain=%g:window=%g", gain_g[i], gain_w[j]);
                     add(&l, r, w);
                 }
             break;
         case 2:
             for (size_t i = 0; i < N(extrap_d); i++)
                 for (size_t j = 0; j < N(extrap_z); j++) {
-                    snprintf(r, sizeof r, "extrapolate=%g:z=%g", extrap_d[i], extrap_z[j]);
+                    sw_snprintf(r, sizeof r, "extrapolate=%g:z=%g", extrap_d[i], extrap_z[j]);
                     add(&l, r, w);
                 }
             break;
         case 3:
             for (size_t i = 0; i < N(gl_a); i++) {
-                snprintf(r, sizeof r, "gl=%g", gl_a[i]);
+                sw_snprintf(r, sizeof r, "gl=%g", gl_a[i]);
                 add(&l, r, w);
             }
             break;
         case 4:
             for (size_t i = 0; i < N(pq_a); i++) {
-                snprintf(r, sizeof r, "pq=%g", pq_a[i]);
+                sw_snprintf(r, sizeof r, "pq=%g", pq_a[i]);
                 add(&l, r, w);
             }
             break;
         case 5:
             for (size_t i = 0; i < N(up_s); i++)
                 for (size_t j = 0; j < N(up_k); j++) {
-                    snprintf(r, sizeof r, "up=%g:k=%g", up_s[i], up_k[j]);
+                    sw_snprintf(r, sizeof r, "up=%g:k=%g", up_s[i], up_k[j]);
                     add(&l, r, w);
                 }
             break;

@@ -254,9 +254,9 @@ sw_status sw_online_record(sw_store *store, const char *task_key, const sw_curve
     if ((st = sw_online_audit_curve(&s, curve, budget, err))) return st;
     if ((st = save(store, task_key, &s, err))) return st;
     const sw_online_audit *a = &s.history[s.n_history - 1];
-    snprintf(why, wlen, "audit: stopping with %s would have used %.0f%% of the budget and lost %.3g EM points "
-             "(epsilon %.3g); level %d -> %d, next policy %s",
-             s.ladder[a->level_before], 100 * a->tokens_fraction, a->shortfall, s.epsilon, a->level_before + 1,
-             a->level_after + 1, s.ladder[s.level]);
+    sw_snprintf(why, wlen, "audit: stopping with %s would have used %.0f%% of the budget and lost %.3g EM points "
+                "(epsilon %.3g); level %d -> %d, next policy %s",
+                s.ladder[a->level_before], 100 * a->tokens_fraction, a->shortfall, s.epsilon, a->level_before + 1,
+                a->level_after + 1, s.ladder[s.level]);
     return SW_OK;
 }

@@ -1,5 +1,6 @@
 /* The tuner's report as JSON (jansson; numbers are written by jansson with
- * "%.17g", locale-independent) and its Pareto frontier as CSV. */
+ * "%.17g", locale-independent) and its Pareto frontier as CSV (sw_snprintf:
+ * the "C" locale whatever the process's). */
 #include "stopwise/tune.h"
 
 #include <jansson.h>
@@ -49,7 +50,7 @@ char *sw_tune_report_json(const sw_tune_report *r)
     json_t *cool = json_array();
     for (size_t i = 0; i < r->n_cooldowns; i++) {
         char buf[64];
-        snprintf(buf, sizeof buf, "cooldown=%g:shape=%s", r->cooldown_frac[i], sw_cooldown_shape_name(r->cooldown_shape[i]));
+        sw_snprintf(buf, sizeof buf, "cooldown=%g:shape=%s", r->cooldown_frac[i], sw_cooldown_shape_name(r->cooldown_shape[i]));
         json_array_append_new(cool, json_string(buf));
     }
     json_object_set_new(o, "cooldowns", cool);
@@ -100,9 +101,9 @@ sw_status sw_tune_pareto_write_csv(const sw_tune_report *r, const char *path, sw
     for (size_t i = 0; i < r->n_pareto; i++) {
         const sw_tune_point *p = &r->pareto[i];
         /* the policy text has commas: quote it (it never holds a quote) */
-        len += (size_t)snprintf(buf + len, cap - len, "\"%s\",%s,%.17g,%.17g,%.17g,%.17g\n", p->policy,
-                                sw_tune_family_name(p->family), p->tokens_fraction, p->shortfall, p->worst_shortfall,
-                                p->mean_tokens);
+        len += (size_t)sw_snprintf(buf + len, cap - len, "\"%s\",%s,%.17g,%.17g,%.17g,%.17g\n", p->policy,
+                                   sw_tune_family_name(p->family), p->tokens_fraction, p->shortfall,
+                                   p->worst_shortfall, p->mean_tokens);
         if (len >= cap) {
             free(buf);
             return sw_error_set(err, SW_ERR_INTERNAL, "tune: Pareto CSV line too long");

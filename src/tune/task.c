@@ -60,8 +60,8 @@ sw_status sw_tune_policy_for_task(sw_store *store, const char *task_key, uint64_
         json_decref(rep);
     }
     if (isfinite(f) && isfinite(s))
-        snprintf(why, wlen, "tuned policy for task %s: %s (cross-validated: %.0f%% of the budget's tokens, %.2f EM points lost)",
-                 task_key, policy, 100 * f, s);
+        sw_snprintf(why, wlen, "tuned policy for task %s: %s (cross-validated: %.0f%% of the budget's tokens, %.2f EM points lost)",
+                    task_key, policy, 100 * f, s);
     else
         snprintf(why, wlen, "tuned policy for task %s: %s", task_key, policy);
     sw_store_policy_clear(&sp);

@@ -91,14 +91,9 @@ static int table_add(sw_tune_table *t, size_t *cap, char *text, int f, size_t n_
                      const sw_cooldown_shape *shape)
 {
     size_t need = t->n_pol + (n_cool ? n_cool : 1);
-    if (need > *cap) {
-        size_t nc = *cap ? *cap : 64;
-        while (nc < need) nc *= 2;
-        char **na = realloc(t->texts, nc * sizeof *na);
-        if (na) t->texts = na;
-        int *nf = na ? realloc(t->family, nc * sizeof *nf) : NULL;
-        if (nf) t->family = nf;
-        if (!na || !nf) {
+    if (need > *cap) { /* texts and family share one capacity */
+        size_t nc = sw_array_grown_cap(*cap, need);
+        if (SW_ARRAY_RESIZE(t->texts, nc) || SW_ARRAY_RESIZE(t->family, nc)) {
             free(text);
             return 0;
         }
@@ -112,7 +107,7 @@ static int table_add(sw_tune_table *t, size_t *cap, char *text, int f, size_t n_
     for (size_t j = 0; j < n_cool; j++) {
         char buf[384];
         int none = !strcmp(text, "none");
-        snprintf(buf, sizeof buf, "%s%scooldown=%g:shape=%s", none ? "" : text, none ? "" : ",", frac[j],
+        sw_snprintf(buf, sizeof buf, "%s%scooldown=%g:shape=%s", none ? "" : text, none ? "" : ",", frac[j],
                  sw_cooldown_shape_name(shape[j]));
         if (!(t->texts[t->n_pol] = strdup(buf))) {
             free(text);
