@@ -100,12 +100,16 @@ static void resume_is_bit_exact_with(const char *extra)
              "--budget 150k --eval-every 1500 --eval-limit 100 --threads 1 --json --quiet --stop patience=1000 %s",
              extra);
     char args[16384], *err = NULL;
-    snprintf(args, sizeof args, "%s --no-store --out %s/whole", common, dir);
-    cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
-    snprintf(args, sizeof args, "%s --store %s/s.db --out %s/parts --stop-after 70k", common, dir, dir);
-    cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
-    snprintf(args, sizeof args, "%s --store %s/s.db --out %s/parts --resume", common, dir, dir);
-    cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
+    const char *runs[] = {"--no-store --out %s/whole", "--store %s/s.db --out %s/parts --stop-after 70k",
+                          "--store %s/s.db --out %s/parts --resume"};
+    for (int i = 0; i < 3; i++) {
+        char tail[8400];
+        snprintf(tail, sizeof tail, runs[i], dir, dir);
+        snprintf(args, sizeof args, "%s %s", common, tail);
+        cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
+        free(err);
+        err = NULL;
+    }
     const char *files[] = {"last.safetensors", "best.safetensors"};
     for (int f = 0; f < 2; f++) {
         char a[8400], b[8400];
@@ -329,6 +333,7 @@ Test(e2e_train, paired_test_confirms_or_refutes_a_stop, .timeout = 300)
     double refuted_tokens = num(j, "tokens");
     json_decref(j);
     free(out);
+    free(err);
     snprintf(args, sizeof args, "%s --confirm 0 --out %s/plain", common, dir);
     cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
     j = parse_json(out);
