@@ -21,12 +21,12 @@ tasks=("$@")
 for task in "${tasks[@]}"; do
   case "$task" in
   fashion-mnist)
-    "$bin" train --data fashion-mnist --budget 2.7M --eval-every 54k --no-store \
+    "$bin" train --data fashion-mnist --budget 2.7M --eval-every 54k --stop none --no-store \
       --out "$out/runs/quality-fashion-mnist" --json >"$out/quality-fashion-mnist.json"
     ;;
   cmudict)
     # shellcheck disable=SC2086
-    "$bin" train --data cmudict --budget "${CMUDICT_BUDGET:-16M}" --no-store \
+    "$bin" train --data cmudict --budget "${CMUDICT_BUDGET:-16M}" --stop none --no-store \
       --out "$out/runs/quality-cmudict" --json ${CMUDICT_ARGS:-} >"$out/quality-cmudict.json"
     ;;
   *) echo "unknown task $task (fashion-mnist, cmudict)" >&2; exit 2 ;;

@@ -50,7 +50,7 @@ Test(e2e_crash, sigkill_mid_run_then_resume, .timeout = 300)
     snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
     snprintf(db, sizeof db, "%s/runs.db", dir);
     const char *train = "train --data synthetic:copy:n=2000,len=5 --model gpt:layers=1,d=32,heads=2 --budget 400k "
-                        "--eval-every 2k --threads 1 --quiet --json";
+                        "--eval-every 2k --stop none --threads 1 --quiet --json";
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {

@@ -43,7 +43,7 @@ Test(e2e_train, reversal_reaches_full_em, .timeout = 300)
     char args[16384], *out = NULL, *err = NULL;
     snprintf(args, sizeof args,
              "train --data synthetic:reversal:n=4000,len=6 --model gpt:layers=2,d=64,heads=4 --budget 1.2M "
-             "--schedule cosine:lr=3e-3,warmup=20k,min=0.05 --threads 2 --no-store --json --quiet --out %s/run",
+             "--schedule cosine:lr=3e-3,warmup=20k,min=0.05 --stop none --threads 2 --no-store --json --quiet --out %s/run",
              dir);
     int rc = sw_test_cli(args, &out, &err);
     cr_assert_eq(rc, 0, "train failed: %s", err);
@@ -87,21 +87,29 @@ static void params_of(const char *path, float **p, size_t *n)
 }
 
 /* An interrupted and resumed run ends with the same weights, bit for bit, as
- * a run never interrupted. */
-Test(e2e_train, resume_is_bit_exact, .timeout = 300)
+ * a run never interrupted: raw weights, best checkpoint, and the weight
+ * average (`extra`: more options, e.g. --average ema). The cadence and sample
+ * are fixed: sized from measured times they could differ between the runs. */
+static void resume_is_bit_exact_with(const char *extra)
 {
     const char *tmp = sw_test_tmpdir();
-    char dir[4096];
+    char dir[4096], common[2048];
     snprintf(dir, sizeof dir, "%s", tmp);
-    const char *common = "train --data synthetic:copy:n=2000,len=5 --model gpt:layers=1,d=32,heads=2,dropout=0.1 "
-                         "--budget 150k --threads 2 --json --quiet --stop patience=1000";
+    snprintf(common, sizeof common,
+             "train --data synthetic:copy:n=2000,len=5 --model gpt:layers=1,d=32,heads=2,dropout=0.1 "
+             "--budget 150k --eval-every 1500 --eval-limit 100 --threads 1 --json --quiet --stop patience=1000 %s",
+             extra);
     char args[16384], *err = NULL;
-    snprintf(args, sizeof args, "%s --no-store --out %s/whole", common, dir);
-    cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
-    snprintf(args, sizeof args, "%s --store %s/s.db --out %s/parts --stop-after 70k", common, dir, dir);
-    cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
-    snprintf(args, sizeof args, "%s --store %s/s.db --out %s/parts --resume", common, dir, dir);
-    cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
+    const char *runs[] = {"--no-store --out %s/whole", "--store %s/s.db --out %s/parts --stop-after 70k",
+                          "--store %s/s.db --out %s/parts --resume"};
+    for (int i = 0; i < 3; i++) {
+        char tail[8400];
+        snprintf(tail, sizeof tail, runs[i], dir, dir);
+        snprintf(args, sizeof args, "%s %s", common, tail);
+        cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
+        free(err);
+        err = NULL;
+    }
     const char *files[] = {"last.safetensors", "best.safetensors"};
     for (int f = 0; f < 2; f++) {
         char a[8400], b[8400];
@@ -115,19 +123,40 @@ Test(e2e_train, resume_is_bit_exact, .timeout = 300)
         cr_assert_eq(memcmp(pa, pb, sizeof(float) * na), 0, "%s differs after resume", files[f]);
         free(pa);
         free(pb);
+        /* the average travels in the resumable checkpoint */
+        sw_checkpoint ca, cb;
+        sw_error e;
+        cr_assert_eq(sw_checkpoint_load(a, &ca, &e), SW_OK, "%s", e.msg);
+        cr_assert_eq(sw_checkpoint_load(b, &cb, &e), SW_OK, "%s", e.msg);
+        cr_assert_eq(ca.average_count, cb.average_count);
+        if (f == 0 && strstr(extra, "--average"))
+            cr_assert_gt(ca.average_count, 0, "last.safetensors lacks the weight average");
+        if (ca.average_count)
+            cr_assert_eq(memcmp(ca.average_state, cb.average_state, sizeof(float) * ca.average_count), 0,
+                         "the weight average differs after resume");
+        sw_checkpoint_free(&ca);
+        sw_checkpoint_free(&cb);
     }
-    /* the curves agree too (wall times aside): same tokens and EM at every evaluation */
+    /* the curves agree too (wall times aside): same tokens and EM at every
+     * evaluation, and with an average both weight sets' EM */
     char a[8400], b[8400];
-    snprintf(a, sizeof a, "cut -d, -f1,2,6 %s/whole/curve.csv", dir);
-    snprintf(b, sizeof b, "cut -d, -f1,2,6 %s/parts/curve.csv", dir);
+    snprintf(a, sizeof a, "cut -d, -f1,2,6,9- %s/whole/curve.csv", dir);
+    snprintf(b, sizeof b, "cut -d, -f1,2,6,9- %s/parts/curve.csv", dir);
     char *ca, *cb;
     sw_test_sh(a, &ca, NULL);
     sw_test_sh(b, &cb, NULL);
     cr_assert_str_eq(ca, cb);
+    if (strstr(extra, "ema")) cr_assert(strstr(ca, "val_em_raw,val_em_ema"), "curve.csv lacks the EMA columns: %.200s", ca);
     free(ca);
     free(cb);
     free(err);
 }
+
+Test(e2e_train, resume_is_bit_exact, .timeout = 300) { resume_is_bit_exact_with(""); }
+
+Test(e2e_train, resume_is_bit_exact_with_ema, .timeout = 300) { resume_is_bit_exact_with("--average ema:decay=0.99"); }
+
+Test(e2e_train, resume_is_bit_exact_with_lawa, .timeout = 300) { resume_is_bit_exact_with("--average lawa:k=3"); }
 
 /* A small classifier on real Fashion-MNIST images (a subsample): the
  * classification path end to end, and the eval keys scripts rely on. */
@@ -241,6 +270,76 @@ Test(e2e_train, exploding_run_is_diverged)
     cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "diverged");
     cr_assert_str_eq(json_string_value(json_object_get(j, "stop_rule")), "diverge");
     cr_assert_lt(num(j, "tokens"), 50000);
+    json_decref(j);
+    free(out);
+    free(err);
+}
+
+/* The defaults a new user gets: the budget follows the data (SW_DEFAULT_EPOCHS
+ * epochs of the training split) and --stop is auto (here, without a store,
+ * the conservative default policy). */
+Test(e2e_train, defaults_follow_the_data_and_stop_auto, .timeout = 300)
+{
+    const char *dir = sw_test_tmpdir();
+    const char *data = "synthetic:copy:n=200,len=4";
+    sw_dataset *ds;
+    sw_error e;
+    sw_data_options dopt = sw_data_default_options();
+    cr_assert_eq(sw_dataset_load(data, &dopt, &ds, &e), SW_OK, "%s", e.msg);
+    uint64_t epoch = 0;
+    for (size_t i = 0; i < sw_dataset_count(ds, SW_SPLIT_TRAIN); i++) {
+        int li, lr;
+        sw_dataset_input(ds, SW_SPLIT_TRAIN, i, &li);
+        for (int j = 0; j < sw_dataset_num_refs(ds, SW_SPLIT_TRAIN, i); j++) {
+            sw_dataset_ref(ds, SW_SPLIT_TRAIN, i, j, &lr);
+            epoch += (uint64_t)(li + 1 + lr);
+        }
+    }
+    sw_dataset_free(ds);
+    char args[16384], *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "train --data %s --model gpt:layers=1,d=16,heads=2 --threads 1 --no-store --json --quiet --out %s/run",
+             data, dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    json_t *j = parse_json(out);
+    cr_assert_eq((uint64_t)num(j, "budget"), SW_DEFAULT_EPOCHS * epoch, "budget %.0f, expected %d epochs of %llu",
+                 num(j, "budget"), SW_DEFAULT_EPOCHS, (unsigned long long)epoch);
+    cr_assert(json_is_string(json_object_get(j, "auto")), "--stop auto is the default");
+    cr_assert(strstr(json_string_value(json_object_get(j, "policy")), "patience"), "the conservative default policy");
+    /* sized evaluation: a sample of the select half, never more */
+    cr_assert_gt(num(j, "eval_sample"), 0);
+    cr_assert_leq(num(j, "eval_sample"), 10, "20 validation examples, 10 in the select half");
+    cr_assert(json_is_string(json_object_get(j, "weights")));
+    json_decref(j);
+    free(out);
+    free(err);
+}
+
+/* A stop is confirmed on a larger sample before it is taken: at a
+ * significance near 1 any gain of the current weights over the best
+ * checkpoint refutes it (and training goes on); at 0 no test runs. */
+Test(e2e_train, paired_test_confirms_or_refutes_a_stop, .timeout = 300)
+{
+    const char *dir = sw_test_tmpdir();
+    /* 20 examples per evaluation: patience=1 fires at the first dip, while the
+     * weights still improve on the 80 examples of a confirmation */
+    const char *common = "train --data fashion-mnist --max-examples 6000 --budget 40k --eval-every 1280 "
+                         "--eval-limit 20 --stop patience=1 --threads 1 --no-store --json --quiet";
+    char args[16384], *out = NULL, *err = NULL;
+    snprintf(args, sizeof args, "%s --confirm 0.999999 --out %s/refute", common, dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    json_t *j = parse_json(out);
+    cr_assert_geq(num(j, "refuted_stops"), 1, "no stop was refuted: %s", out);
+    cr_assert_geq(num(j, "confirmations"), num(j, "refuted_stops"));
+    double refuted_tokens = num(j, "tokens");
+    json_decref(j);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "%s --confirm 0 --out %s/plain", common, dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    j = parse_json(out);
+    cr_assert_eq(num(j, "confirmations"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "stopped");
+    cr_assert_lt(num(j, "tokens"), refuted_tokens, "a refuted stop must train on past the unconfirmed stop");
     json_decref(j);
     free(out);
     free(err);

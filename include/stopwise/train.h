@@ -41,6 +41,12 @@ typedef struct sw_eval_result {
 sw_status sw_evaluate(sw_model *model, const sw_dataset *ds, sw_split split, size_t limit,
                       sw_eval_result *out, sw_error *err);
 
+/* Evaluates the examples sel[0..n) of a split (sel NULL: the first n), and
+ * gives each one's exact match in hits[i] (0/1; hits may be NULL), in the
+ * order of sel: the paired data of a McNemar test between two weight sets. */
+sw_status sw_evaluate_subset(sw_model *model, const sw_dataset *ds, sw_split split, const uint32_t *sel, size_t n,
+                             uint8_t *hits, sw_eval_result *out, sw_error *err);
+
 /* Scores one answer (target ids, no EOS) to example i of a split: returns 1
  * if it equals any reference (exact match), and gives the edit distance to
  * the closest reference by error rate and that reference's length. */
@@ -64,6 +70,8 @@ typedef struct sw_checkpoint {
     char *meta_json;          /* the whole "__metadata__" object as JSON text   */
     float *optimizer_state;   /* NULL unless saved; `optimizer_count` floats    */
     size_t optimizer_count;
+    float *average_state;     /* NULL unless saved (resumable runs with --average) */
+    size_t average_count;
     void *meta;               /* private: the parsed metadata                   */
 } sw_checkpoint;
 
@@ -71,6 +79,10 @@ typedef struct sw_checkpoint {
  * metadata entries: an array of n_meta key/value string pairs. */
 sw_status sw_checkpoint_save(const char *path, sw_model *model, sw_optimizer *opt,
                              const char *const *meta_kv, int n_meta, sw_error *err);
+/* As sw_checkpoint_save, plus a flat "average.state" tensor of average_count
+ * floats (the weight average of a resumable run) when average != NULL. */
+sw_status sw_checkpoint_save_with(const char *path, sw_model *model, sw_optimizer *opt, const float *average,
+                                  size_t average_count, const char *const *meta_kv, int n_meta, sw_error *err);
 /* Loads a checkpoint, validating the header (size limits before any
  * allocation, dtype, shapes against the model spec, offsets inside the
  * file). Caller frees with sw_checkpoint_free. Errors name the file and the
@@ -107,9 +119,18 @@ typedef struct sw_train_options {
     const char *model;        /* model spec; NULL = the task's default                  */
     const char *optimizer;    /* "adamw:..." / "sgd:..."; NULL = adamw                  */
     const char *schedule;     /* "cosine:lr=..."; NULL = the task's default             */
-    uint64_t budget;          /* training tokens                                        */
-    uint64_t eval_every;      /* tokens between evaluations; 0 = budget/100             */
-    size_t eval_limit;        /* evaluate on at most this many validation examples (0 all) */
+    uint64_t budget;          /* training tokens; 0 = SW_DEFAULT_EPOCHS epochs of the
+                                 training split, at most SW_DEFAULT_BUDGET_CAP          */
+    uint64_t eval_every;      /* tokens between evaluations; 0 = sized from the measured
+                                 evaluation cost (docs/TRAINING.md)                    */
+    size_t eval_limit;        /* examples of the select half each evaluation reads;
+                                 0 = sized from the measured cost                      */
+    double eval_share;        /* the wall-time share evaluation may take when sized: 0.10 */
+    double confirm_alpha;     /* a stop is refuted when a paired sign test on a larger
+                                 sample finds the current weights better than the best
+                                 checkpoint at this significance; 0 = no confirmation */
+    const char *average;      /* weight average: "none", "ema[:decay=D]", "lawa[:k=K]";
+                                 NULL = the default                                    */
     int batch;                /* examples per step; 0 = the task's default               */
     uint64_t seed;            /* model init, data order and dropout                     */
     const char *out_dir;      /* run folder: checkpoints, curve.csv, events.jsonl       */
@@ -124,6 +145,15 @@ typedef struct sw_train_options {
 } sw_train_options;
 
 sw_train_options sw_train_default_options(void);
+
+/* The default budget follows the data: this many epochs of the training split
+ * (every example with every reference; a tabular example is one token), at
+ * most the cap. E.g. Fashion-MNIST 50 x 54k = 2.7M tokens; cmudict ~20M (the cap). */
+#define SW_DEFAULT_EPOCHS 50
+#define SW_DEFAULT_BUDGET_CAP 20000000ull
+/* Loads the dataset as sw_train would and gives the default budget for it
+ * (what budget = 0 means), e.g. for a task key before training. */
+sw_status sw_train_default_budget(const char *data, const sw_data_options *opt, uint64_t *budget, sw_error *err);
 
 /* Progress, for a progress bar or log lines: called after every evaluation
  * (is_eval = 1) and about once a second between them (is_eval = 0). */
@@ -146,6 +176,12 @@ typedef struct sw_train_result {
     uint64_t best_tokens;     /* tokens at the best checkpoint                           */
     uint64_t budget;
     double best_val_em, val_em, test_em, test_per, val_per; /* of the best checkpoint   */
+    double select_em, score_em; /* the best checkpoint on the validation halves: select
+                                   (read by decisions) and score (read by none; -1 if empty) */
+    char weights[8];          /* the best checkpoint's weights: raw, ema or lawa         */
+    uint64_t eval_every;      /* the cadence used                                         */
+    size_t eval_sample;       /* examples per periodic evaluation                         */
+    size_t confirmations, vetoes; /* paired tests run, and stops they refuted             */
     double test_em_published; /* cmudict lexicon form scored in the published form, else -1 */
     double wall_s;
     double eval_s;            /* of which validation evaluations                         */

@@ -20,8 +20,10 @@ static const sw_cli_option options[] = {
      "dataset: cmudict[:PATH], fashion-mnist[:DIR], tsv:PATH, jsonl:PATH,\ncsv:PATH, idx:IMAGES,LABELS, synthetic:NAME[:n=..,len=..]"},
     {"model", SW_CLI_STRING, "SPEC", "per task",
      "gpt:layers=4,d=128,heads=4,dropout=0.1 for sequences;\nmlp:hidden=256,act=relu,dropout=0.2 for classification"},
-    {"budget", SW_CLI_TOKENS, "TOKENS", "20M", "training tokens (k, M, G suffixes)"},
-    {"stop", SW_CLI_STRING, "POLICY", "none",
+    {"budget", SW_CLI_TOKENS, "TOKENS", "auto",
+     "training tokens (k, M, G suffixes); auto: 50 epochs of the training split,\n"
+     "at most 20M (Fashion-MNIST 2.7M, cmudict 20M)"},
+    {"stop", SW_CLI_STRING, "POLICY", "auto",
      "stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n"
      "(see docs/STOPPING.md); none trains the whole budget; auto uses the policy\n"
      "`stopwise tune` stored for this task (data, model, budget), else the\n"
@@ -34,8 +36,22 @@ static const sw_cli_option options[] = {
     {"epsilon", SW_CLI_DOUBLE, "POINTS", "0.5", "with --online: the EM loss an audit tolerates"},
     {"cooldown", SW_CLI_DOUBLE, "FRAC", "0.1",
      "with --schedule wsd: at a stop, decay the learning rate to its floor over\nFRAC x tokens so far, then evaluate once more"},
-    {"eval-every", SW_CLI_TOKENS, "TOKENS", "budget/100", "tokens between validation evaluations"},
-    {"eval-limit", SW_CLI_INT, "N", "0", "evaluate on at most N validation examples (0: all)"},
+    {"eval-every", SW_CLI_TOKENS, "TOKENS", "auto",
+     "tokens between validation evaluations; auto: budget/100, or longer when\n"
+     "evaluation would take more than --eval-share of the wall time (below)"},
+    {"eval-limit", SW_CLI_INT, "N", "auto",
+     "examples of the validation split's select half each evaluation reads (a\n"
+     "fixed seeded sample); auto sizes it with the cadence from the measured\n"
+     "costs (below)"},
+    {"eval-share", SW_CLI_DOUBLE, "S", "0.1", "the share of wall time automatic sizing lets evaluation take"},
+    {"confirm", SW_CLI_DOUBLE, "ALPHA", "0.05",
+     "before a no-gain rule stops the run, compare the current weights with the\n"
+     "best checkpoint on a 4x larger sample (paired sign test); a gain\n"
+     "significant at ALPHA refutes the stop and training continues; 0: off"},
+    {"average", SW_CLI_STRING, "SPEC", "none",
+     "weight average kept beside the raw weights and evaluated with them (the\n"
+     "better is used): none, ema[:decay=0.999] or lawa[:k=5] (the mean of the\n"
+     "last k evaluation points' weights)"},
     {"batch", SW_CLI_INT, "N", "per task", "examples per step (64 sequences, 128 tabular)"},
     {"optimizer", SW_CLI_STRING, "SPEC", "per task",
      "adamw[:beta1=0.9,beta2=0.95,eps=1e-8,wd=..,l1=..,l2=..,clip=..] or\nsgd[:momentum=0.9,nesterov=0|1,wd=..,l1=..,l2=..,clip=..]"},
@@ -64,12 +80,21 @@ static const sw_cli_option options[] = {
 static const sw_cli_command command = {
     .name = "train",
     .synopsis = "train a model, evaluating exact match (EM) and stopping by a policy",
-    .usage = "stopwise train --data SPEC [--model SPEC] [--budget 20M] [--stop POLICY] [options]",
+    .usage = "stopwise train --data SPEC [--model SPEC] [--budget auto] [--stop auto] [options]",
     .details =
         "Tokens: a sequence example `input SEP target EOS` costs len(input)+1+len(target)\n"
         "tokens (the positions fed); a tabular example costs 1. EM is the percentage of\n"
         "examples whose whole predicted answer equals a reference (any of them).\n"
         "The run reports the best checkpoint's validation and test EM.\n"
+        "Evaluation: the validation split is cut into a select half (read by checkpoint\n"
+        "choice and stopping rules) and a score half (read only by the final report).\n"
+        "Each evaluation reads a fixed seeded sample of n select examples every E\n"
+        "tokens. Unless given, with s = --eval-share, c_tok = measured seconds per\n"
+        "training token, c_ex = seconds per evaluated example and weight set, w = 2\n"
+        "with --average else 1, B = budget:\n"
+        "  n = floor(s/(1-s) x (B/100) x c_tok / (w x c_ex)), at least min(500, select half)\n"
+        "  E = max(B/100, (1-s)/s x n x w x c_ex / c_tok), at most B/10\n"
+        "measured once, at the first evaluation point (docs/TRAINING.md).\n"
         "Exit codes: 0 success (completed, stopped or diverged), 1 failure, 2 bad input.",
     .options = options,
     .n_options = (int)(sizeof options / sizeof *options),
@@ -93,6 +118,14 @@ static void print_json(const sw_train_result *r, const char *policy, const char 
         json_object_set_new(o, "audit", json_boolean(audit));
     }
     json_object_set_new(o, "eval_s", json_real(r->eval_s));
+    json_object_set_new(o, "eval_share", json_real(r->wall_s > 0 ? r->eval_s / r->wall_s : 0));
+    json_object_set_new(o, "eval_every", json_integer((json_int_t)r->eval_every));
+    json_object_set_new(o, "eval_sample", json_integer((json_int_t)r->eval_sample));
+    json_object_set_new(o, "confirmations", json_integer((json_int_t)r->confirmations));
+    json_object_set_new(o, "refuted_stops", json_integer((json_int_t)r->vetoes));
+    json_object_set_new(o, "weights", json_string(r->weights));
+    json_object_set_new(o, "select_em", json_real(r->select_em));
+    json_object_set_new(o, "score_em", json_real(r->score_em));
     json_object_set_new(o, "store_s", json_real(r->store_s));
     if (r->test_per >= 0) {
         json_object_set_new(o, "test_per", json_real(r->test_per));
@@ -119,9 +152,12 @@ static void print_human(const sw_train_result *r)
     if (r->cooldown_tokens) printf(", cooldown %s", sw_format_tokens(r->cooldown_tokens, cool, sizeof cool));
     if (r->budget > r->tokens) printf(", saved %.1f%%", 100.0 * (double)(r->budget - r->tokens) / (double)r->budget);
     printf("\nbest at     %s tokens\n", best);
-    printf("val EM      %.2f\ntest EM     %.2f\n", r->val_em, r->test_em);
+    printf("val EM      %.2f (select half %.2f, score half %.2f), %s weights\ntest EM     %.2f\n", r->val_em,
+           r->select_em, r->score_em, r->weights, r->test_em);
     if (r->test_per >= 0) printf("test PER    %.2f\n", r->test_per);
     if (r->test_em_published >= 0) printf("test EM     %.2f in the published form (no stress, ax = ah)\n", r->test_em_published);
+    printf("evaluation  %zu examples every %llu tokens, %zu paired confirmations (%zu refuted)\n", r->eval_sample,
+           (unsigned long long)r->eval_every, r->confirmations, r->vetoes);
     printf("wall        %.1f s (evaluation %.1f s, store %.3f s)\nmodel       %s\ncheckpoint  %s\n", r->wall_s, r->eval_s, r->store_s, r->model_spec,
            r->checkpoint);
     if (r->run_id >= 0) printf("run         %lld\n", (long long)r->run_id);
@@ -158,10 +194,16 @@ int sw_cmd_train(int argc, char **argv)
     if (sw_cli_given(&a, "schedule")) o.schedule = sw_cli_str(&a, "schedule");
     if (sw_cli_given(&a, "batch")) o.batch = (int)sw_cli_int(&a, "batch");
     if (sw_cli_given(&a, "eval-every")) o.eval_every = sw_cli_tokens(&a, "eval-every");
-    o.budget = sw_cli_tokens(&a, "budget");
+    int budget_given = sw_cli_given(&a, "budget");
+    if (budget_given) o.budget = sw_cli_tokens(&a, "budget");
     o.policy = sw_cli_str(&a, "stop");
     o.cooldown = sw_cli_double(&a, "cooldown");
-    o.eval_limit = (size_t)sw_cli_int(&a, "eval-limit");
+    if (sw_cli_given(&a, "eval-limit")) o.eval_limit = (size_t)sw_cli_int(&a, "eval-limit");
+    o.eval_share = sw_cli_double(&a, "eval-share");
+    if (!(o.eval_share > 0 && o.eval_share < 1)) return sw_cli_fail("train", 2, "--eval-share must be in (0, 1)");
+    o.confirm_alpha = sw_cli_double(&a, "confirm");
+    if (!(o.confirm_alpha >= 0 && o.confirm_alpha < 1)) return sw_cli_fail("train", 2, "--confirm must be in [0, 1)");
+    if (sw_cli_given(&a, "average")) o.average = sw_cli_str(&a, "average");
     o.seed = (uint64_t)sw_cli_int(&a, "seed");
     o.data_opt.seed = (uint64_t)sw_cli_int(&a, "data-seed");
     if (sw_cli_given(&a, "val-frac")) o.data_opt.val_frac = sw_cli_double(&a, "val-frac");
@@ -190,13 +232,16 @@ int sw_cmd_train(int argc, char **argv)
         const char *env = getenv("STOPWISE_STORE");
         o.store = sw_cli_given(&a, "store") ? sw_cli_str(&a, "store") : env && *env ? env : "stopwise.db";
     }
-    if (o.budget == 0) return sw_cli_fail("train", 2, "--budget must be positive");
+    if (budget_given && o.budget == 0) return sw_cli_fail("train", 2, "--budget must be positive");
+    sw_error err;
+    sw_status st;
+    /* the default budget follows the data; the task key of --stop auto needs it now */
+    if (!budget_given && (st = sw_train_default_budget(o.data, &o.data_opt, &o.budget, &err)))
+        return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
 
     /* --stop auto: the tuned policy for this task, or the online ladder's */
     char auto_policy[512], why[1024], key[1024];
     int audit = 0, online = sw_cli_flag(&a, "online");
-    sw_error err;
-    sw_status st;
     if (o.policy && !strcmp(o.policy, "auto")) {
         char data_key[600];
         snprintf(data_key, sizeof data_key, "%s%s", o.data, o.data_opt.published ? "+published" : "");

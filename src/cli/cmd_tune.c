@@ -44,7 +44,7 @@ static const sw_cli_option options[] = {
      "rule families to search (comma-separated); each candidate is combined with diverge"},
     {"model", SW_CLI_STRING, "SPEC", NULL, "with --data: the model (default: per task)"},
     {"eval-every", SW_CLI_TOKENS, "TOKENS", NULL, "with --data: tokens between evaluations (default: budget/100)"},
-    {"eval-limit", SW_CLI_INT, "N", "0", "with --data: evaluate on at most N validation examples (0: all)"},
+    {"eval-limit", SW_CLI_INT, "N", "0", "with --data: examples of the validation select half per evaluation\n(0: sized to keep evaluation within 10% of the wall time)"},
     {"seed", SW_CLI_INT, "N", "1", "with --data: run k (0-based) trains with seed N+k"},
     {"threads", SW_CLI_INT, "N", "0", "threads for training and for the replay (0: all cores)"},
     {"out", SW_CLI_STRING, "DIR", "runs/tune-DATA-TIME", "with --data: folder of the run folders fold-1, fold-2, ..."},
@@ -241,7 +241,8 @@ static sw_status train_curves(const sw_cli_args *a, const char *data, uint64_t b
         o.data = data;
         if (sw_cli_given(a, "model")) o.model = sw_cli_str(a, "model");
         o.budget = budget;
-        if (sw_cli_given(a, "eval-every")) o.eval_every = sw_cli_tokens(a, "eval-every");
+        /* recorded curves keep the fixed cadence replay and the task key assume */
+        o.eval_every = sw_cli_given(a, "eval-every") ? sw_cli_tokens(a, "eval-every") : budget / 100 ? budget / 100 : 1;
         o.eval_limit = (size_t)sw_cli_int(a, "eval-limit");
         o.seed = (uint64_t)sw_cli_int(a, "seed") + (uint64_t)k;
         /* run k trains without fold k of the training split: K folds of the data */

@@ -19,6 +19,7 @@
 /* A header larger than this is not one of ours (ours are a few kB plus the vocabulary). */
 #define SW_MAX_HEADER (64u << 20)
 #define OPTIMIZER_TENSOR "optimizer.state"
+#define AVERAGE_TENSOR "average.state"
 
 static json_t *tensor_entry(const int64_t *shape, int ndim, size_t begin, size_t bytes)
 {
@@ -30,6 +31,12 @@ static json_t *tensor_entry(const int64_t *shape, int ndim, size_t begin, size_t
 
 sw_status sw_checkpoint_save(const char *path, sw_model *model, sw_optimizer *opt, const char *const *meta_kv,
                              int n_meta, sw_error *err)
+{
+    return sw_checkpoint_save_with(path, model, opt, NULL, 0, meta_kv, n_meta, err);
+}
+
+sw_status sw_checkpoint_save_with(const char *path, sw_model *model, sw_optimizer *opt, const float *average,
+                                  size_t average_count, const char *const *meta_kv, int n_meta, sw_error *err)
 {
     json_t *root = json_object(), *meta = json_object();
     char spec[512];
@@ -51,6 +58,11 @@ sw_status sw_checkpoint_save(const char *path, sw_model *model, sw_optimizer *op
     if (opt_state) {
         int64_t shape[1] = {(int64_t)opt_count};
         json_object_set_new(root, OPTIMIZER_TENSOR, tensor_entry(shape, 1, offset, opt_count * sizeof(float)));
+        offset += opt_count * sizeof(float);
+    }
+    if (average && average_count) {
+        int64_t shape[1] = {(int64_t)average_count};
+        json_object_set_new(root, AVERAGE_TENSOR, tensor_entry(shape, 1, offset, average_count * sizeof(float)));
     }
     char *header = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(root);
@@ -76,6 +88,7 @@ sw_status sw_checkpoint_save(const char *path, sw_model *model, sw_optimizer *op
         ok = fwrite(params + t.offset, sizeof(float), t.numel, fp) == t.numel;
     }
     if (ok && opt_state) ok = fwrite(opt_state, sizeof(float), opt_count, fp) == opt_count;
+    if (ok && average && average_count) ok = fwrite(average, sizeof(float), average_count, fp) == average_count;
     if (!ok) {
         sw_atomic_file_abort(&f);
         return sw_error_set(err, SW_ERR_IO, "%s: write failed: %s", path, strerror(errno));
@@ -117,6 +130,29 @@ static sw_status find_tensor(const char *path, json_t *root, const char *name, c
                             "data section",
                             path, name, (long long)b, (long long)e2, numel, (unsigned long long)data_len);
     *begin = (size_t)b;
+    return SW_OK;
+}
+
+/* Reads the optional flat tensor `name` (optimizer or average state): a
+ * malloc'd copy in *out and its length, or NULL and 0 when absent. */
+static sw_status read_flat(const char *path, FILE *fp, json_t *root, uint64_t hlen, uint64_t data_len,
+                           const char *name, float **out, size_t *count_out, sw_error *err)
+{
+    json_t *t = json_object_get(root, name);
+    if (!t) return SW_OK;
+    json_t *shape = json_object_get(t, "shape");
+    json_int_t count = json_integer_value(json_array_get(shape, 0));
+    size_t begin;
+    if (count <= 0 || (uint64_t)count > data_len / sizeof(float))
+        return sw_error_set(err, SW_ERR_FORMAT, "%s: tensor '%s': size %lld does not fit the file", path, name,
+                            (long long)count);
+    sw_status st = find_tensor(path, root, name, NULL, 1, (size_t)count, data_len, &begin, err);
+    if (st) return st;
+    *count_out = (size_t)count;
+    *out = malloc(sizeof(float) * (size_t)count);
+    if (!*out || fseeko(fp, (off_t)(8 + hlen + begin), SEEK_SET) ||
+        fread(*out, sizeof(float), (size_t)count, fp) != (size_t)count)
+        return sw_error_set(err, SW_ERR_FORMAT, "%s: tensor '%s': truncated data", path, name);
     return SW_OK;
 }
 
@@ -187,26 +223,12 @@ sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err
             goto fail;
         }
     }
-    json_t *opt = json_object_get(root, OPTIMIZER_TENSOR);
-    if (opt) {
-        json_t *shape = json_object_get(opt, "shape");
-        json_int_t count = json_integer_value(json_array_get(shape, 0));
-        size_t begin;
-        if (count <= 0 || (uint64_t)count > data_len / sizeof(float)) {
-            st = sw_error_set(err, SW_ERR_FORMAT, "%s: tensor '%s': size %lld does not fit the file", path,
-                              OPTIMIZER_TENSOR, (long long)count);
-            goto fail;
-        }
-        st = find_tensor(path, root, OPTIMIZER_TENSOR, NULL, 1, (size_t)count, data_len, &begin, err);
-        if (st) goto fail;
-        out->optimizer_count = (size_t)count;
-        out->optimizer_state = malloc(sizeof(float) * (size_t)count);
-        if (!out->optimizer_state || fseeko(fp, (off_t)(8 + hlen + begin), SEEK_SET) ||
-            fread(out->optimizer_state, sizeof(float), (size_t)count, fp) != (size_t)count) {
-            st = sw_error_set(err, SW_ERR_FORMAT, "%s: tensor '%s': truncated data", path, OPTIMIZER_TENSOR);
-            goto fail;
-        }
-    }
+    if ((st = read_flat(path, fp, root, hlen, data_len, OPTIMIZER_TENSOR, &out->optimizer_state,
+                        &out->optimizer_count, err)))
+        goto fail;
+    if ((st = read_flat(path, fp, root, hlen, data_len, AVERAGE_TENSOR, &out->average_state, &out->average_count,
+                        err)))
+        goto fail;
     out->meta_json = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
     out->meta = json_incref(meta);
     json_decref(root);
@@ -232,6 +254,7 @@ void sw_checkpoint_free(sw_checkpoint *ckpt)
     sw_model_free(ckpt->model);
     free(ckpt->meta_json);
     free(ckpt->optimizer_state);
+    free(ckpt->average_state);
     json_decref(ckpt->meta);
     memset(ckpt, 0, sizeof *ckpt);
 }

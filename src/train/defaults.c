@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "stopwise/train.h"
+
 void sw_train_task_defaults(sw_task_kind kind, sw_task_defaults *d)
 {
     memset(d, 0, sizeof *d);
@@ -20,4 +22,37 @@ void sw_train_task_defaults(sw_task_kind kind, sw_task_defaults *d)
         d->optimizer = "adamw:wd=0.01,clip=0";
         d->batch = 128;
     }
+}
+
+uint64_t sw_train_epoch_tokens(const sw_dataset *ds)
+{
+    size_t n = sw_dataset_count(ds, SW_SPLIT_TRAIN);
+    if (sw_dataset_kind(ds) != SW_TASK_SEQUENCE) return (uint64_t)n;
+    /* one epoch feeds every (example, reference) pair once: input SEP target */
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        int li, lr;
+        sw_dataset_input(ds, SW_SPLIT_TRAIN, i, &li);
+        for (int j = 0, refs = sw_dataset_num_refs(ds, SW_SPLIT_TRAIN, i); j < refs; j++) {
+            sw_dataset_ref(ds, SW_SPLIT_TRAIN, i, j, &lr);
+            t += (uint64_t)li + 1 + (uint64_t)lr;
+        }
+    }
+    return t;
+}
+
+uint64_t sw_train_budget_for(const sw_dataset *ds)
+{
+    uint64_t b = SW_DEFAULT_EPOCHS * sw_train_epoch_tokens(ds);
+    return b > SW_DEFAULT_BUDGET_CAP ? SW_DEFAULT_BUDGET_CAP : b ? b : 1;
+}
+
+sw_status sw_train_default_budget(const char *data, const sw_data_options *opt, uint64_t *budget, sw_error *err)
+{
+    sw_dataset *ds;
+    sw_status st = sw_dataset_load(data, opt, &ds, err);
+    if (st) return st;
+    *budget = sw_train_budget_for(ds);
+    sw_dataset_free(ds);
+    return SW_OK;
 }

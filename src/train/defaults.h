@@ -12,4 +12,9 @@ typedef struct sw_task_defaults {
 
 void sw_train_task_defaults(sw_task_kind kind, sw_task_defaults *d);
 
+/* Tokens of one epoch of the training split (every example with every reference). */
+uint64_t sw_train_epoch_tokens(const sw_dataset *ds);
+/* The default budget: SW_DEFAULT_EPOCHS epochs, at most SW_DEFAULT_BUDGET_CAP tokens. */
+uint64_t sw_train_budget_for(const sw_dataset *ds);
+
 #endif

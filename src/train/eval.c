@@ -50,8 +50,11 @@ int sw_score_answer(const sw_dataset *ds, sw_split split, size_t i, const int32_
     return hit;
 }
 
-static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split, size_t n, sw_eval_result *out,
-                               sw_error *err)
+/* The i-th example evaluated: sel[i], or i without a selection. */
+#define EX(i) ((size_t)(sel ? sel[i] : (i)))
+
+static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split, const uint32_t *sel, size_t n,
+                               uint8_t *hits, sw_eval_result *out, sw_error *err)
 {
     const sw_model_spec *spec = sw_model_get_spec(m);
     const sw_vocab *vocab = sw_dataset_vocab(ds);
@@ -81,12 +84,12 @@ static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split
         int B = (int)(n - s < EVAL_CHUNK ? n - s : EVAL_CHUNK);
         for (int r = 0; r < B; r++) {
             int li;
-            const int32_t *in = sw_dataset_input(ds, split, s + (size_t)r, &li);
+            const int32_t *in = sw_dataset_input(ds, split, EX(s + (size_t)r), &li);
             if (li > T - 2) li = T - 2;
             memcpy(prompts + (size_t)r * T, in, sizeof(int32_t) * (size_t)li);
             prompts[(size_t)r * T + li] = SW_TOKEN_SEP;
             plens[r] = li + 1;
-            idx[r] = (uint32_t)(s + (size_t)r);
+            idx[r] = (uint32_t)EX(s + (size_t)r);
         }
         st = sw_gpt_generate(m, prompts, T, plens, B, max_new, allowed, SW_TOKEN_EOS, gen, glens);
         if (st) {
@@ -97,15 +100,17 @@ static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split
             const int32_t *g = gen + (size_t)r * max_new;
             int gl = glens[r];
             if (gl > 0 && g[gl - 1] == SW_TOKEN_EOS) gl--;
-            int refs = sw_dataset_num_refs(ds, split, s + (size_t)r), best_d, best_len;
-            int hit = sw_score_answer(ds, split, s + (size_t)r, g, gl, &best_d, &best_len);
+            size_t e = EX(s + (size_t)r);
+            int refs = sw_dataset_num_refs(ds, split, e), best_d, best_len;
+            int hit = sw_score_answer(ds, split, e, g, gl, &best_d, &best_len);
             out->correct += (size_t)hit;
+            if (hits) hits[s + (size_t)r] = (uint8_t)hit;
             if (published) {
                 char pred[1024], mapped[1024], ref[1024];
                 sw_vocab_decode_target(vocab, g, gl, pred, sizeof pred);
                 sw_phones_published(pred, mapped, sizeof mapped);
                 for (int j = 0; j < refs; j++) {
-                    sw_phones_published(sw_dataset_ref_text(ds, split, s + (size_t)r, j), ref, sizeof ref);
+                    sw_phones_published(sw_dataset_ref_text(ds, split, e, j), ref, sizeof ref);
                     if (!strcmp(mapped, ref)) {
                         published_correct++;
                         break;
@@ -149,8 +154,8 @@ done:
     return st;
 }
 
-static sw_status eval_classify(sw_model *m, const sw_dataset *ds, sw_split split, size_t n, sw_eval_result *out,
-                               sw_error *err)
+static sw_status eval_classify(sw_model *m, const sw_dataset *ds, sw_split split, const uint32_t *sel, size_t n,
+                               uint8_t *hits, sw_eval_result *out, sw_error *err)
 {
     int F = sw_dataset_num_features(ds), C = sw_dataset_num_classes(ds);
     float *features = malloc(sizeof(float) * EVAL_CHUNK * (size_t)F);
@@ -161,7 +166,7 @@ static sw_status eval_classify(sw_model *m, const sw_dataset *ds, sw_split split
     sw_status st = SW_OK;
     for (size_t s = 0; s < n; s += EVAL_CHUNK) {
         int B = (int)(n - s < EVAL_CHUNK ? n - s : EVAL_CHUNK);
-        for (int r = 0; r < B; r++) idx[r] = (uint32_t)(s + (size_t)r);
+        for (int r = 0; r < B; r++) idx[r] = (uint32_t)EX(s + (size_t)r);
         sw_batch_fill_classify(ds, split, idx, B, features, labels);
         sw_batch b = {.B = B, .T = 1, .features = features, .targets = labels};
         float loss;
@@ -178,6 +183,7 @@ static sw_status eval_classify(sw_model *m, const sw_dataset *ds, sw_split split
             for (int c = 1; c < C; c++)
                 if (l[c] > l[arg]) arg = c;
             out->correct += arg == labels[r];
+            if (hits) hits[s + (size_t)r] = arg == labels[r];
         }
     }
     out->loss = loss_sum / (double)n;
@@ -186,17 +192,29 @@ static sw_status eval_classify(sw_model *m, const sw_dataset *ds, sw_split split
     return st;
 }
 
-sw_status sw_evaluate(sw_model *model, const sw_dataset *ds, sw_split split, size_t limit, sw_eval_result *out,
-                      sw_error *err)
+sw_status sw_evaluate_subset(sw_model *model, const sw_dataset *ds, sw_split split, const uint32_t *sel, size_t n,
+                             uint8_t *hits, sw_eval_result *out, sw_error *err)
 {
     memset(out, 0, sizeof *out);
     out->em_published = -1;
-    size_t n = sw_dataset_count(ds, split);
-    if (limit && limit < n) n = limit;
+    size_t count = sw_dataset_count(ds, split);
     if (n == 0) return sw_error_set(err, SW_ERR_INVALID, "%s: the split to evaluate is empty", sw_dataset_name(ds));
+    for (size_t i = 0; sel && i < n; i++)
+        if (sel[i] >= count)
+            return sw_error_set(err, SW_ERR_INVALID, "%s: example %u is outside the %s split (%zu examples)",
+                                sw_dataset_name(ds), sel[i], sw_split_name(split), count);
+    if (!sel && n > count) n = count;
     out->n = n;
-    sw_status st = sw_dataset_kind(ds) == SW_TASK_SEQUENCE ? eval_sequence(model, ds, split, n, out, err)
-                                                            : eval_classify(model, ds, split, n, out, err);
+    sw_status st = sw_dataset_kind(ds) == SW_TASK_SEQUENCE ? eval_sequence(model, ds, split, sel, n, hits, out, err)
+                                                            : eval_classify(model, ds, split, sel, n, hits, out, err);
     out->em = 100.0 * (double)out->correct / (double)n;
     return st;
+}
+
+sw_status sw_evaluate(sw_model *model, const sw_dataset *ds, sw_split split, size_t limit, sw_eval_result *out,
+                      sw_error *err)
+{
+    size_t n = sw_dataset_count(ds, split);
+    if (limit && limit < n) n = limit;
+    return sw_evaluate_subset(model, ds, split, NULL, n, NULL, out, err);
 }

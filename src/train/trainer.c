@@ -19,10 +19,12 @@ sw_train_options sw_train_default_options(void)
     sw_train_options o;
     memset(&o, 0, sizeof o);
     o.data_opt = sw_data_default_options();
-    o.budget = 20000000;
+    o.budget = 0; /* follows the data: SW_DEFAULT_EPOCHS epochs, capped */
     o.seed = 1;
     o.out_dir = "runs/latest";
     o.cooldown = 0.1;
+    o.eval_share = 0.10;
+    o.confirm_alpha = 0.05;
     return o;
 }
 
@@ -83,7 +85,6 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     r->err = err;
     r->t0 = sw_now();
     if (!opt->data) return sw_error_set(err, SW_ERR_INVALID, "no dataset given (--data SPEC)");
-    if (opt->budget == 0) return sw_error_set(err, SW_ERR_INVALID, "the token budget must be positive");
     if (opt->batch < 0 || opt->batch > 4096) return sw_error_set(err, SW_ERR_INVALID, "batch must be 1..4096");
     if (opt->cooldown < 0 || opt->cooldown > 1)
         return sw_error_set(err, SW_ERR_INVALID, "cooldown must be a fraction of the tokens so far, in [0, 1]");
@@ -100,6 +101,8 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
         sw_policy_free(p);
     }
     if ((st = sw_dataset_load(opt->data, &opt->data_opt, &r->ds, err))) return st;
+    if (!r->opt.budget) r->opt.budget = sw_train_budget_for(r->ds);
+    opt = &r->opt;
     sw_task_defaults d;
     sw_train_task_defaults(sw_dataset_kind(r->ds), &d);
     if (!opt->model && (st = sw_model_spec_parse(d.model, &spec, err))) return st;
@@ -126,8 +129,10 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     /* the run folder */
     if ((st = sw_make_dirs(opt->out_dir, err))) return st;
     snprintf(res->checkpoint, sizeof res->checkpoint, "%s/best.safetensors", opt->out_dir);
+    if ((st = sw_trainer_eval_setup(r))) return st;
     if (opt->resume && (st = sw_trainer_resume_load(r))) return st;
     if ((st = sw_trainer_hooks_begin(r))) return st;
+    sw_trainer_eval_start(r);
     return SW_OK;
 }
 
@@ -143,6 +148,7 @@ static sw_status train_step(sw_trainer *r)
     sw_status st = sw_model_forward(r->model, &b, 1, &loss);
     if (!st) st = sw_model_backward(r->model);
     if (!st) st = sw_optimizer_step(r->optim, sw_model_params(r->model), sw_model_grads(r->model), lr, &gnorm);
+    if (!st) sw_average_step(&r->avg, sw_model_params(r->model));
     /* A non-finite loss or gradient ends the run as diverged (the optimizer
      * refuses the step, so the weights stay finite), whatever the policy. */
     if ((!st || st == SW_ERR_INVALID) && (!isfinite(loss) || !isfinite(gnorm))) {
@@ -182,39 +188,26 @@ static void report(sw_trainer *r, int is_eval, const char *note)
     r->progress(&p, r->user_data);
 }
 
-/* Evaluates on the validation split, records the point, keeps the best
- * parameters, and asks the controller whether to go on (*stop = 1 if not). */
+/* Evaluates on the validation sample (raw and averaged weights), records the
+ * point, keeps the best parameters, and asks the controller whether to go on
+ * (*stop = 1 if not; a stop a paired test refutes is taken back). */
 static sw_status evaluate(sw_trainer *r, int *stop)
 {
-    sw_eval_result ev;
-    double t = sw_now();
-    sw_status st = sw_evaluate(r->model, r->ds, SW_SPLIT_VAL, r->opt.eval_limit, &ev, r->err);
-    r->eval_s += sw_now() - t;
+    sw_trainer_point pt = {0};
+    sw_status st = sw_trainer_eval_point(r, &pt);
     if (st) return st;
     r->last_train_loss = r->loss_tokens > 0 ? r->loss_sum / r->loss_tokens : NAN;
     r->loss_sum = r->loss_tokens = 0;
-    r->last_val_em = ev.em;
-    r->last_val_loss = ev.loss;
+    r->last_val_em = pt.val_em;
+    r->last_val_loss = pt.val_loss;
     r->evaluations++;
-    /* the best checkpoint: highest EM, ties broken by lower validation loss */
-    if (ev.em > r->best_em || (ev.em == r->best_em && ev.loss < r->best_loss)) {
-        r->best_em = ev.em;
-        r->best_loss = ev.loss;
-        r->best_tokens = r->tokens;
-        memcpy(r->best_params, sw_model_params(r->model), sizeof(float) * sw_model_num_params(r->model));
-        if ((st = sw_trainer_save_best(r))) return st;
-    }
-    sw_trainer_point pt = {
-        .tokens = r->tokens,
-        .step = r->step,
-        .wall_s = sw_now() - r->t0 + r->elapsed_before,
-        .train_loss = r->last_train_loss,
-        .val_loss = ev.loss,
-        .val_em = ev.em,
-        .val_per = ev.per,
-        .lr = sw_schedule_lr(&r->sched, r->tokens),
-    };
+    pt.tokens = r->tokens;
+    pt.step = r->step;
+    pt.wall_s = sw_now() - r->t0 + r->elapsed_before;
+    pt.train_loss = r->last_train_loss;
+    pt.lr = sw_schedule_lr(&r->sched, r->tokens);
     if ((st = sw_trainer_record(r, &pt, stop))) return st;
+    if ((st = sw_trainer_confirm_stop(r, &pt, stop))) return st;
     report(r, 1, r->note[0] ? r->note : NULL);
     r->note[0] = 0;
     return SW_OK;
@@ -233,8 +226,10 @@ sw_status sw_trainer_loop(sw_trainer *r)
             snprintf(r->res->status, sizeof r->res->status, "interrupted");
             return sw_trainer_save_resume(r);
         }
+        if ((r->tokens >= r->next_eval || r->tokens >= r->opt.budget) && (st = sw_trainer_eval_calibrate(r)))
+            return st; /* once: sizes the sample and the cadence */
         if (r->tokens >= r->next_eval || r->tokens >= r->opt.budget) {
-            while (r->next_eval <= r->tokens) r->next_eval += r->eval_every;
+            while (r->next_eval <= r->tokens) r->next_eval += sw_trainer_eval_every(r);
             if ((st = evaluate(r, &stop))) return st;
             if ((st = sw_trainer_save_resume(r))) return st;
             last_report = sw_now();
@@ -276,7 +271,7 @@ sw_status sw_trainer_finish(sw_trainer *r)
     /* report the best checkpoint: its validation and test figures */
     memcpy(sw_model_params(r->model), r->best_params, sizeof(float) * sw_model_num_params(r->model));
     sw_eval_result val, test;
-    sw_status st = sw_evaluate(r->model, r->ds, SW_SPLIT_VAL, 0, &val, r->err);
+    sw_status st = sw_trainer_eval_final(r, &val);
     if (!st) st = sw_evaluate(r->model, r->ds, SW_SPLIT_TEST, 0, &test, r->err);
     if (st) return st;
     res->best_val_em = r->best_em;
@@ -297,4 +292,5 @@ void sw_trainer_teardown(sw_trainer *r)
     sw_dataset_free(r->ds);
     free(r->best_params);
     free(r->curve);
+    sw_trainer_eval_free(r);
 }

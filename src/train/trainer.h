@@ -5,13 +5,32 @@
 #define SW_TRAIN_TRAINER_H
 
 #include "stopwise/train.h"
+#include "train/average.h"
 #include "train/batch.h"
 
 /* One evaluation as the run records it. */
 typedef struct sw_trainer_point {
     uint64_t tokens, step;
     double wall_s, train_loss, val_loss, val_em, val_per, lr;
+    double val_em_raw, val_em_avg; /* both weight sets on the sample (avg NaN without an average) */
+    int weights;                   /* the set val_em is from: 0 raw, 1 the average */
+    size_t n_eval;                 /* examples evaluated */
+    int vetoed;                    /* a rule fired here and the paired test refuted it */
 } sw_trainer_point;
+
+/* What evaluations read and how often (trainer_eval.c, evalplan.h). */
+typedef struct sw_trainer_plan {
+    uint32_t *select, *score;     /* the validation halves, sorted */
+    size_t n_select, n_score;
+    uint32_t *order;              /* (n_select) the sample order: a seeded permutation of select */
+    size_t n_sample, n_confirm;   /* periodic evaluations read order[0..n_sample), confirmations order[0..n_confirm) */
+    uint64_t every;               /* the cadence in force */
+    int calibrated;               /* sizes fixed (measured, given, or restored) */
+    double t0;                    /* sw_now() when training began in this process */
+    uint64_t tokens0;             /* tokens then */
+    uint8_t *hits_a, *hits_b;     /* (n_select) paired outcomes of a confirmation */
+    size_t confirmations, vetoes;
+} sw_trainer_plan;
 
 typedef struct sw_trainer {
     sw_train_options opt;
@@ -36,6 +55,9 @@ typedef struct sw_trainer {
     double best_loss;                   /* validation loss there (breaks EM ties) */
     uint64_t best_tokens;
     float *best_params;                 /* (n_params) the best evaluation's weights */
+    int best_weights;                   /* where they came from: 0 raw, 1 the average */
+    sw_average avg;                     /* the weight average, when --average is on */
+    sw_trainer_plan plan;
     size_t evaluations;
     int diverged, in_cooldown;
     char note[512];                     /* a remark for the next progress report */
@@ -66,7 +88,28 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt);
 /* The run's settings as JSON text (malloc'd): what a resume must match. */
 char *sw_trainer_config_json(const sw_trainer *r);
 
+/* trainer_eval.c: evaluation sample, cadence, weight averaging, confirmation. */
+sw_status sw_trainer_eval_setup(sw_trainer *r);
+/* Marks the start of training in this process (the clock of the calibration). */
+void sw_trainer_eval_start(sw_trainer *r);
+/* Once, at the first evaluation point: measures training and evaluation speed
+ * and fixes the sample size and cadence (may move r->next_eval later). */
+sw_status sw_trainer_eval_calibrate(sw_trainer *r);
+uint64_t sw_trainer_eval_every(const sw_trainer *r);
+/* Evaluates the raw and averaged weights on the sample, fills the point's
+ * metrics with the better, keeps the best checkpoint. */
+sw_status sw_trainer_eval_point(sw_trainer *r, sw_trainer_point *pt);
+/* After a rule fired (*stop = 1): the paired test of the current weights
+ * against the best checkpoint on the larger sample; clears *stop if refuted. */
+sw_status sw_trainer_confirm_stop(sw_trainer *r, const sw_trainer_point *pt, int *stop);
+/* The final report: the best weights on the whole validation split, and on
+ * its select and score halves. */
+sw_status sw_trainer_eval_final(sw_trainer *r, sw_eval_result *val);
+void sw_trainer_eval_free(sw_trainer *r);
+
 /* trainer_hooks.c: the stopping controller and the store. */
+/* Rebuilds the controller from the curve, leaving out vetoed points. */
+sw_status sw_trainer_hooks_rebuild(sw_trainer *r);
 sw_status sw_trainer_hooks_begin(sw_trainer *r);
 /* Records an evaluation: curve, event log, controller (sets *stop), store. */
 sw_status sw_trainer_record(sw_trainer *r, const sw_trainer_point *pt, int *stop);

@@ -30,6 +30,11 @@ char *sw_trainer_config_json(const sw_trainer *r)
     json_object_set_new(c, "policy", o->policy ? json_string(o->policy) : json_null());
     json_object_set_new(c, "threads", json_integer(sw_threads()));
     json_object_set_new(c, "published", json_boolean(o->data_opt.published));
+    if (sw_average_on(&r->avg)) {
+        char avg[64];
+        json_object_set_new(c, "average", json_string(sw_average_spec_format(&r->avg.spec, avg, sizeof avg)));
+    }
+    if (o->eval_limit) json_object_set_new(c, "eval_limit", json_integer((json_int_t)o->eval_limit));
     if (o->data_opt.train_folds > 1) {
         json_object_set_new(c, "train_fold", json_integer(o->data_opt.train_fold));
         json_object_set_new(c, "train_folds", json_integer(o->data_opt.train_folds));
@@ -61,7 +66,9 @@ static sw_status save(sw_trainer *r, const char *name, sw_optimizer *opt, const 
     const char *kv[] = {"task", sw_dataset_kind(r->ds) == SW_TASK_SEQUENCE ? "sequence" : "classify",
                         "data", r->opt.data, tkey, tmeta, "config", config, "tokens", tokens, "val_em", em,
                         "train_state", state};
-    sw_status st = sw_checkpoint_save(path, r->model, opt, kv, state ? 7 : 6, r->err);
+    size_t avg_count = 0;
+    const float *avg = state ? sw_average_state(&r->avg, &avg_count) : NULL;
+    sw_status st = sw_checkpoint_save_with(path, r->model, opt, avg, avg_count, kv, state ? 7 : 6, r->err);
     free(tmeta);
     free(config);
     return st;
@@ -74,9 +81,12 @@ sw_status sw_trainer_save_resume(sw_trainer *r)
     json_t *curve = json_array();
     for (size_t i = 0; i < r->n_curve; i++) {
         const sw_trainer_point *p = &r->curve[i];
-        json_array_append_new(curve, json_pack("[I,I,f,f,f,f,f,f]", (json_int_t)p->tokens, (json_int_t)p->step,
-                                               p->wall_s, isnan(p->train_loss) ? -1.0 : p->train_loss,
-                                               p->val_loss, p->val_em, p->val_per, p->lr));
+        json_array_append_new(curve, json_pack("[I,I,f,f,f,f,f,f,f,f,i,I,b]", (json_int_t)p->tokens,
+                                               (json_int_t)p->step, p->wall_s,
+                                               isnan(p->train_loss) ? -1.0 : p->train_loss, p->val_loss, p->val_em,
+                                               p->val_per, p->lr, p->val_em_raw,
+                                               isnan(p->val_em_avg) ? -1.0 : p->val_em_avg, p->weights,
+                                               (json_int_t)p->n_eval, p->vetoed));
     }
     json_t *s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:o}", "tokens",
                           (json_int_t)r->tokens, "step", (json_int_t)r->step, "epoch",
@@ -87,6 +97,13 @@ sw_status sw_trainer_save_resume(sw_trainer *r)
                           "loss_tokens", r->loss_tokens, "curve", curve);
     json_object_set_new(s, "run_id", json_integer(r->res->run_id));
     json_object_set_new(s, "best_loss", json_real(r->best_loss));
+    json_object_set_new(s, "best_weights", json_integer(r->best_weights));
+    json_object_set_new(s, "average_updates", json_integer((json_int_t)r->avg.updates));
+    json_object_set_new(s, "eval_plan", json_pack("{s:I, s:I, s:I, s:b, s:I, s:I}", "every", (json_int_t)r->plan.every,
+                                                  "sample", (json_int_t)r->plan.n_sample, "confirm",
+                                                  (json_int_t)r->plan.n_confirm, "calibrated", r->plan.calibrated,
+                                                  "confirmations", (json_int_t)r->plan.confirmations, "vetoes",
+                                                  (json_int_t)r->plan.vetoes));
     char *text = json_dumps(s, JSON_COMPACT);
     json_decref(s);
     sw_status st = save(r, "last.safetensors", r->optim, text);
@@ -128,6 +145,13 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
         st = bad_state(r, path, "its model or optimizer state does not match the settings");
         goto done;
     }
+    size_t avg_count = 0;
+    float *avg = sw_average_state(&r->avg, &avg_count);
+    if (ck.average_count != avg_count) {
+        st = bad_state(r, path, "its weight average does not match the settings");
+        goto done;
+    }
+    if (avg) memcpy(avg, ck.average_state, sizeof(float) * avg_count);
     memcpy(sw_model_params(r->model), sw_model_params(ck.model), sizeof(float) * n);
     memcpy(ostate, ck.optimizer_state, sizeof(float) * count);
     r->tokens = (uint64_t)json_integer_value(json_object_get(s, "tokens"));
@@ -140,6 +164,22 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
     r->loss_sum = json_real_value(json_object_get(s, "loss_sum"));
     r->loss_tokens = json_real_value(json_object_get(s, "loss_tokens"));
     r->res->run_id = json_integer_value(json_object_get(s, "run_id"));
+    r->best_weights = (int)json_integer_value(json_object_get(s, "best_weights"));
+    r->avg.updates = (uint64_t)json_integer_value(json_object_get(s, "average_updates"));
+    json_t *plan = json_object_get(s, "eval_plan");
+    if (json_is_object(plan)) {
+        r->plan.every = (uint64_t)json_integer_value(json_object_get(plan, "every"));
+        r->plan.n_sample = (size_t)json_integer_value(json_object_get(plan, "sample"));
+        r->plan.n_confirm = (size_t)json_integer_value(json_object_get(plan, "confirm"));
+        r->plan.calibrated = json_is_true(json_object_get(plan, "calibrated"));
+        r->plan.confirmations = (size_t)json_integer_value(json_object_get(plan, "confirmations"));
+        r->plan.vetoes = (size_t)json_integer_value(json_object_get(plan, "vetoes"));
+        if (!r->plan.every || !r->plan.n_sample || r->plan.n_sample > r->plan.n_select ||
+            r->plan.n_confirm > r->plan.n_select) {
+            st = bad_state(r, path, "its evaluation plan does not fit the validation split");
+            goto done;
+        }
+    }
     sw_optimizer_set_steps(r->optim, (uint64_t)json_integer_value(json_object_get(s, "optimizer_steps")));
     sw_batcher_seek(&r->batcher, (uint64_t)json_integer_value(json_object_get(s, "epoch")),
                     (size_t)json_integer_value(json_object_get(s, "next_batch")));
@@ -156,7 +196,13 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
             .val_em = json_real_value(json_array_get(p, 5)),
             .val_per = json_real_value(json_array_get(p, 6)),
             .lr = json_real_value(json_array_get(p, 7)),
+            .val_em_raw = json_real_value(json_array_get(p, 8)),
+            .val_em_avg = json_real_value(json_array_get(p, 9)),
+            .weights = (int)json_integer_value(json_array_get(p, 10)),
+            .n_eval = (size_t)json_integer_value(json_array_get(p, 11)),
+            .vetoed = json_is_true(json_array_get(p, 12)),
         };
+        if (pt.val_em_avg < 0) pt.val_em_avg = NAN;
         if ((st = sw_trainer_append_point(r, &pt))) goto done;
     }
     r->evaluations = r->n_curve;
@@ -201,11 +247,18 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
     sw_status st = sw_atomic_file_open(&f, path, r->err);
     if (st) return st;
     FILE *fp = sw_atomic_file_fp(&f);
-    fprintf(fp, "tokens,step,wall_s,train_loss,val_loss,val_em,val_per,lr\n");
+    /* with an average: val_em is the better of val_em_raw and val_em_<average> */
+    int avg = sw_average_on(&r->avg);
+    const char *an = sw_average_name(r->avg.spec.kind);
+    fprintf(fp, "tokens,step,wall_s,train_loss,val_loss,val_em,val_per,lr,eval_n");
+    if (avg) fprintf(fp, ",val_em_raw,val_em_%s", an);
+    fputc('\n', fp);
     for (size_t i = 0; i < r->n_curve; i++) {
         const sw_trainer_point *p = &r->curve[i];
-        sw_fprintf(fp, "%" PRIu64 ",%" PRIu64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", p->tokens, p->step, p->wall_s,
-                   p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr);
+        sw_fprintf(fp, "%" PRIu64 ",%" PRIu64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%zu", p->tokens, p->step, p->wall_s,
+                p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr, p->n_eval);
+        if (avg) sw_fprintf(fp, ",%.9g,%.9g", p->val_em_raw, p->val_em_avg);
+        fputc('\n', fp);
     }
     if ((st = sw_atomic_file_commit(&f, r->err))) return st;
 
@@ -214,11 +267,12 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
     if (!ev) return sw_error_set(r->err, SW_ERR_IO, "%s: %s", path, strerror(errno));
     char tl[32], vl[32], em[32], per[32];
     sw_fprintf(ev,
-               "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%s,"
-               "\"val_loss\":%s,\"val_em\":%s,\"val_per\":%s,\"lr\":%.9g,\"best_em\":%.9g%s}\n",
-               pt->tokens, pt->step, pt->wall_s, json_number(tl, pt->train_loss), json_number(vl, pt->val_loss),
-               json_number(em, pt->val_em), json_number(per, pt->val_per), pt->lr, r->best_em,
-               r->in_cooldown ? ",\"cooldown\":true" : "");
+            "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%s,"
+            "\"val_loss\":%s,\"val_em\":%s,\"val_per\":%s,\"lr\":%.9g,\"best_em\":%.9g,\"eval_n\":%zu,"
+            "\"weights\":\"%s\"%s}\n",
+            pt->tokens, pt->step, pt->wall_s, json_number(tl, pt->train_loss), json_number(vl, pt->val_loss),
+            json_number(em, pt->val_em), json_number(per, pt->val_per), pt->lr, r->best_em, pt->n_eval,
+            pt->weights ? sw_average_name(r->avg.spec.kind) : "raw", r->in_cooldown ? ",\"cooldown\":true" : "");
     int bad = fclose(ev) != 0;
     return bad ? sw_error_set(r->err, SW_ERR_IO, "%s: write failed", path) : SW_OK;
 }

@@ -76,6 +76,13 @@ sw_status sw_trainer_hooks_begin(sw_trainer *r)
 {
     sw_status st0 = store_begin(r);
     if (st0) return st0;
+    return sw_trainer_hooks_rebuild(r);
+}
+
+sw_status sw_trainer_hooks_rebuild(sw_trainer *r)
+{
+    sw_controller_free(r->controller);
+    r->controller = NULL;
     if (r->opt.policy && strcmp(r->opt.policy, "none")) {
         sw_policy *p;
         sw_status st = sw_policy_parse(r->opt.policy, &p, r->err);
@@ -86,11 +93,13 @@ sw_status sw_trainer_hooks_begin(sw_trainer *r)
         if (st) return st;
         r->controller = c;
         /* a resumed run replays its curve so far: the controller is a pure
-         * function of the evaluations it was fed */
+         * function of the evaluations it was fed (a stop that a paired test
+         * refuted was never fed) */
         for (size_t i = 0; i < r->n_curve; i++) {
             sw_metric m[3];
             sw_eval ev;
             sw_decision d;
+            if (r->curve[i].vetoed) continue;
             point_eval(&r->curve[i], m, &ev);
             if ((st = sw_controller_feed(c, &ev, &d)))
                 return sw_error_set(r->err, st, "resuming the stopping controller: %s", sw_controller_errmsg(c));

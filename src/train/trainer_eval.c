@@ -1,0 +1,230 @@
+/* A run's evaluations: the fixed sample of the validation split's select half,
+ * the cadence sized from measured costs, the raw and averaged weights side by
+ * side, the paired test that confirms a stop, and the final report on both
+ * halves. The formulas are in evalplan.h and docs/TRAINING.md. */
+#include "stopwise/stop.h"
+#include "train/evalplan.h"
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Examples timed to measure the evaluation cost per example. */
+enum { CALIBRATION_EXAMPLES = 128 };
+
+sw_status sw_trainer_eval_setup(sw_trainer *r)
+{
+    sw_trainer_plan *p = &r->plan;
+    size_t n = sw_dataset_count(r->ds, SW_SPLIT_VAL);
+    if (n == 0) return sw_error_set(r->err, SW_ERR_INVALID, "%s: the validation split is empty", sw_dataset_name(r->ds));
+    p->select = malloc(sizeof(uint32_t) * n);
+    p->score = malloc(sizeof(uint32_t) * n);
+    p->order = malloc(sizeof(uint32_t) * n);
+    p->hits_a = malloc(n);
+    p->hits_b = malloc(n);
+    if (!p->select || !p->score || !p->order || !p->hits_a || !p->hits_b)
+        return sw_error_set(r->err, SW_ERR_NOMEM, "out of memory");
+    sw_eval_halves(n, r->opt.data_opt.seed, p->select, &p->n_select, p->score, &p->n_score);
+    sw_eval_sample_order(p->select, p->n_select, r->opt.data_opt.seed, p->order);
+    sw_average_spec spec;
+    sw_status st = sw_average_spec_parse(r->opt.average, &spec, r->err);
+    if (st) return st;
+    if ((st = sw_average_init(&r->avg, &spec, sw_model_params(r->model), sw_model_num_params(r->model), r->err)))
+        return st;
+    if (!p->calibrated) { /* a resumed run restored its sizes */
+        p->every = r->eval_every;
+        p->n_sample = r->opt.eval_limit && r->opt.eval_limit < p->n_select ? r->opt.eval_limit : p->n_select;
+        /* both given: nothing to measure */
+        p->calibrated = r->opt.eval_every && r->opt.eval_limit;
+    }
+    p->n_confirm = 4 * p->n_sample < p->n_select ? 4 * p->n_sample : p->n_select;
+    return SW_OK;
+}
+
+void sw_trainer_eval_start(sw_trainer *r)
+{
+    r->plan.t0 = sw_now();
+    r->plan.tokens0 = r->tokens;
+}
+
+void sw_trainer_eval_free(sw_trainer *r)
+{
+    sw_trainer_plan *p = &r->plan;
+    free(p->select);
+    free(p->score);
+    free(p->order);
+    free(p->hits_a);
+    free(p->hits_b);
+    sw_average_free(&r->avg);
+}
+
+uint64_t sw_trainer_eval_every(const sw_trainer *r) { return r->plan.every ? r->plan.every : r->eval_every; }
+
+sw_status sw_trainer_eval_calibrate(sw_trainer *r)
+{
+    sw_trainer_plan *p = &r->plan;
+    if (p->calibrated) return SW_OK;
+    p->calibrated = 1;
+    double train_s = sw_now() - p->t0;
+    uint64_t trained = r->tokens - p->tokens0;
+    size_t m = p->n_select < CALIBRATION_EXAMPLES ? p->n_select : CALIBRATION_EXAMPLES;
+    sw_eval_result ev;
+    double t = sw_now();
+    sw_status st = sw_evaluate_subset(r->model, r->ds, SW_SPLIT_VAL, p->order, m, NULL, &ev, r->err);
+    double eval_s = sw_now() - t;
+    r->eval_s += eval_s;
+    if (st) return st;
+    sw_eval_sizing z = {.share = r->opt.eval_share,
+                        .c_tok = trained ? train_s / (double)trained : 0,
+                        .c_ex = eval_s / (double)m,
+                        .weight_sets = sw_average_on(&r->avg) ? 2 : 1,
+                        .budget = r->opt.budget,
+                        .every = r->opt.eval_every,
+                        .limit = r->opt.eval_limit,
+                        .n_select = p->n_select};
+    sw_eval_size(&z, &p->every, &p->n_sample);
+    p->n_confirm = 4 * p->n_sample < p->n_select ? 4 * p->n_sample : p->n_select;
+    /* the first evaluation moves to the new cadence */
+    if (p->every > r->eval_every) r->next_eval = p->every;
+    snprintf(r->note, sizeof r->note, "evaluating %zu of %zu validation examples every %llu tokens", p->n_sample,
+             p->n_select + p->n_score, (unsigned long long)p->every);
+    return SW_OK;
+}
+
+/* Evaluates the weights the model holds on order[0..n). */
+static sw_status eval_sample(sw_trainer *r, size_t n, uint8_t *hits, sw_eval_result *ev)
+{
+    double t = sw_now();
+    sw_status st = sw_evaluate_subset(r->model, r->ds, SW_SPLIT_VAL, r->plan.order, n, hits, ev, r->err);
+    r->eval_s += sw_now() - t;
+    return st;
+}
+
+/* Swaps the model's parameters with the best checkpoint's (again to undo). */
+static void swap_best(sw_trainer *r)
+{
+    float *w = sw_model_params(r->model), *b = r->best_params;
+    size_t n = sw_model_num_params(r->model);
+    for (size_t i = 0; i < n; i++) {
+        float t = w[i];
+        w[i] = b[i];
+        b[i] = t;
+    }
+}
+
+sw_status sw_trainer_eval_point(sw_trainer *r, sw_trainer_point *pt)
+{
+    sw_average *a = &r->avg;
+    float *w = sw_model_params(r->model);
+    size_t n = sw_model_num_params(r->model);
+    sw_eval_result raw, avg;
+    sw_average_snapshot(a, w);
+    sw_status st = eval_sample(r, r->plan.n_sample, NULL, &raw);
+    if (st) return st;
+    int use_avg = 0;
+    pt->val_em_raw = raw.em;
+    pt->val_em_avg = NAN;
+    if (sw_average_on(a)) {
+        sw_average_swap(a, w);
+        st = eval_sample(r, r->plan.n_sample, NULL, &avg);
+        sw_average_swap(a, w);
+        if (st) return st;
+        pt->val_em_avg = avg.em;
+        use_avg = avg.em > raw.em || (avg.em == raw.em && avg.loss < raw.loss);
+    }
+    const sw_eval_result *ev = use_avg ? &avg : &raw;
+    pt->val_em = ev->em;
+    pt->val_loss = ev->loss;
+    pt->val_per = ev->per;
+    pt->weights = use_avg;
+    pt->n_eval = ev->n;
+    /* the best checkpoint: highest EM, ties broken by lower validation loss */
+    if (ev->em > r->best_em || (ev->em == r->best_em && ev->loss < r->best_loss)) {
+        r->best_em = ev->em;
+        r->best_loss = ev->loss;
+        r->best_tokens = r->tokens;
+        r->best_weights = use_avg;
+        if (use_avg) sw_average_swap(a, w);
+        memcpy(r->best_params, w, sizeof(float) * n);
+        double em = r->last_val_em;
+        r->last_val_em = ev->em; /* the checkpoint's metadata */
+        st = sw_trainer_save_best(r);
+        r->last_val_em = em;
+        if (use_avg) sw_average_swap(a, w);
+        if (st) return st;
+    }
+    return SW_OK;
+}
+
+/* Rules a paired test can confirm: those that say "no more gain". */
+static int confirmable(const char *rule)
+{
+    return strcmp(rule, "diverge") && strcmp(rule, "budget") && strcmp(rule, "target") && rule[0];
+}
+
+sw_status sw_trainer_confirm_stop(sw_trainer *r, const sw_trainer_point *pt, int *stop)
+{
+    sw_trainer_plan *p = &r->plan;
+    if (!*stop || r->opt.confirm_alpha <= 0 || r->in_cooldown || r->diverged || !confirmable(r->res->stop_rule) ||
+        r->best_tokens == r->tokens)
+        return SW_OK;
+    size_t n = p->n_confirm;
+    float *w = sw_model_params(r->model);
+    sw_eval_result cur, best;
+    if (pt->weights) sw_average_swap(&r->avg, w);
+    sw_status st = eval_sample(r, n, p->hits_a, &cur);
+    if (pt->weights) sw_average_swap(&r->avg, w);
+    if (st) return st;
+    swap_best(r);
+    st = eval_sample(r, n, p->hits_b, &best);
+    swap_best(r);
+    if (st) return st;
+    size_t b = 0, c = 0;
+    for (size_t i = 0; i < n; i++) {
+        b += p->hits_a[i] && !p->hits_b[i];
+        c += !p->hits_a[i] && p->hits_b[i];
+    }
+    double pval = sw_eval_sign_test(b, c);
+    p->confirmations++;
+    char test[200];
+    sw_snprintf(test, sizeof test, "paired sign test on %zu examples: current %.2f vs best %.2f EM, %zu vs %zu, p = %.3g",
+             n, cur.em, best.em, b, c, pval);
+    if (pval < r->opt.confirm_alpha) { /* the current weights are better: the stop is refuted */
+        p->vetoes++;
+        r->curve[r->n_curve - 1].vetoed = 1;
+        sw_snprintf(r->note, sizeof r->note, "%.200s not confirmed (%s < %g): continuing", r->res->stop_reason, test,
+                 r->opt.confirm_alpha);
+        r->res->stop_rule[0] = r->res->stop_reason[0] = 0;
+        *stop = 0;
+        return sw_trainer_hooks_rebuild(r);
+    }
+    size_t len = strlen(r->res->stop_reason);
+    snprintf(r->res->stop_reason + len, sizeof r->res->stop_reason - len, "; confirmed by a %s", test);
+    return SW_OK;
+}
+
+sw_status sw_trainer_eval_final(sw_trainer *r, sw_eval_result *val)
+{
+    sw_trainer_plan *p = &r->plan;
+    size_t n = sw_dataset_count(r->ds, SW_SPLIT_VAL);
+    uint8_t *hits = malloc(n ? n : 1);
+    if (!hits) return sw_error_set(r->err, SW_ERR_NOMEM, "out of memory");
+    sw_status st = sw_evaluate_subset(r->model, r->ds, SW_SPLIT_VAL, NULL, n, hits, val, r->err);
+    if (!st) {
+        size_t cs = 0, cc = 0;
+        for (size_t i = 0; i < p->n_select; i++) cs += hits[p->select[i]];
+        for (size_t i = 0; i < p->n_score; i++) cc += hits[p->score[i]];
+        r->res->select_em = p->n_select ? 100.0 * (double)cs / (double)p->n_select : -1;
+        r->res->score_em = p->n_score ? 100.0 * (double)cc / (double)p->n_score : -1;
+    }
+    free(hits);
+    snprintf(r->res->weights, sizeof r->res->weights, "%s",
+             r->best_weights ? sw_average_name(r->avg.spec.kind) : "raw");
+    r->res->eval_every = p->every;
+    r->res->eval_sample = p->n_sample;
+    r->res->confirmations = p->confirmations;
+    r->res->vetoes = p->vetoes;
+    return st;
+}
