@@ -90,7 +90,7 @@ Test(train_locale, run_files_use_a_decimal_point, .timeout = 300)
     snprintf(path, sizeof path, "%s/curve.csv", dir);
     char *text = sw_test_slurp(path, NULL);
     cr_assert_not_null(text);
-    csv_has_c_numbers(text, 8);
+    csv_has_c_numbers(text, 9);
     free(text);
     sw_curve *c;
     cr_assert_eq(sw_curve_read_csv(path, &c, &err), SW_OK, "%s", err.msg);
