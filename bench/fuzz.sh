@@ -8,7 +8,8 @@
 #
 # Exits 1 when any target crashed, hung (an input running past 10 s), ran out
 # of memory (2 GB), leaked or tripped a sanitizer; the input that did it is in
-# build-fuzz/artifacts/ and the report in build-fuzz/logs/<target>.log.
+# build-fuzz/artifacts/ (earlier runs' findings in artifacts/old/) and the
+# report in build-fuzz/logs/<target>.log.
 # Reproduce one: build-fuzz/fuzz/fuzz_<target> build-fuzz/artifacts/<file>
 #
 # Usage: bench/fuzz.sh [SECONDS] [TARGET...]
@@ -44,7 +45,9 @@ run_one() {
   local t=$1 bin=$dir/fuzz/fuzz_$1
   local work=$dir/corpus/$t log=$dir/logs/$t.log
   mkdir -p "$work" "$tmp/$t"
-  rm -f "$dir/artifacts/$t-"*
+  # earlier findings move aside, so that this run's are the ones counted
+  mkdir -p "$dir/artifacts/old"
+  for f in "$dir/artifacts/$t-"*; do [ -e "$f" ] && mv "$f" "$dir/artifacts/old/"; done
   local dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
   # -timeout: an input running 10 s is a hang; -rss_limit_mb: 2 GB is an out-of-memory.
