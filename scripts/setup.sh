@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config
+  # fuzzing (bench/fuzz.sh): clang, libFuzzer's runtime, clang's OpenMP, llvm-symbolizer
+  clang libclang-rt-14-dev libomp-dev llvm
   # BLAS (the OpenMP builds, so BLAS and our loops share libgomp)
   libblis-dev libblis4-openmp libopenblas-dev libopenblas0-openmp
   # libraries

@@ -99,3 +99,16 @@ Test(base, atomic_write_replaces_whole_file_and_leaves_no_temp)
     cr_assert_eq(sw_file_write_atomic("/nonexistent-dir/x", "a", 1, &err), SW_ERR_IO);
     cr_assert(strstr(err.msg, "/nonexistent-dir/x"));
 }
+
+/* Found by fuzz_policy: a subnormal read from hex ("0x1p-1074") printed as
+ * "4.9406564584124654e-324", which strtod flags ERANGE and the parser
+ * refused, so the printed policy did not read back. */
+Test(base, parse_double_keeps_subnormals)
+{
+    double d = 0;
+    cr_assert_eq(sw_parse_double("4.9406564584124654e-324", &d), SW_OK);
+    cr_assert(d > 0 && d < 1e-300);
+    cr_assert_eq(sw_parse_double("1e-310", &d), SW_OK);
+    cr_assert_neq(sw_parse_double("1e-400", &d), SW_OK, "underflow to 0 is refused");
+    cr_assert_neq(sw_parse_double("1e400", &d), SW_OK, "overflow is refused");
+}
