@@ -79,7 +79,7 @@ for t in "${targets[@]}"; do
   execs=$(stat "$log" number_of_executed_units); execs=${execs:-0}
   rate=$(stat "$log" average_exec_per_sec); rate=${rate:-0}
   corpus=$(find "$dir/corpus/$t" "fuzz/corpus/$t" -type f | wc -l)
-  crashes=$(find "$dir/artifacts" -name "$t-crash-*" -o -name "$t-leak-*" -o -name "$t-timeout-*" -o -name "$t-oom-*" | wc -l)
+  crashes=$(find "$dir/artifacts" -maxdepth 1 \( -name "$t-crash-*" -o -name "$t-leak-*" -o -name "$t-timeout-*" -o -name "$t-oom-*" \) | wc -l)
   status=ok
   if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ] || grep -q -E "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:" "$log"; then
     status="FAILED (exit $rc, see $log)"
