@@ -189,8 +189,10 @@ sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err
     uint64_t data_len = fsize - 8 - hlen;
     if (spec_min_floats(&spec) * sizeof(float) > (double)data_len) {
         st = sw_error_set(err, SW_ERR_FORMAT,
-                          "%s: header model spec '%s' needs at least %.0f bytes of tensors; the file holds %llu",
-                          path, spec_text, spec_min_floats(&spec) * sizeof(float), (unsigned long long)data_len);
+                          "%s: offset %llu: truncated: the header model spec '%s' needs at least %.0f bytes of "
+                          "tensors, the file holds %llu",
+                          path, (unsigned long long)(8 + hlen), spec_text, spec_min_floats(&spec) * sizeof(float),
+                          (unsigned long long)data_len);
         goto fail;
     }
     st = sw_model_create(&spec, 0, &out->model, err);
