@@ -9,6 +9,8 @@ packages=(
   build-essential cmake pkg-config
   # locale data: the tests parse and print numbers under de_DE.UTF-8 ("0,5")
   locales
+  # fuzzing (bench/fuzz.sh): clang, libFuzzer's runtime, clang's OpenMP, llvm-symbolizer
+  clang libclang-rt-14-dev libomp-dev llvm
   # BLAS (the OpenMP builds, so BLAS and our loops share libgomp)
   libblis-dev libblis4-openmp libopenblas-dev libopenblas0-openmp
   # libraries

@@ -341,3 +341,16 @@ Test(base, file_read_whole_files_and_errors)
     cr_assert_eq(sw_file_read(dir, &buf, &len, &err), SW_ERR_INVALID);
     cr_assert_not_null(strstr(err.msg, "directory"));
 }
+
+/* Found by fuzz_policy: a subnormal read from hex ("0x1p-1074") printed as
+ * "4.9406564584124654e-324", which strtod flags ERANGE and the parser
+ * refused, so the printed policy did not read back. */
+Test(base, parse_double_keeps_subnormals)
+{
+    double d = 0;
+    cr_assert_eq(sw_parse_double("4.9406564584124654e-324", &d), SW_OK);
+    cr_assert(d > 0 && d < 1e-300);
+    cr_assert_eq(sw_parse_double("1e-310", &d), SW_OK);
+    cr_assert_neq(sw_parse_double("1e-400", &d), SW_OK, "underflow to 0 is refused");
+    cr_assert_neq(sw_parse_double("1e400", &d), SW_OK, "overflow is refused");
+}

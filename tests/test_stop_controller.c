@@ -230,3 +230,16 @@ Test(controller, replay_is_fast)
     sw_policy_free(p);
     sw_curve_free(cv);
 }
+
+/* Found by fuzz_state (review defect 2): "stopped 1" with "n 0" restored, and
+ * the next feed read tokens[n - 1] before the history. */
+Test(controller, restore_rejects_a_stop_without_evaluations)
+{
+    const char *blob = "stopwise-controller 1\npolicy none\n"
+                       "budget 100000 n 0 stopped 1 best 0 0 pred 0x0p+0 0x0p+0 0\nend\n";
+    sw_controller *c = (sw_controller *)1;
+    sw_error err = {0};
+    cr_assert_eq(sw_controller_restore(blob, strlen(blob), &c, &err), SW_ERR_FORMAT);
+    cr_assert_null(c);
+    cr_assert(strstr(err.msg, "controller state"), "%s", err.msg);
+}

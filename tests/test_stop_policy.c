@@ -136,3 +136,20 @@ Test(policy, parse_errors_point_at_the_bad_part)
     bad("target=abc", "target needs a value of the monitored metric", NULL);
     bad("patience=5:", "empty option after ':'", NULL);
 }
+
+/* Found by fuzz_policy: a subnormal threshold (written in hex) printed as
+ * "5e-324", which did not parse back. */
+Test(policy, a_subnormal_number_prints_back)
+{
+    sw_policy *p, *q;
+    sw_error err;
+    cr_assert_eq(sw_policy_parse("extrapolate=0x1p-1074", &p, &err), SW_OK, "%s", err.msg);
+    char a[256], b[256];
+    fmt(p, a, sizeof a);
+    cr_assert_str_eq(a, "extrapolate=5e-324");
+    cr_assert_eq(sw_policy_parse(a, &q, &err), SW_OK, "%s", err.msg);
+    fmt(q, b, sizeof b);
+    cr_assert_str_eq(a, b);
+    sw_policy_free(p);
+    sw_policy_free(q);
+}

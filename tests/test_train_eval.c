@@ -100,3 +100,26 @@ Test(train_eval, checkpoint_round_trip_is_bit_exact)
     sw_optimizer_free(opt);
     sw_model_free(m);
 }
+
+/* Review defect 5, also reachable from fuzz_checkpoint: the header's model
+ * spec was allocated before its tensors were held against the file, so a
+ * 100-byte file could ask for terabytes. Now refused before allocating. */
+Test(train_eval, checkpoint_header_cannot_ask_for_more_than_the_file_holds)
+{
+    static const char header[] =
+        "{\"__metadata__\":{\"format\":\"stopwise\",\"model\":\"gpt:layers=256,d=16384,heads=1,ctx=1,vocab=16777216\"}}";
+    char path[4200];
+    snprintf(path, sizeof path, "%s/huge.safetensors", sw_test_tmpdir());
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    unsigned char len8[8] = {0};
+    for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((sizeof header - 1) >> (8 * i));
+    fwrite(len8, 1, 8, f);
+    fwrite(header, 1, sizeof header - 1, f);
+    fclose(f);
+    sw_checkpoint ck;
+    sw_error err = {0};
+    cr_assert_eq(sw_checkpoint_load(path, &ck, &err), SW_ERR_FORMAT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "needs at least"), "%s", err.msg);
+    cr_assert_null(ck.model);
+}

@@ -154,3 +154,34 @@ Test(tune_online, state_and_tuned_policy_live_in_the_store)
     sw_curve_free(c);
     sw_store_close(st);
 }
+
+/* Found by fuzz_online: a stored state with runs = INT64_MAX read back, and
+ * the next run's runs++ overflowed (undefined behaviour); audit levels were
+ * read unchecked and used as ladder indices and printed as level + 1. */
+Test(tune_online, stored_counts_and_levels_are_range_checked)
+{
+    sw_online_state s, t;
+    sw_online_init(&s, 1000000, 4, 0.5);
+    sw_online_apply(&s, 0.1, 0.2, 0.5);
+    char *j = sw_online_to_json(&s);
+    cr_assert_not_null(j);
+    sw_error e = {0};
+    cr_assert_eq(sw_online_from_json(j, &t, &e), SW_OK, "%s", e.msg);
+    static const struct { const char *from, *to; } bad[] = {
+        {"\"runs\":0", "\"runs\":9223372036854775807"},
+        {"\"runs\":0", "\"runs\":-1"},
+        {"\"level_before\":0", "\"level_before\":2147483647"},
+        {"\"level_after\":1", "\"level_after\":10"},
+        {"\"good_streak\":1", "\"good_streak\":4294967297"},
+        {"\"audit_every\":4", "\"audit_every\":4294967300"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *at = strstr(j, bad[i].from);
+        cr_assert_not_null(at, "%s in %s", bad[i].from, j);
+        char edited[4096];
+        snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - j), j, bad[i].to, at + strlen(bad[i].from));
+        cr_assert_eq(sw_online_from_json(edited, &t, &e), SW_ERR_FORMAT, "%s", bad[i].to);
+        cr_assert(strstr(e.msg, "out of range"), "%s", e.msg);
+    }
+    free(j);
+}

@@ -164,7 +164,9 @@ const sw_classes *sw_dataset_classes(const sw_dataset *ds);
  * that does not begin a valid UTF-8 sequence is read as the Latin-1 character
  * of the same value (so every symbol is valid UTF-8 and JSON can hold it).
  * Targets are split on spaces when the dataset's targets contain spaces
- * ("space mode", e.g. phones), else into characters like inputs. */
+ * ("space mode", e.g. phones), else into characters like inputs; either way
+ * their bytes are read by the same UTF-8-or-Latin-1 rule, as are CSV labels
+ * (class names). */
 
 int sw_vocab_size(const sw_vocab *v);
 int sw_vocab_num_input(const sw_vocab *v);  /* input symbols: ids [4, 4 + n) */

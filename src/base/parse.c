@@ -16,7 +16,9 @@ sw_status sw_parse_double(const char *s, double *out)
     char *end;
     errno = 0;
     double v = sw_strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v)) return SW_ERR_INVALID;
+    /* A subnormal result (ERANGE, but finite and not 0) is a number: what
+     * %.17g prints for one must read back. Overflow and underflow to 0 are not. */
+    if (end == s || *end || !isfinite(v) || (errno == ERANGE && v == 0)) return SW_ERR_INVALID;
     *out = v;
     return SW_OK;
 }

@@ -4,7 +4,9 @@
  * A header is auto-detected: the first line is one when a field other than
  * the label is not a number. Classes are the distinct label texts, ordered
  * numerically when all are integers, else bytewise; so the same file gives
- * the same class ids. Messages name file:line:column, columns 1-based. */
+ * the same class ids. Label bytes that are not UTF-8 are read as Latin-1
+ * characters (as data.h says of inputs), so the class list's JSON holds them.
+ * Messages name file:line:column, columns 1-based. */
 #include "data/internal.h"
 
 #include <stdio.h>
@@ -99,6 +101,8 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
     uint32_t *src = NULL;
     uint64_t *keys = NULL;
     size_t rows = 0, caprows = 0;
+    char *clean = NULL; /* the label being read, as valid UTF-8 */
+    size_t clean_cap = 0;
     int ncol = -1, lc = -1, nf = 0;
     sw_lines it = {buf, len, 0, 0};
     const char *line;
@@ -182,7 +186,16 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
             }
             x[k++] = (float)v;
         }
-        const char *lt = field(&f, lc);
+        /* the label as valid UTF-8, so that the class list's JSON holds it */
+        size_t raw_len = strlen(field(&f, lc));
+        if (2 * raw_len + 1 > clean_cap) {
+            char *c = realloc(clean, 2 * raw_len + 1);
+            if (!c) goto nomem;
+            clean = c;
+            clean_cap = 2 * raw_len + 1;
+        }
+        sw_utf8_clean(field(&f, lc), raw_len, clean);
+        const char *lt = clean;
         if (!*lt) {
             st = sw_error_set(err, SW_ERR_FORMAT, "%s:%zu:%d: expected a label, got an empty field", path, it.lineno, lc + 1);
             goto done;
@@ -256,6 +269,7 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
 nomem:
     st = sw_error_set(err, SW_ERR_NOMEM, "%s: out of memory", path);
 done:
+    free(clean);
     fields_free(&f);
     sw_strmap_free(&labels);
     free(lab);

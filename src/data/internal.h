@@ -36,6 +36,11 @@ void sw_strmap_free(sw_strmap *m);
  * (1-4 bytes, NUL-terminated) into sym[5]; an invalid byte is read as the
  * Latin-1 character of its value. Advances *pos; returns the symbol's length. */
 int sw_utf8_next(const char *s, size_t n, size_t *pos, char sym[5]);
+/* Copies s (n bytes, no NUL) into out as valid UTF-8 by the same rule, every
+ * invalid byte becoming its Latin-1 character: out needs 2n + 1 bytes.
+ * Returns the length written (NUL-terminated). Text that becomes a vocabulary
+ * symbol or a class name goes through here, so JSON can hold it. */
+size_t sw_utf8_clean(const char *s, size_t n, char *out);
 
 /* ---- whole files and lines --------------------------------------------------------- */
 /* (whole files: sw_file_read in base.h) */

@@ -8,14 +8,16 @@
 sw_status sw_seq_raw_add(sw_seq_raw *raw, const char *input, size_t in_len, const char *target, size_t tgt_len,
                          uint32_t line, sw_error *err)
 {
-    /* normalise the target's spaces: trimmed, runs collapsed to one */
+    /* normalise the target: valid UTF-8 (a stray byte read as its Latin-1
+     * character, as in inputs, so that every symbol survives the vocabulary's
+     * JSON), spaces trimmed, runs collapsed to one */
     char small[512];
-    char *t = tgt_len < sizeof small ? small : malloc(tgt_len + 1);
+    char *t = 2 * tgt_len + 1 <= sizeof small ? small : malloc(2 * tgt_len + 1);
     if (!t) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
-    size_t k = 0;
-    for (size_t i = 0; i < tgt_len; i++) {
-        if (target[i] == ' ' && (k == 0 || t[k - 1] == ' ')) continue;
-        t[k++] = target[i];
+    size_t k = 0, n = sw_utf8_clean(target, tgt_len, t);
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == ' ' && (k == 0 || t[k - 1] == ' ')) continue;
+        t[k++] = t[i];
     }
     while (k && t[k - 1] == ' ') k--;
     t[k] = 0;

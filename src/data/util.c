@@ -173,6 +173,19 @@ latin1:
     return put_cp(c, sym);
 }
 
+size_t sw_utf8_clean(const char *s, size_t n, char *out)
+{
+    size_t k = 0, pos = 0;
+    char sym[5];
+    while (pos < n) {
+        int len = sw_utf8_next(s, n, &pos, sym);
+        memcpy(out + k, sym, (size_t)len);
+        k += (size_t)len;
+    }
+    out[k] = 0;
+    return k;
+}
+
 /* ---- files and lines ------------------------------------------------------------ */
 
 int sw_lines_next(sw_lines *it, const char **line, size_t *n)

@@ -169,7 +169,8 @@ sw_status sw_controller_restore(const char *blob, size_t len, sw_controller **ou
     c->pred_mean = rd_double(&cur);
     c->pred_sd = rd_double(&cur);
     c->have_pred = rd_long(&cur) != 0;
-    if (cur.bad || (c->have_best && c->best_index >= n)) goto bad;
+    /* a stopped controller has a last evaluation (feed reads it) */
+    if (cur.bad || (c->have_best && c->best_index >= n) || (c->stopped && n == 0)) goto bad;
     for (size_t i = 0; i < n && !cur.bad; i++) {
         expect(&cur, "h");
         c->tokens[i] = rd_u64(&cur);

@@ -156,6 +156,21 @@ static sw_status read_flat(const char *path, FILE *fp, json_t *root, uint64_t hl
     return SW_OK;
 }
 
+/* A lower bound of the floats a spec's parameters take (its matrices; nn/
+ * lays out the rest), to hold against the file before the model is
+ * allocated: a header must not get more memory than the file backs. */
+static double spec_min_floats(const sw_model_spec *s)
+{
+    if (s->kind == SW_MODEL_GPT)
+        return ((double)s->vocab + s->ctx + 12.0 * s->layers * s->d_model) * s->d_model; /* wte, wpe, blocks */
+    double n = 0, prev = s->n_inputs;
+    for (int i = 0; i < s->n_hidden; i++) {
+        n += prev * s->hidden[i];
+        prev = s->hidden[i];
+    }
+    return n + prev * s->n_classes;
+}
+
 sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -207,9 +222,17 @@ sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err
         st = sw_error_set(err, SW_ERR_FORMAT, "%s: header model spec: %s", path, e2.msg);
         goto fail;
     }
+    uint64_t data_len = fsize - 8 - hlen;
+    if (spec_min_floats(&spec) * sizeof(float) > (double)data_len) {
+        st = sw_error_set(err, SW_ERR_FORMAT,
+                          "%s: offset %llu: truncated: the header model spec '%s' needs at least %.0f bytes of "
+                          "tensors, the file holds %llu",
+                          path, (unsigned long long)(8 + hlen), spec_text, spec_min_floats(&spec) * sizeof(float),
+                          (unsigned long long)data_len);
+        goto fail;
+    }
     st = sw_model_create(&spec, 0, &out->model, err);
     if (st) goto fail;
-    uint64_t data_len = fsize - 8 - hlen;
     float *params = sw_model_params(out->model);
     int nt = sw_model_num_tensors(out->model);
     for (int i = 0; i < nt; i++) {

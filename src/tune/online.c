@@ -7,6 +7,7 @@
 #include "stopwise/tune.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,23 @@ sw_status sw_online_audit_curve(sw_online_state *s, const sw_curve *curve, uint6
 }
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+/* Runs counted by an online state: far beyond any store's life, and low
+ * enough that counting on and rounding to the next audit cannot overflow. */
+#define SW_ONLINE_MAX_RUNS (INT64_C(1) << 62)
+
+/* An integer field in [lo, hi]; absent reads as 0 (as before), anything else
+ * outside the range sets *bad. */
+static long long int_get(json_t *o, const char *k, long long lo, long long hi, int *bad)
+{
+    json_t *x = json_object_get(o, k);
+    long long v = x ? (json_is_integer(x) ? (long long)json_integer_value(x) : lo - 1) : 0;
+    if (v < lo || v > hi) {
+        *bad = 1;
+        return lo;
+    }
+    return v;
+}
 static double num_get(json_t *o, const char *k)
 {
     json_t *x = json_object_get(o, k);
@@ -162,16 +180,19 @@ sw_status sw_online_from_json(const char *text, sw_online_state *s, sw_error *er
         }
         strcpy(s->ladder[i], t);
     }
-    s->level = (int)json_integer_value(json_object_get(o, "level"));
-    s->ceiling = (int)json_integer_value(json_object_get(o, "ceiling"));
-    s->good_streak = (int)json_integer_value(json_object_get(o, "good_streak"));
-    s->ceiling_audits = (int)json_integer_value(json_object_get(o, "ceiling_audits"));
-    s->runs = (int64_t)json_integer_value(json_object_get(o, "runs"));
-    s->audit_every = (int)json_integer_value(json_object_get(o, "audit_every"));
+    /* every integer is range-checked before it is narrowed: runs and levels
+     * are incremented and used as ladder indices later */
+    int bad = 0, top = s->n_ladder - 1;
+    s->level = (int)int_get(o, "level", 0, top, &bad);
+    s->ceiling = (int)int_get(o, "ceiling", 0, top, &bad);
+    s->good_streak = (int)int_get(o, "good_streak", 0, INT_MAX, &bad);
+    s->ceiling_audits = (int)int_get(o, "ceiling_audits", 1, INT_MAX, &bad);
+    s->runs = (int64_t)int_get(o, "runs", 0, SW_ONLINE_MAX_RUNS, &bad);
+    s->audit_every = (int)int_get(o, "audit_every", 1, INT_MAX, &bad);
     s->epsilon = num_get(o, "epsilon");
-    if (s->level < 0 || s->level >= s->n_ladder || s->ceiling < 0 || s->ceiling >= s->n_ladder || s->audit_every < 1 ||
-        s->runs < 0 || !(s->epsilon >= 0) || s->ceiling_audits < 1) {
-        st = sw_error_set(err, SW_ERR_FORMAT, "online state: level, ceiling, runs, audit_every or epsilon out of range");
+    if (bad || !(s->epsilon >= 0)) {
+        st = sw_error_set(err, SW_ERR_FORMAT,
+                          "online state: level, ceiling, good_streak, ceiling_audits, runs, audit_every or epsilon out of range");
         goto done;
     }
     json_t *hist = json_object_get(o, "audits");
@@ -180,9 +201,13 @@ sw_status sw_online_from_json(const char *text, sw_online_state *s, sw_error *er
     for (size_t i = skip; i < nh; i++) {
         json_t *x = json_array_get(hist, i);
         sw_online_audit *a = &s->history[s->n_history++];
-        a->run = (int64_t)json_integer_value(json_object_get(x, "run"));
-        a->level_before = (int)json_integer_value(json_object_get(x, "level_before"));
-        a->level_after = (int)json_integer_value(json_object_get(x, "level_after"));
+        a->run = (int64_t)int_get(x, "run", -1, SW_ONLINE_MAX_RUNS, &bad); /* -1: applied before any run */
+        a->level_before = (int)int_get(x, "level_before", 0, top, &bad);
+        a->level_after = (int)int_get(x, "level_after", 0, top, &bad);
+        if (bad) {
+            st = sw_error_set(err, SW_ERR_FORMAT, "online state: audit %zu: run or level out of range", i);
+            goto done;
+        }
         a->shortfall = num_get(x, "shortfall");
         a->next_shortfall = num_get(x, "next_shortfall");
         a->tokens_fraction = num_get(x, "tokens_fraction");
