@@ -132,6 +132,8 @@ resume_and_compare() { # NAME OUT STORE [JSON: the run's own output, when it fin
   check "$name: weights bit-identical" $? "best ${b:0:12} last ${l:0:12} (reference ${ref_best:0:12} ${ref_last:0:12})"
   local a s
   a=$(csv_tokens "$out"); s=$(store_tokens "$store" "$id")
+  [ "$a" = "$(csv_tokens "$work/ref")" ]
+  check "$name: curve.csv = the reference's" $? "$(echo "$a" | wc -w) evaluations"
   [ -n "$a" ] && [ "$a" = "$s" ]
   check "$name: store curve = curve.csv" $? "run $id, $(echo "$a" | wc -w) in curve.csv, $(echo "$s" | wc -w) in the store"
 }
@@ -143,45 +145,50 @@ if [[ $only == *disk* ]]; then
   use_mount=0
   mount -t tmpfs -o size=4m tmpfs "$mnt" 2>/dev/null && { use_mount=1; umount "$mnt"; }
   # free bytes to leave: spread so the failing write falls on each kind of file
-  if [ $quick = 1 ]; then frees=(40000); else frees=(0 4096 12000 20000 30000 40000 52000 64000 80000 100000 130000 160000); fi
+  # and the store on that file system too, or elsewhere (so the run folder's
+  # own files meet the full disk first)
+  if [ $quick = 1 ]; then points=(40000:in); else
+    points=(0:in 4096:in 20000:in 40000:in 70000:in 100000:in 0:out 4096:out 8192:out 16384:out 40000:out 70000:out); fi
   declare -A hit=()
-  for free in "${frees[@]}"; do
+  for point in "${points[@]}"; do
+    free=${point%:*}
     dir=$mnt
+    db=$dir/s.db; [ "${point#*:}" = out ] && db=$work/disk-outside.db && rm -f "$db"*
     if [ $use_mount = 1 ]; then mount -t tmpfs -o size=8m tmpfs "$mnt"; else rm -rf "$mnt"; mkdir -p "$mnt"; fi
-    "$bin" "${TRAIN[@]}" --store "$dir/s.db" --out "$dir/run" --stop-after 8k >/dev/null 2>&1
+    "$bin" "${TRAIN[@]}" --store "$db" --out "$dir/run" --stop-after 8k >/dev/null 2>&1
     if [ $use_mount = 1 ]; then
       avail=$(($(stat -f -c '%a*%S' "$mnt")))
       fill=$((avail - free)); [ $fill -lt 0 ] && fill=0
       head -c $fill /dev/zero >"$mnt/filler" 2>/dev/null
-      "$bin" "${TRAIN[@]}" --store "$dir/s.db" --out "$dir/run" --resume >/dev/null 2>"$work/disk.err"
+      "$bin" "${TRAIN[@]}" --store "$db" --out "$dir/run" --resume >/dev/null 2>"$work/disk.err"
       rc=$?
     else
       # RLIMIT_FSIZE: the largest file may reach its size now plus `free`
       lim=$(( ( $(stat -c %s "$dir/run/last.safetensors") + free) / 512 ))
-      (trap '' XFSZ; ulimit -f $lim; exec "$bin" "${TRAIN[@]}" --store "$dir/s.db" --out "$dir/run" --resume) \
+      (trap '' XFSZ; ulimit -f $lim; exec "$bin" "${TRAIN[@]}" --store "$db" --out "$dir/run" --resume) \
         >/dev/null 2>"$work/disk.err"
       rc=$?
     fi
     msg=$(tail -1 "$work/disk.err")
-    what=$(echo "$msg" | grep -oE 'best.safetensors|last.safetensors|curve.csv|events.jsonl|s\.db' | head -1)
+    what=$(echo "$msg" | grep -oE 'best.safetensors|last.safetensors|curve.csv|events.jsonl|\.db' | head -1)
     [ -n "$what" ] && hit[$what]=1
     if [ $rc = 0 ]; then
-      check "disk full, $free B free" 0 "the run fitted (no fault)"
+      check "disk full, $free B free (store ${point#*:})" 0 "the run fitted (no fault)"
     else
       [ $rc = 1 ] && echo "$msg" | grep -qiE 'space|full|too large'
-      check "disk full, $free B free: exit 1, clear message" $? "rc=$rc: $msg"
+      check "disk full, $free B free (store ${point#*:}): exit 1, clear message" $? "rc=$rc: $msg"
       left=$(find "$dir" -name '*.tmp-*' | wc -l)
-      check "disk full, $free B free: no temporary file" $([ $left = 0 ]; echo $?) "$left left"
+      check "disk full, $free B free (store ${point#*:}): no temporary file" $([ $left = 0 ]; echo $?) "$left left"
       ok=0
       for f in best last; do
         [ -f "$dir/run/$f.safetensors" ] || continue
         "$bin" eval --model "$dir/run/$f.safetensors" --data synthetic:copy:n=500,len=4 >/dev/null 2>&1 || ok=1
       done
       python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$dir/run/events.jsonl" 2>/dev/null || ok=1
-      check "disk full, $free B free: checkpoints load, events whole" $ok ""
+      check "disk full, $free B free (store ${point#*:}): checkpoints load, events whole" $ok ""
     fi
     rm -f "$mnt/filler"
-    resume_and_compare "disk full, $free B free, then resumed" "$dir/run" "$dir/s.db"
+    resume_and_compare "disk full, $free B free (store ${point#*:}), then resumed" "$dir/run" "$db"
     if [ $use_mount = 1 ]; then umount "$mnt"; fi
   done
   echo "# disk full: the failing write fell on: ${!hit[*]} ($([ $use_mount = 1 ] && echo tmpfs || echo RLIMIT_FSIZE))"
@@ -191,7 +198,7 @@ fi
 if [[ $only == *pg* ]]; then
   echo "# PostgreSQL restarted in the middle of a run"
   pg_port=${STOPWISE_FAULT_PG_PORT:-55500}
-  pg_dir=$work/pg
+  pg_dir=/tmp/stopwise-faults-pg-$$ # not under $work: the postgres user must reach it
   pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   if STOPWISE_PG_PORT=$pg_port STOPWISE_PG_DIR=$pg_dir scripts/pg-test-server.sh start >/dev/null; then
     pg_started=1

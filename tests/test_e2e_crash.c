@@ -244,3 +244,31 @@ Test(e2e_crash, resume_of_a_completed_run_changes_nothing, .timeout = 120)
     free(best);
     free(before);
 }
+
+/* An interruption (--stop-after) on the very step that is due an evaluation
+ * does the evaluation first: the resumed run's curve is the uninterrupted
+ * run's, point for point (it used to lose that evaluation; found by
+ * bench/faults.sh). */
+Test(e2e_crash, interruption_on_an_evaluation_step_keeps_it, .timeout = 120)
+{
+    char dir[4096], cmd[16384], a[8400], b[8400];
+    snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
+    const char *train = "train --data synthetic:copy:n=300,len=4 --model gpt:layers=1,d=16,heads=2 --budget 12k "
+                        "--eval-every 1k --threads 1 --quiet --no-store";
+    snprintf(cmd, sizeof cmd, "%s --out %s/whole", train, dir);
+    cr_assert_eq(sw_test_cli(cmd, NULL, NULL), 0);
+    /* 5k is an evaluation point: the step that crosses it is due both */
+    snprintf(cmd, sizeof cmd, "%s --out %s/parts --stop-after 5k", train, dir);
+    cr_assert_eq(sw_test_cli(cmd, NULL, NULL), 0);
+    snprintf(cmd, sizeof cmd, "%s --out %s/parts --resume", train, dir);
+    cr_assert_eq(sw_test_cli(cmd, NULL, NULL), 0);
+    snprintf(a, sizeof a, "%s/whole", dir);
+    snprintf(b, sizeof b, "%s/parts", dir);
+    size_t na, nb;
+    uint64_t *ta = csv_tokens(a, &na), *tb = csv_tokens(b, &nb);
+    cr_assert_geq(na, 12);
+    cr_assert_eq(nb, na, "the resumed run has %zu evaluations, the uninterrupted one %zu", nb, na);
+    for (size_t i = 0; i < na; i++) cr_assert_eq(ta[i], tb[i], "evaluation %zu", i);
+    free(ta);
+    free(tb);
+}
