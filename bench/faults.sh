@@ -76,6 +76,14 @@ TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2
 [ $quick = 1 ] && TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 24k
   --eval-every 400 --threads 1 --quiet --json)
 
+# Runs a command with RLIMIT_FSIZE = N bytes and SIGXFSZ ignored, so a write
+# past N fails with EFBIG as on a full disk (the ignored signal survives exec).
+with_fsize() { # with_fsize N CMD...
+  python3 -c 'import os, resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+n = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_FSIZE, (n, n))
+os.execv(sys.argv[2], sys.argv[2:])' "$@"
+}
 # The tensor bytes of a safetensors file (after its header), as a hash.
 tensors() { python3 -c '
 import hashlib, struct, sys
@@ -164,9 +172,8 @@ if [[ $only == *disk* ]]; then
       rc=$?
     else
       # RLIMIT_FSIZE: the largest file may reach its size now plus `free`
-      lim=$(( ( $(stat -c %s "$dir/run/last.safetensors") + free) / 512 ))
-      (trap '' XFSZ; ulimit -f $lim; exec "$bin" "${TRAIN[@]}" --store "$db" --out "$dir/run" --resume) \
-        >/dev/null 2>"$work/disk.err"
+      lim=$(($(stat -c %s "$dir/run/last.safetensors") + free))
+      with_fsize $lim "$bin" "${TRAIN[@]}" --store "$db" --out "$dir/run" --resume >/dev/null 2>"$work/disk.err"
       rc=$?
     fi
     msg=$(tail -1 "$work/disk.err")
@@ -191,6 +198,28 @@ if [[ $only == *disk* ]]; then
     resume_and_compare "disk full, $free B free (store ${point#*:}), then resumed" "$dir/run" "$db"
     if [ $use_mount = 1 ]; then umount "$mnt"; fi
   done
+  # a long curve (about 500 evaluations), so curve.csv and events.jsonl are
+  # the largest files, and a file size limit just above one of them: the
+  # write of that file fails first (RLIMIT_FSIZE: exact bytes, any user)
+  if [ $quick = 0 ]; then
+    for target in events.jsonl curve.csv; do
+      LONG=("${TRAIN[@]}" --batch 16); LONG[8]=60 # --eval-every 60: an evaluation every step
+      d=$work/long-$target; rm -rf "$d"
+      "$bin" "${LONG[@]}" --no-store --out "$d" --stop-after 55k >/dev/null 2>&1
+      lim=$(($(stat -c %s "$d/$target") + 20))
+      before=$(sha256sum <"$d/$target")
+      with_fsize $lim "$bin" "${LONG[@]}" --no-store --out "$d" --resume >/dev/null 2>"$work/disk.err"
+      rc=$?
+      msg=$(tail -1 "$work/disk.err")
+      [ $rc = 1 ] && echo "$msg" | grep -q "$target" && echo "$msg" | grep -qiE 'too large|space'
+      check "file size limit at $target: exit 1, clear message" $? "rc=$rc: $msg"
+      [ "$(sha256sum <"$d/$target")" = "$before" ]
+      check "file size limit at $target: file unchanged" $? "no partial line or half-written file"
+      left=$(find "$d" -name '*.tmp-*' | wc -l)
+      check "file size limit at $target: no temporary file" $([ $left = 0 ]; echo $?) "$left left"
+      hit[$target]=1
+    done
+  fi
   echo "# disk full: the failing write fell on: ${!hit[*]} ($([ $use_mount = 1 ] && echo tmpfs || echo RLIMIT_FSIZE))"
 fi
 

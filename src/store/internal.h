@@ -33,6 +33,7 @@ struct sw_store {
     sw_run_seq *seqs;
     size_t n_seqs, cap_seqs;
     int in_tx;          /* inside sw_store_tx: a lost connection is the transaction's to redo */
+    int unreachable;    /* a transaction already waited out busy_timeout_ms for the server */
 };
 
 /* Runs fn(s, ctx) inside a transaction, retrying the whole of it with

@@ -130,7 +130,10 @@ static void nap(double seconds)
 
 sw_status sw_store_tx(sw_store *s, sw_store_tx_fn fn, void *ctx)
 {
-    double deadline = sw_now() + s->opt.busy_timeout_ms / 1000.0;
+    /* once a transaction has waited the whole window for a server that did
+     * not come back, the next ones (the failed run's own record, the close)
+     * try once instead of waiting as long again */
+    double deadline = sw_now() + (s->unreachable ? 0 : s->opt.busy_timeout_ms / 1000.0);
     double delay = 0.002;
     int lost = 0; /* the PostgreSQL connection was lost: reconnect before each try */
     for (;;) {
@@ -148,9 +151,13 @@ sw_status sw_store_tx(sw_store *s, sw_store_tx_fn fn, void *ctx)
          * COMMIT itself was lost in flight, which is why evaluation inserts
          * ignore a row already there (curve.c). Redo it whole on a new one. */
         if (st == SW_ERR_CONNECT && s->kind == SW_DB_POSTGRES) lost = 1;
-        else if (st != SW_ERR_BUSY) return st;
+        else if (st != SW_ERR_BUSY) {
+            if (!st) s->unreachable = 0;
+            return st;
+        }
         if (sw_now() >= deadline) {
             if (st == SW_ERR_CONNECT) {
+                s->unreachable = 1;
                 char why[sizeof s->err.msg];
                 snprintf(why, sizeof why, "%s", s->err.msg);
                 return sw_error_set(&s->err, SW_ERR_CONNECT, "%s (retried for %d ms)", why, s->opt.busy_timeout_ms);
