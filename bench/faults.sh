@@ -18,10 +18,10 @@
 #         $STOPWISE_FAULT_PG_PORT, default 55500, in /tmp; stopped at the end)
 #         is restarted twice in the middle of a training run: the run ends
 #         completed, its store curve equals curve.csv (nothing lost or doubled).
-#         Then the server is stopped for longer than the store waits
-#         (STOPWISE_STORE_BUSY_MS is not a thing: the run is given 60 s): the
-#         run fails with exit 1 and a clear message, and keeps every committed
-#         evaluation; --resume after the restart completes the curve.
+#         Then the server is stopped for longer than the store waits for it
+#         (busy_timeout_ms, 60 s): the run fails with a clear message (exit 2
+#         today; exit 1 once issue 10's defect 9 lands), keeping every
+#         committed evaluation; --resume after the restart completes the curve.
 #   kill  N SIGKILLs (default 50: 60% train, 20% tune, 20% runs rm) at uniform
 #         random moments of each command's reference duration. After each: the
 #         store opens; every run's curve has strictly rising tokens (no
