@@ -8,7 +8,10 @@
  *
  * One "token" is one training example seen (the tabular convention). EM is
  * the validation accuracy in percent. Exit code 0 when the run stopped
- * before its budget and the best checkpoint was restored; 1 otherwise. */
+ * before its budget, the restored controller decided exactly as the one
+ * never saved would have (both are fed every later evaluation and compared,
+ * and their saved states are compared byte for byte at the end), and the
+ * best checkpoint was restored; 1 otherwise. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,7 +86,8 @@ int main(void)
     double w[D + 1] = {0}, best_w[D + 1] = {0};
     uint64_t tokens = 0;
     sw_decision dec = {0};
-    int epoch, resumed = 0;
+    int epoch, resumed = 0, same = 1;
+    sw_controller *twin = NULL; /* the controller never saved, fed beside the restored one */
     for (epoch = 1; epoch <= EPOCHS; epoch++) {
         double lr = 0.0005, train_loss = 0; /* small on purpose: a slow climb to watch */
         for (int i = 0; i < NTRAIN; i++) {
@@ -103,6 +107,18 @@ int main(void)
             fprintf(stderr, "feed: %s\n", sw_controller_errmsg(ctl));
             return 1;
         }
+        if (twin) { /* the state check: the restored controller decides as the original does */
+            sw_decision d2;
+            if (sw_controller_feed(twin, &ev, &d2) != SW_OK) {
+                fprintf(stderr, "feed: %s\n", sw_controller_errmsg(twin));
+                return 1;
+            }
+            if (d2.stop != dec.stop || d2.rule != dec.rule || strcmp(d2.reason, dec.reason)) {
+                fprintf(stderr, "epoch %d: the restored controller decided otherwise (%d '%s' vs %d '%s')\n", epoch,
+                        dec.stop, dec.reason, d2.stop, d2.reason);
+                same = 0;
+            }
+        }
         size_t best_index;
         if (sw_controller_best(ctl, &best_index, NULL, NULL) == SW_OK && best_index == sw_controller_count(ctl) - 1)
             memcpy(best_w, w, sizeof w); /* this evaluation is the best: checkpoint it */
@@ -115,7 +131,7 @@ int main(void)
             size_t len = sw_controller_save(ctl, NULL, 0);
             char *blob = malloc(len + 1);
             sw_controller_save(ctl, blob, len + 1);
-            sw_controller_free(ctl);
+            twin = ctl; /* kept, to check the restored one against it */
             if (sw_controller_restore(blob, len, &ctl, &err) != SW_OK) {
                 fprintf(stderr, "restore: %s\n", err.msg);
                 return 1;
@@ -137,7 +153,18 @@ int main(void)
     printf("best checkpoint: evaluation %zu at %llu tokens, val_em %.1f (restored: %.1f)\n", bi + 1,
            (unsigned long long)bt, bv, acc);
     printf("tokens saved: %llu (%.0f%%)\n", (unsigned long long)(budget - tokens), 100.0 * (double)(budget - tokens) / (double)budget);
-    int ok = dec.stop && tokens < budget && resumed && acc == bv;
+    /* the two controllers end in the same state, byte for byte */
+    size_t la = sw_controller_save(ctl, NULL, 0), lb = twin ? sw_controller_save(twin, NULL, 0) : 0;
+    char *sa = malloc(la + 1), *sb = malloc(lb + 1);
+    sw_controller_save(ctl, sa, la + 1);
+    if (twin) sw_controller_save(twin, sb, lb + 1);
+    int same_state = twin && la == lb && !memcmp(sa, sb, la);
+    printf("state check: the restored controller %s\n",
+           same && same_state ? "decided and ended exactly as the original" : "DIFFERS from the original");
+    free(sa);
+    free(sb);
+    int ok = dec.stop && tokens < budget && resumed && same && same_state && acc == bv;
     sw_controller_free(ctl);
+    sw_controller_free(twin);
     return ok ? 0 : 1;
 }

@@ -17,6 +17,8 @@ packages=(
   zlib1g-dev libjansson-dev libcriterion-dev libsqlite3-dev libpq-dev nettle-dev
   # the PostgreSQL server the store's tests run against
   postgresql
+  # arithmetic in the fault-injection and load scripts (bench/faults.sh, bench/load.sh)
+  bc
   # real datasets
   festlex-cmu dataset-fashion-mnist
   # references for parity checks and benchmarks

@@ -4,18 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "data_helpers.h"
 #include "support.h"
 #include "stopwise/data.h"
-
-static double cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 #define FIX(name) "cmudict:" STOPWISE_TEST_DATA "/" name
 
@@ -127,14 +119,11 @@ Test(data_lexicon, malformed_variants)
 }
 
 /* The real lexicon of Debian's festlex-cmu (scripts/setup.sh installs it). */
-Test(data_lexicon, real_cmudict_counts_and_speed)
+Test(data_lexicon, real_cmudict_counts)
 {
     sw_data_options o = sw_data_default_options();
-    /* CPU time, not wall time: the test machines are shared and loaded, and
-     * what we bound is the loader's own cost */
-    double t0 = cpu_seconds();
+    /* its speed is measured by bench/lexicon_load.c, not asserted here */
     sw_dataset *ds = load_ok("cmudict", &o);
-    double dt = cpu_seconds() - t0;
     /* 105,901 entries of 105,664 distinct words (checked with awk) */
     size_t tr = sw_dataset_count(ds, SW_SPLIT_TRAIN), va = sw_dataset_count(ds, SW_SPLIT_VAL),
            te = sw_dataset_count(ds, SW_SPLIT_TEST);
@@ -155,7 +144,6 @@ Test(data_lexicon, real_cmudict_counts_and_speed)
         cr_assert(has_ref(ds, (sw_split)s, (size_t)i, "l iy1 d"));
     }
     cr_assert_eq(found, 1);
-    if (!getenv("STOPWISE_SANITIZED")) cr_assert_lt(dt, 1.0, "cmudict took %.3f s of CPU to load", dt);
     sw_dataset_free(ds);
 
     o.published = 1;

@@ -161,6 +161,46 @@ Test(controller, restore_rejects_bad_blobs)
     sw_controller_free(c);
 }
 
+/* Every byte of a saved state replaced by each of a few telling values (a
+ * digit, a sign, a separator, a letter, NUL, 0xff): restore gives an error
+ * or a controller that can be fed and saved again, never a crash (run under
+ * AddressSanitizer by scripts/test.sh). A quick deterministic pass; the
+ * libFuzzer targets explore further. */
+Test(controller, restore_survives_mutated_bytes)
+{
+    sw_controller *a = make("patience=50,gl=1000,gain=0:window=2", 100000);
+    sw_decision d;
+    for (int i = 1; i <= 6; i++) cr_assert_eq(feed3(a, 1000u * (unsigned)i, 10 + i, 2.0 / i, 1, &d), SW_OK, "%s", sw_controller_errmsg(a));
+    char blob[4096], copy[4096], again[8192];
+    size_t len = sw_controller_save(a, blob, sizeof blob);
+    cr_assert(len > 0 && len < sizeof blob);
+    sw_controller_free(a);
+    const unsigned char values[] = {'0', '1', '9', '-', '.', ' ', '\n', 'x', 'e', 0, 0xff};
+    size_t restored = 0, refused = 0;
+    for (size_t i = 0; i < len; i++)
+        for (size_t v = 0; v < sizeof values; v++) {
+            if ((unsigned char)blob[i] == values[v]) continue;
+            memcpy(copy, blob, len);
+            copy[i] = (char)values[v];
+            sw_controller *c = NULL;
+            sw_error err;
+            if (sw_controller_restore(copy, len, &c, &err) != SW_OK) {
+                cr_assert_null(c, "byte %zu = %u: a failed restore returned a controller", i, values[v]);
+                cr_assert_neq(err.msg[0], 0, "byte %zu = %u: an error without a message", i, values[v]);
+                refused++;
+                continue;
+            }
+            restored++;
+            sw_status st = feed3(c, 7000, 11, 0.3, 1, &d); /* an error is fine, a crash is not */
+            cr_assert(st == SW_OK || st == SW_ERR_INVALID || st == SW_ERR_STATE, "byte %zu = %u: feed gave %d", i,
+                      values[v], st);
+            cr_assert_gt(sw_controller_save(c, again, sizeof again), 0);
+            sw_controller_free(c);
+        }
+    cr_log_info("%zu mutated states restored, %zu refused", restored, refused);
+    cr_assert_gt(refused, 0, "no mutation was refused");
+}
+
 Test(controller, replay_agrees_with_a_live_feed)
 {
     sw_curve *cv;
@@ -204,32 +244,8 @@ Test(controller, replay_agrees_with_a_live_feed)
     sw_curve_free(cv);
 }
 
-Test(controller, replay_is_fast)
-{
-    /* the tuner replays thousands of policies: 2000 replays of a 60-point
-     * curve with the cheap rules must take well under a second. */
-    sw_curve *cv;
-    cr_assert_eq(sw_curve_create(&cv, NULL), SW_OK);
-    for (size_t i = 0; i < CN; i++) {
-        double em, vl, tl;
-        curve_values(i, &em, &vl, &tl);
-        sw_metric m[] = {{"val_em", em}, {"val_loss", vl}, {"train_loss", tl}};
-        sw_eval ev = {.tokens = (i + 1) * 1000, .metrics = m, .n_metrics = 3};
-        cr_assert_eq(sw_curve_append(cv, &ev, NULL), SW_OK);
-    }
-    sw_policy *p;
-    cr_assert_eq(sw_policy_parse("patience=100,gain=0:window=3,gl=1000,pq=1000,up=50", &p, NULL), SW_OK);
-    double t0 = sw_now();
-    for (int k = 0; k < 2000; k++) {
-        sw_replay_result r;
-        cr_assert_eq(sw_replay(p, cv, &r, NULL), SW_OK);
-        cr_assert_not(r.stopped);
-    }
-    double dt = sw_now() - t0;
-    cr_assert_lt(dt, getenv("STOPWISE_SANITIZED") ? 20.0 : 2.0, "2000 replays took %.3f s", dt);
-    sw_policy_free(p);
-    sw_curve_free(cv);
-}
+/* The replay speed check moved to bench/replay.c (speed is measured in bench/,
+ * never asserted in the unit suite). */
 
 /* Found by fuzz_state (review defect 2): "stopped 1" with "n 0" restored, and
  * the next feed read tokens[n - 1] before the history. */

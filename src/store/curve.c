@@ -95,9 +95,9 @@ sw_status sw_store_log_eval(sw_store *s, int64_t run_id, const sw_store_eval *e)
 }
 
 /* Appends "(?, ?, ...), (?, ...)" for rows of k columns to the SQL text. */
-static char *values_sql(const char *head, size_t rows, size_t k)
+static char *values_sql(const char *head, size_t rows, size_t k, const char *tail)
 {
-    size_t len = strlen(head) + rows * (k * 3 + 4) + 1;
+    size_t len = strlen(head) + rows * (k * 3 + 4) + strlen(tail) + 1;
     char *sql = malloc(len);
     if (!sql) return NULL;
     char *p = sql + sprintf(sql, "%s", head);
@@ -107,7 +107,7 @@ static char *values_sql(const char *head, size_t rows, size_t k)
         for (size_t c = 0; c < k; c++) p += sprintf(p, c ? ",?" : "?");
         *p++ = ')';
     }
-    *p = 0;
+    strcpy(p, tail);
     return sql;
 }
 
@@ -123,9 +123,12 @@ static sw_status insert_evals(sw_store *s)
             v[3] = sw_db_int(e->step), v[4] = sw_db_real(e->wall_s), v[5] = sw_db_real(e->val_em);
             v[6] = sw_db_real(e->val_loss), v[7] = sw_db_real(e->train_loss);
         }
+        /* ON CONFLICT DO NOTHING: (run_id, seq) names one evaluation, so a
+         * batch redone after its COMMIT was lost with the connection (the
+         * server had committed it) writes nothing twice instead of failing */
         char *sql = values_sql("INSERT INTO evals (run_id, seq, tokens, step, wall_s, val_em, val_loss, train_loss) "
                                "VALUES",
-                               rows, 8);
+                               rows, 8, " ON CONFLICT DO NOTHING");
         if (!sql) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
         sw_status st = sw_store_sql(s, sql, p, rows * 8, NULL);
         free(sql);
@@ -136,7 +139,8 @@ static sw_status insert_evals(sw_store *s)
 
 static sw_status write_metric_rows(sw_store *s, const sw_db_val *p, size_t rows)
 {
-    char *sql = values_sql("INSERT INTO eval_metrics (run_id, seq, name, value) VALUES", rows, 4);
+    char *sql = values_sql("INSERT INTO eval_metrics (run_id, seq, name, value) VALUES", rows, 4,
+                           " ON CONFLICT DO NOTHING");
     if (!sql) return sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
     sw_status st = sw_store_sql(s, sql, p, rows * 4, NULL);
     free(sql);

@@ -162,6 +162,11 @@ sw_status sw_db_commit(sw_db *db, sw_error *err) { return sw_db_exec(db, "COMMIT
 
 void sw_db_rollback(sw_db *db) { sw_db_exec(db, "ROLLBACK", NULL, 0, NULL, NULL); }
 
+sw_status sw_db_reconnect(sw_db *db, sw_error *err)
+{
+    return db->kind == SW_DB_POSTGRES ? sw_db_pg_reconnect(db->conn, err) : SW_OK;
+}
+
 void sw_db_redact(const char *location, char *buf, size_t len)
 {
     snprintf(buf, len, "%s", location);

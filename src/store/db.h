@@ -75,6 +75,11 @@ char *sw_db_dup_text(const sw_db_result *res, size_t r, size_t c);
 sw_status sw_db_begin(sw_db *db, sw_error *err);
 sw_status sw_db_commit(sw_db *db, sw_error *err);
 void sw_db_rollback(sw_db *db);
+/* After SW_ERR_CONNECT: reconnects a lost PostgreSQL connection (nothing to
+ * do for SQLite, whose file cannot go away under an open handle). SW_OK if
+ * the connection is (again) usable. Never call it inside a transaction: the
+ * transaction died with the old connection and must be redone whole. */
+sw_status sw_db_reconnect(sw_db *db, sw_error *err);
 
 /* Expands a template for a backend into a malloc'd string. */
 char *sw_db_expand(sw_db_kind kind, const char *sql);

@@ -17,6 +17,10 @@ void sw_db_pg_close(void *conn);
 sw_status sw_db_pg_exec(void *conn, const char *sql, const sw_db_val *params, size_t n, sw_db_result *res,
                         sw_error *err);
 sw_status sw_db_pg_script(void *conn, const char *sql, sw_error *err);
+/* Reconnects (libpq's PQreset, same parameters) if the connection was lost;
+ * SW_OK at once if it is still good, SW_ERR_CONNECT if the server is still
+ * unreachable. */
+sw_status sw_db_pg_reconnect(void *conn, sw_error *err);
 
 /* The location with the password of a URL replaced by "***" (db.c). */
 void sw_db_redact(const char *location, char *buf, size_t len);

@@ -69,6 +69,20 @@ void sw_db_pg_close(void *conn)
     free(p);
 }
 
+sw_status sw_db_pg_reconnect(void *conn, sw_error *err)
+{
+    pg *p = conn;
+    if (PQstatus(p->conn) == CONNECTION_OK) return SW_OK;
+    /* PQreset reopens with the same parameters (the URL's search_path
+     * included) and keeps the PGconn, so the notice processor stays set. */
+    PQreset(p->conn);
+    if (PQstatus(p->conn) == CONNECTION_OK) return SW_OK;
+    char why[2048];
+    one_line(why, sizeof why, PQerrorMessage(p->conn));
+    return sw_error_set(err, SW_ERR_CONNECT, "%s: lost the connection to PostgreSQL and cannot reconnect: %s",
+                        p->where, why);
+}
+
 static sw_status check(pg *p, PGresult *r, sw_error *err)
 {
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

@@ -44,6 +44,11 @@ static sw_status fail(lite *l, int rc, sw_error *err)
     sw_status s = map(rc);
     if (s == SW_ERR_FORMAT)
         return sw_error_set(err, s, "%s: not a stopwise store (%s)", l->path, sqlite3_errmsg(l->db));
+    /* "disk I/O error" alone hides the cause (a full disk, a file size
+     * limit): add the system's own words when SQLite kept an errno */
+    int sys = sqlite3_system_errno(l->db);
+    if (((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_CANTOPEN) && sys)
+        return sw_error_set(err, s, "%s: %s (%s)", l->path, sqlite3_errmsg(l->db), strerror(sys));
     return sw_error_set(err, s, "%s: %s", l->path, sqlite3_errmsg(l->db));
 }
 

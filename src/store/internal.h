@@ -32,11 +32,16 @@ struct sw_store {
     double oldest_pend; /* sw_now() of the oldest pending evaluation */
     sw_run_seq *seqs;
     size_t n_seqs, cap_seqs;
+    int in_tx;          /* inside sw_store_tx: a lost connection is the transaction's to redo */
+    int unreachable;    /* a transaction already waited out busy_timeout_ms for the server */
 };
 
 /* Runs fn(s, ctx) inside a transaction, retrying the whole of it with
  * jittered exponential backoff while the store is locked by another writer
- * (SW_ERR_BUSY), until opt.busy_timeout_ms has passed. */
+ * (SW_ERR_BUSY), or reconnecting first while the PostgreSQL connection is
+ * lost (SW_ERR_CONNECT: a server restart), until opt.busy_timeout_ms has
+ * passed. fn must stop at its first error (every statement after a lost
+ * connection belongs to the dead transaction). */
 typedef sw_status (*sw_store_tx_fn)(sw_store *s, void *ctx);
 sw_status sw_store_tx(sw_store *s, sw_store_tx_fn fn, void *ctx);
 

@@ -3,6 +3,7 @@
 
 #include "store/db_backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -106,6 +107,16 @@ const char *sw_store_location(const sw_store *s) { return s->where; }
 
 sw_status sw_store_sql(sw_store *s, const char *sql, const sw_db_val *p, size_t n, sw_db_result *res)
 {
+    /* A statement of its own (a read outside any transaction) first mends a
+     * connection an earlier call lost, so one server restart does not leave
+     * the handle unusable; inside a transaction sw_store_tx does it. */
+    if (!s->in_tx) {
+        sw_status st = sw_db_reconnect(s->db, &s->err);
+        if (st) {
+            if (res) memset(res, 0, sizeof *res);
+            return st;
+        }
+    }
     return sw_db_exec(s->db, sql, p, n, res, &s->err);
 }
 
@@ -119,23 +130,46 @@ static void nap(double seconds)
 
 sw_status sw_store_tx(sw_store *s, sw_store_tx_fn fn, void *ctx)
 {
-    double deadline = sw_now() + s->opt.busy_timeout_ms / 1000.0;
+    /* once a transaction has waited the whole window for a server that did
+     * not come back, the next ones (the failed run's own record, the close)
+     * try once instead of waiting as long again */
+    double deadline = sw_now() + (s->unreachable ? 0 : s->opt.busy_timeout_ms / 1000.0);
     double delay = 0.002;
+    int lost = 0; /* the PostgreSQL connection was lost: reconnect before each try */
     for (;;) {
-        sw_status st = sw_db_begin(s->db, &s->err);
+        sw_status st = lost ? sw_db_reconnect(s->db, &s->err) : SW_OK;
+        if (!st) st = sw_db_begin(s->db, &s->err);
         if (!st) {
+            s->in_tx = 1;
             st = fn(s, ctx);
             if (!st) st = sw_db_commit(s->db, &s->err);
             if (st) sw_db_rollback(s->db);
+            s->in_tx = 0;
         }
-        if (st != SW_ERR_BUSY) return st;
-        if (sw_now() >= deadline)
+        /* A server restart (or a dropped network path) kills the connection
+         * and the transaction on it: nothing of it was committed, unless the
+         * COMMIT itself was lost in flight, which is why evaluation inserts
+         * ignore a row already there (curve.c). Redo it whole on a new one. */
+        if (st == SW_ERR_CONNECT && s->kind == SW_DB_POSTGRES) lost = 1;
+        else if (st != SW_ERR_BUSY) {
+            if (!st) s->unreachable = 0;
+            return st;
+        }
+        if (sw_now() >= deadline) {
+            if (st == SW_ERR_CONNECT) {
+                s->unreachable = 1;
+                char why[sizeof s->err.msg];
+                snprintf(why, sizeof why, "%s", s->err.msg);
+                return sw_error_set(&s->err, SW_ERR_CONNECT, "%s (retried for %d ms)", why, s->opt.busy_timeout_ms);
+            }
             return sw_error_set(&s->err, SW_ERR_BUSY, "%s: the store stayed locked by other writers for %d ms",
                                 s->where, s->opt.busy_timeout_ms);
+        }
         /* full jitter (Brooks, AWS 2015): uniform in [0, delay], delay doubling
-         * to 0.2 s, so colliding writers spread out instead of retrying in step */
+         * to 0.2 s (1 s while reconnecting), so colliding writers spread out
+         * instead of retrying in step */
         nap(sw_rng_uniform(&s->rng) * delay);
-        if (delay < 0.2) delay *= 2;
+        if (delay < (lost ? 1.0 : 0.2)) delay *= 2;
     }
 }
 

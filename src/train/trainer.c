@@ -222,10 +222,6 @@ sw_status sw_trainer_loop(sw_trainer *r)
     while (r->tokens < r->opt.budget && !stop) {
         if ((st = train_step(r))) return st;
         if (r->diverged) break;
-        if (r->opt.stop_after && r->tokens >= r->opt.stop_after && r->tokens < r->opt.budget) {
-            snprintf(r->res->status, sizeof r->res->status, "interrupted");
-            return sw_trainer_save_resume(r);
-        }
         if ((r->tokens >= r->next_eval || r->tokens >= r->opt.budget) && (st = sw_trainer_eval_calibrate(r)))
             return st; /* once: sizes the sample and the cadence */
         if (r->tokens >= r->next_eval || r->tokens >= r->opt.budget) {
@@ -237,6 +233,12 @@ sw_status sw_trainer_loop(sw_trainer *r)
             report(r, 0, NULL);
             if ((st = sw_trainer_hooks_tick(r))) return st;
             last_report = sw_now();
+        }
+        /* after the step's evaluation, if it has one: an interruption that
+         * skipped it would resume past it and lose that point of the curve */
+        if (!stop && r->opt.stop_after && r->tokens >= r->opt.stop_after && r->tokens < r->opt.budget) {
+            snprintf(r->res->status, sizeof r->res->status, "interrupted");
+            return sw_trainer_save_resume(r);
         }
     }
     /* A stop under the wsd schedule anneals first: the learning rate decays to

@@ -67,6 +67,7 @@ typedef struct sw_trainer {
 
     void *controller;                   /* sw_controller *, when a policy is set */
     void *store;                        /* sw_store *, when a store is set */
+    int owns_run;                       /* 1 once this process began or took back the run's row */
     double last_heartbeat;              /* sw_now() of the last store write */
     double eval_s, store_s;             /* time spent evaluating and in the store */
 } sw_trainer;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void path_in(const sw_trainer *r, const char *name, char *buf, size_t len)
 {
@@ -265,6 +267,9 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
     path_in(r, "events.jsonl", path, sizeof path);
     FILE *ev = fopen(path, "a");
     if (!ev) return sw_error_set(r->err, SW_ERR_IO, "%s: %s", path, strerror(errno));
+    /* a full disk must not leave half a line: the size before, to cut back to */
+    struct stat sb;
+    off_t before = fstat(fileno(ev), &sb) == 0 ? sb.st_size : -1;
     char tl[32], vl[32], em[32], per[32];
     sw_fprintf(ev,
             "{\"event\":\"eval\",\"tokens\":%" PRIu64 ",\"step\":%" PRIu64 ",\"wall_s\":%.9g,\"train_loss\":%s,"
@@ -273,6 +278,9 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
             pt->tokens, pt->step, pt->wall_s, json_number(tl, pt->train_loss), json_number(vl, pt->val_loss),
             json_number(em, pt->val_em), json_number(per, pt->val_per), pt->lr, r->best_em, pt->n_eval,
             pt->weights ? sw_average_name(r->avg.spec.kind) : "raw", r->in_cooldown ? ",\"cooldown\":true" : "");
-    int bad = fclose(ev) != 0;
-    return bad ? sw_error_set(r->err, SW_ERR_IO, "%s: write failed", path) : SW_OK;
+    int bad = fflush(ev) != 0 || ferror(ev);
+    int saved = errno;
+    if (bad && before >= 0 && ftruncate(fileno(ev), before) != 0) saved = errno;
+    bad |= fclose(ev) != 0;
+    return bad ? sw_error_set(r->err, SW_ERR_IO, "%s: write failed: %s", path, strerror(saved)) : SW_OK;
 }

@@ -27,6 +27,33 @@ static int owner_is_gone(sw_store *s, int64_t run_id)
     return gone;
 }
 
+static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt);
+
+/* After a resume, writes the checkpoint's evaluations that the store lacks.
+ * Evaluations are queued in batches, so a kill can leave the last ones of the
+ * checkpoint's curve uncommitted (issue 10, defect 12); the checkpoint holds
+ * them all. Only points past the store's last committed token count are
+ * written, so running this twice, or after a flush that did land, doubles
+ * nothing (and the store's (run_id, seq) key would refuse a double anyway). */
+static sw_status store_backfill(sw_trainer *r, sw_store *s)
+{
+    if (!r->n_curve) return SW_OK;
+    sw_store_curve c;
+    sw_status st = sw_store_curve_get(s, r->res->run_id, &c);
+    if (st) return sw_error_set(r->err, st, "store: %s", sw_store_errmsg(s));
+    int any = c.n > 0;
+    uint64_t have = any ? c.evals[c.n - 1].tokens : 0;
+    sw_store_curve_clear(&c);
+    size_t added = 0;
+    for (size_t i = 0; i < r->n_curve && !st; i++)
+        if (!any || r->curve[i].tokens > have) {
+            st = store_log(r, &r->curve[i]);
+            added++;
+        }
+    if (!st && added && (st = sw_store_flush(s))) return sw_error_set(r->err, st, "store: %s", sw_store_errmsg(s));
+    return st;
+}
+
 /* Opens the store and starts (or, on --resume, takes back) the run's row. */
 static sw_status store_begin(sw_trainer *r)
 {
@@ -52,7 +79,10 @@ static sw_status store_begin(sw_trainer *r)
         st = sw_store_run_resume(s, r->res->run_id, r->n_curve ? r->curve[r->n_curve - 1].tokens : 0);
         if (st == SW_ERR_NOT_FOUND) r->res->run_id = -1; /* removed meanwhile: start a new row */
         else if (st) return sw_error_set(r->err, st, "store: %s", sw_store_errmsg(s));
-        else return SW_OK;
+        else {
+            r->owns_run = 1;
+            return store_backfill(r, s);
+        }
     }
     char *config = sw_trainer_config_json(r);
     sw_run_info info = {.name = r->opt.run_name, .task = sw_dataset_name(r->ds), .config_json = config,
@@ -60,7 +90,9 @@ static sw_status store_begin(sw_trainer *r)
     st = sw_store_run_begin(s, &info, &r->res->run_id);
     free(config);
     if (st) return sw_error_set(r->err, st, "store: %s", sw_store_errmsg(s));
-    return SW_OK;
+    r->owns_run = 1;
+    /* a run whose row was removed meanwhile starts a new one with its curve so far */
+    return store_backfill(r, s);
 }
 
 /* An evaluation as the controller reads it (m: 3 metrics, owned by the caller). */
@@ -202,7 +234,9 @@ sw_status sw_trainer_hooks_end(sw_trainer *r)
 
 void sw_trainer_hooks_fail(sw_trainer *r)
 {
-    if (!r->store || r->res->run_id < 0) return;
+    /* Only a row this process began or took back is ours to mark: a refused
+     * --resume (a completed run, a live one) leaves the record untouched. */
+    if (!r->store || r->res->run_id < 0 || !r->owns_run) return;
     sw_run_result out = {.status = SW_RUN_FAILED, .stop_reason = r->err ? r->err->msg : NULL,
                          .tokens = r->tokens, .best_tokens = r->best_tokens,
                          .best_em = r->best_em >= 0 ? r->best_em : NAN, .val_em = NAN, .test_em = NAN};
