@@ -2,18 +2,30 @@
 """Training throughput of stopwise against PyTorch (BENCH.md section 1).
 
 For each model (gpt d_model 128 and 256, mlp 784-256-10) and thread count
-(1, 2) it starts three workers that each build their model and warm up:
-  ours          build/bench/bench_throughput --serve (BLAS as stopwise sets it up)
-  torch-default bench/ref/torch_*.py --threads N, the environment as it is
-                (this machine sets OPENBLAS_CORETYPE=Haswell)
-  torch-best    OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=N on its own
-                command line and torch.set_num_threads(1): the best setting
-                measured here (one torch thread, N OpenBLAS threads)
-then asks them in turn for a timed window (rotating the order each
-repetition), so machine noise hits all three alike. Reports the median
-tokens/s of each, the ratios, achieved GFLOP/s against the cblas_sgemm peak
-measured at the start of the same run, and peak resident memory against the
-theoretical need. Prints a table; writes JSON (bench/results/throughput.json).
+(1, 2), every repetition runs each contender in a process of its own, one
+after the other with nothing else of ours alive, rotating the order each
+repetition, so machine noise hits all alike and no idle pool of a neighbour
+process steals the cores (the old harness kept three workers alive and
+measured PyTorch at a third of its standalone speed):
+  ours          build/bench/bench_throughput --serve (BLAS as stopwise sets it
+                up, OMP_WAIT_POLICY as the CLI sets it: passive; --ours-env)
+  torch-default bench/ref/torch_*.py --threads N --serve, the environment as it
+                is (this machine sets OPENBLAS_CORETYPE=Haswell)
+  torch-best    OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=N and
+                torch.set_num_threads(1): the best setting measured here (one
+                torch thread, N OpenBLAS threads), --serve
+  torch-alone   the check: torch-best's script and settings invoked plainly
+                (no --serve, no harness protocol; it times --steps steps and
+                prints one line). torch-best / torch-alone near 1 shows the
+                harness does not slow the reference; a row whose check is off
+                by more than 10% is flagged and its ratio must not be quoted.
+A --serve contender warms up (3 steps), times one window (--seconds, at least
+2 steps), and quits. The variables that decide thread pools (OMP_WAIT_POLICY,
+GOMP_SPINCOUNT, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS) are cleared from the
+calling shell's environment and set per contender as above. Reports the
+median tokens/s of each, the ratios, achieved GFLOP/s against the cblas_sgemm
+peak measured at the start of the same run, and peak resident memory against
+the theoretical need. Prints a table; writes JSON (bench/results/throughput.json).
 
     bench/throughput.sh [--reps 5] [--seconds 1.5] [--threads 1,2] [--models gpt128,gpt256,mlp]
 """
@@ -32,39 +44,53 @@ GPT = dict(vocab=64, ctx=32, batch=64, layers=4, heads=4)
 MLP = dict(inputs=784, hidden=256, classes=10, batch=128)
 
 
-class Worker:
-    """A --serve process: one model, one configuration, answering run lines."""
+# thread-pool variables cleared from the calling shell: each contender gets its own
+CLEARED = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+           "STOPWISE_WAIT_POLICY_SET")
 
-    def __init__(self, name, cmd, env):
-        self.name, self.cmd = name, cmd
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
-        self.ready = self._read()
-        if not self.ready.get("ready"):
-            raise RuntimeError(f"{name}: no ready line from {' '.join(cmd)}: {self.ready}")
-        self.samples = []
-        self.maxrss_kb = self.ready["maxrss_kb"]
 
-    def _read(self):
-        line = self.p.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{self.name}: {' '.join(self.cmd)} exited with {self.p.wait()}")
-        return json.loads(line)
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    env.update(extra)
+    return env
 
-    def run(self, seconds, min_steps):
-        self.p.stdin.write(f"run {seconds} {min_steps}\n")
-        self.p.stdin.flush()
-        r = self._read()
+
+class Contender:
+    """One configuration; each sample is a fresh process of its own."""
+
+    def __init__(self, name, cmd, env, serve=True):
+        self.name, self.cmd, self.env, self.serve = name, cmd, env, serve
+        self.samples, self.maxrss_kb, self.ready = [], 0, None
+
+    def sample(self, seconds, min_steps, steps=None):
+        if self.serve:
+            p = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env, text=True)
+            try:
+                ready = self._read(p)
+                if not ready.get("ready"):
+                    raise RuntimeError(f"{self.name}: no ready line from {' '.join(self.cmd)}: {ready}")
+                p.stdin.write(f"run {seconds} {min_steps}\nquit\n")
+                p.stdin.flush()
+                r = self._read(p)
+            finally:
+                p.stdin.close()
+                p.wait(timeout=120)
+            info = ready
+        else:
+            out = subprocess.run(self.cmd + ["--steps", str(steps)], env=self.env, stdout=subprocess.PIPE,
+                                 text=True, check=True).stdout
+            r = info = json.loads(out.strip().splitlines()[-1])
+        if self.ready is None:
+            self.ready = info
         self.samples.append(r["tokens_per_s"])
-        self.maxrss_kb = max(self.maxrss_kb, r["maxrss_kb"])
+        self.maxrss_kb = max(self.maxrss_kb, r["maxrss_kb"], info.get("maxrss_kb", 0))
         return r
 
-    def close(self):
-        try:
-            self.p.stdin.write("quit\n")
-            self.p.stdin.flush()
-        except BrokenPipeError:
-            pass
-        self.p.wait(timeout=60)
+    def _read(self, p):
+        line = p.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.name}: {' '.join(self.cmd)} exited with {p.wait()}")
+        return json.loads(line)
 
 
 def gemm_peaks(build, threads, quick):
@@ -113,7 +139,7 @@ def theory_bytes(model, params, d):
                                              "dataset": 4 * data}
 
 
-def bench_one(build, model, d, threads, reps, seconds):
+def bench_one(build, model, d, threads, reps, seconds, ours_env):
     label = f"gpt d{d}" if model == "gpt" else "mlp 784-256-10"
     ours_cmd = [os.path.join(build, "bench", "bench_throughput"), "--model", model, "--threads", str(threads),
                 "--serve"]
@@ -122,23 +148,22 @@ def bench_one(build, model, d, threads, reps, seconds):
     torch_args = ["--d", str(d)] if model == "gpt" else []
     if model == "gpt":
         ours_cmd += ["--d", str(d)]
-    env = dict(os.environ)
-    best_env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX", OPENBLAS_NUM_THREADS=str(threads))
-    workers = [Worker("ours", ours_cmd, env),
-               Worker("torch-default", [py, ref, "--threads", str(threads), "--serve"] + torch_args, env),
-               Worker("torch-best", [py, ref, "--threads", "1", "--serve"] + torch_args, best_env)]
-    try:
-        min_steps = 2
-        for r in range(reps):
-            order = workers[r % 3:] + workers[:r % 3]
-            for w in order:
-                w.run(seconds, min_steps)
-            print(f"  {label} t={threads} rep {r + 1}/{reps}: " +
-                  ", ".join(f"{w.name} {w.samples[-1]:.0f}" for w in workers), file=sys.stderr)
-    finally:
-        for w in workers:
-            w.close()
-    return workers
+    best_env = clean_env(OPENBLAS_CORETYPE="SkylakeX", OPENBLAS_NUM_THREADS=str(threads))
+    cs = [Contender("ours", ours_cmd, clean_env(**ours_env)),
+          Contender("torch-default", [py, ref, "--threads", str(threads), "--serve"] + torch_args, clean_env()),
+          Contender("torch-best", [py, ref, "--threads", "1", "--serve"] + torch_args, best_env),
+          Contender("torch-alone", [py, ref, "--threads", "1"] + torch_args, best_env, serve=False)]
+    min_steps = 2
+    for r in range(reps):
+        # the plain run times a fixed step count: about --seconds at torch-best's last speed
+        steps = 10
+        if cs[2].samples and cs[2].ready:
+            steps = max(min_steps, round(cs[2].samples[-1] * seconds / cs[2].ready["tokens_per_step"]))
+        for c in cs[r % len(cs):] + cs[:r % len(cs)]:
+            c.sample(seconds, min_steps, steps)
+        print(f"  {label} t={threads} rep {r + 1}/{reps}: " +
+              ", ".join(f"{c.name} {c.samples[-1]:.0f}" for c in cs), file=sys.stderr)
+    return cs
 
 
 def main():
@@ -149,18 +174,21 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--models", default="gpt128,gpt256,mlp")
     ap.add_argument("--quick", action="store_true", help="square GEMMs up to 1024 only")
+    ap.add_argument("--ours-env", default="OMP_WAIT_POLICY=passive",
+                    help="environment of our worker, VAR=VALUE,...: the CLI's default wait policy")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "throughput.json"))
     a = ap.parse_args()
     if a.reps < 5:
         print("throughput: note: fewer than 5 repetitions; BENCH.md asks for at least 5", file=sys.stderr)
     threads = [int(t) for t in a.threads.split(",")]
+    ours_env = dict(kv.split("=", 1) for kv in a.ours_env.split(",") if kv)
     peaks, peak_json = gemm_peaks(a.build, threads, a.quick)
     rows = []
     for spec in a.models.split(","):
         model, d = ("gpt", int(spec[3:])) if spec.startswith("gpt") else ("mlp", 0)
         for t in threads:
-            ws = bench_one(a.build, model, d, t, a.reps, a.seconds)
-            ours, tdef, tbest = ws
+            ws = bench_one(a.build, model, d, t, a.reps, a.seconds, ours_env)
+            ours, tdef, tbest, talone = ws
             params = ours.ready["params"]
             if tdef.ready["params"] != params:
                 raise SystemExit(f"throughput: models differ: ours {params} parameters, torch {tdef.ready['params']}")
@@ -176,6 +204,10 @@ def main():
                 "tokens_per_s": med, "samples": {w.name: w.samples for w in ws},
                 "ratio_vs_torch_default": med["ours"] / med["torch-default"],
                 "ratio_vs_torch_best": med["ours"] / med["torch-best"],
+                "ratio_vs_torch_alone": med["ours"] / med["torch-alone"],
+                "check_torch_best_vs_alone": med["torch-best"] / med["torch-alone"],
+                "check_ok": abs(med["torch-best"] / med["torch-alone"] - 1) <= 0.10,
+                "ours_env": ours_env,
                 "flops_per_token": fpt,
                 "gflops": {w.name: fpt * med[w.name] / 1e9 for w in ws},
                 "gemm_peak_square": square_peak, "gemm_peak_model_shapes": step_peak,
@@ -188,24 +220,30 @@ def main():
                 "torch_config": {w.name: {k: w.ready.get(k) for k in
                                           ("torch_threads", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "threadpools")}
                                  for w in ws[1:]},
+                "isolation": "each sample a fresh process, nothing else alive, order rotated",
             })
 
     print()
-    print(f"{'model':8} {'thr':>3} {'ours tok/s':>11} {'torch-def':>10} {'torch-best':>10} {'x def':>6} {'x best':>6}"
-          f" {'GF/s':>6} {'%peak':>6} {'%shape':>6} {'RSS MiB':>8} {'need':>6} {'torch':>6}")
+    print(f"{'model':8} {'thr':>3} {'ours tok/s':>11} {'torch-def':>10} {'torch-best':>10} {'alone':>8} {'check':>6}"
+          f" {'x def':>6} {'x best':>6} {'GF/s':>6} {'%peak':>6} {'%shape':>6} {'RSS MiB':>8} {'need':>6} {'torch':>6}")
     for r in rows:
         m = r["tokens_per_s"]
         shape = r["fraction_of_model_shape_peak"]
         print(f"{r['model']:8} {r['threads']:>3} {m['ours']:>11.0f} {m['torch-default']:>10.0f} {m['torch-best']:>10.0f}"
+              f" {m['torch-alone']:>8.0f} {r['check_torch_best_vs_alone']:>5.2f}{' ' if r['check_ok'] else '!'}"
               f" {r['ratio_vs_torch_default']:>6.2f} {r['ratio_vs_torch_best']:>6.2f} {r['gflops']['ours']:>6.1f}"
               f" {100 * r['fraction_of_square_peak']:>5.0f}% {100 * shape if shape else float('nan'):>5.0f}%"
               f" {r['maxrss_kb']['ours'] / 1024:>8.1f} {r['theory_bytes'] / 2**20:>6.1f}"
               f" {r['maxrss_kb']['torch-best'] / 1024:>6.0f}")
-    print("\nx def / x best: our tokens/s over PyTorch's (default; SkylakeX kernel, 1 torch thread, N OpenBLAS threads)."
+    print("\nEvery sample is a process of its own, nothing else alive, order rotated; medians of --reps."
+          "\nalone: PyTorch's script run plainly (no harness protocol) with torch-best's settings; check: torch-best /"
+          "\nalone, near 1 when the harness does not slow the reference ('!': off by more than 10%: do not quote)."
+          "\nx def / x best: our tokens/s over PyTorch's (default; SkylakeX kernel, 1 torch thread, N OpenBLAS threads)."
           "\n%peak: our GFLOP/s (6 N + 12 L C T per token) over the best square cblas_sgemm at that thread count;"
           "\n%shape: over the GEMMs of one training step of this model at that thread count (bench_gemm_peak)."
           "\nRSS: peak resident set (ru_maxrss) of our worker; need: params+grads+2 moments+activations+data.")
     result = {"bench": "throughput", "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "reps": a.reps,
+              "isolation": "process per sample", "loadavg": os.getloadavg(),
               "seconds_per_window": a.seconds, "gemm_peak": peak_json, "rows": rows}
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
