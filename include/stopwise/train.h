@@ -116,7 +116,12 @@ typedef struct sw_train_options {
     const char *out_dir;      /* run folder: checkpoints, curve.csv, events.jsonl       */
     const char *policy;       /* stopping policy text (stop.h), NULL = none (full budget)*/
     double cooldown;          /* wsd only: at a stop, decay over this fraction of the
-                                 tokens so far, then evaluate once more (0 = none)     */
+                                 tokens so far, then evaluate once more (0 = none); a
+                                 policy's cooldown= clause wins. The cooldown never runs
+                                 past the budget: a stop at T ends it by min(T + c T, B),
+                                 and a stop at the budget has none (a wsd run that
+                                 reaches its budget has annealed in its own decay)    */
+    sw_decay_shape cooldown_shape; /* its decay shape (linear)                          */
     int resume;               /* continue the run in out_dir from its last checkpoint  */
     uint64_t stop_after;      /* testing aid: interrupt (as if killed) after this many
                                  tokens, leaving a resumable checkpoint; 0 = never       */

@@ -33,7 +33,12 @@ static const sw_cli_option options[] = {
     {"audit-every", SW_CLI_INT, "N", "4", "with --online: one run in N is an audit"},
     {"epsilon", SW_CLI_DOUBLE, "POINTS", "0.5", "with --online: the EM loss an audit tolerates"},
     {"cooldown", SW_CLI_DOUBLE, "FRAC", "0.1",
-     "with --schedule wsd: at a stop, decay the learning rate to its floor over\nFRAC x tokens so far, then evaluate once more"},
+     "with --schedule wsd: at a stop, decay the learning rate to its floor over\n"
+     "FRAC x tokens so far, then evaluate once more; never past the budget (a stop\n"
+     "at T anneals min(FRAC x T, budget - T) tokens; at the budget, none). A\n"
+     "policy's cooldown=C[:shape=S] clause wins"},
+    {"cooldown-shape", SW_CLI_STRING, "SHAPE", "linear",
+     "the cooldown's decay: linear, or sqrt (1-sqrt: lr - (lr - floor) sqrt(x))"},
     {"eval-every", SW_CLI_TOKENS, "TOKENS", "budget/100", "tokens between validation evaluations"},
     {"eval-limit", SW_CLI_INT, "N", "0", "evaluate on at most N validation examples (0: all)"},
     {"batch", SW_CLI_INT, "N", "per task", "examples per step (64 sequences, 128 tabular)"},
@@ -161,6 +166,9 @@ int sw_cmd_train(int argc, char **argv)
     o.budget = sw_cli_tokens(&a, "budget");
     o.policy = sw_cli_str(&a, "stop");
     o.cooldown = sw_cli_double(&a, "cooldown");
+    int shape = sw_decay_shape_find(sw_cli_str(&a, "cooldown-shape"));
+    if (shape < 0) return sw_cli_fail("train", 2, "--cooldown-shape %s: expected linear or sqrt", sw_cli_str(&a, "cooldown-shape"));
+    o.cooldown_shape = (sw_decay_shape)shape;
     o.eval_limit = (size_t)sw_cli_int(&a, "eval-limit");
     o.seed = (uint64_t)sw_cli_int(&a, "seed");
     o.data_opt.seed = (uint64_t)sw_cli_int(&a, "data-seed");
