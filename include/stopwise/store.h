@@ -172,8 +172,8 @@ sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_run_result *res
 sw_status sw_store_run_resume(sw_store *s, int64_t run_id, uint64_t keep_tokens);
 /* Reads one run into *out (clear it with sw_store_run_clear). */
 sw_status sw_store_run_get(sw_store *s, int64_t run_id, sw_store_run *out);
-/* Deletes a run with its curve, tags, params, trial entry and artifact
- * records (not the artifact files). SW_ERR_NOT_FOUND if absent. */
+/* Deletes a run with its curve, tags, params, trial entry, artifact
+ * records (not the artifact files) and, for a trunk, its branches. SW_ERR_NOT_FOUND if absent. */
 sw_status sw_store_run_remove(sw_store *s, int64_t run_id);
 void sw_store_run_clear(sw_store_run *r);
 

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "cli/branch_options.h"
 #include "stopwise/stop.h"
 #include "stopwise/store.h"
 #include "stopwise/train.h"
@@ -39,6 +40,13 @@ static const sw_cli_option options[] = {
      "policy's cooldown=C[:shape=S] clause wins"},
     {"cooldown-shape", SW_CLI_STRING, "SHAPE", "linear",
      "the cooldown's decay: linear, or sqrt (1-sqrt: lr - (lr - floor) sqrt(x))"},
+    {"forks", SW_CLI_INT, "N", "0",
+     "a trunk with cooldown branches (needs --schedule wsd, held at its constant rate):\n"
+     "at every budget/N tokens, branches fork from the trunk's exact state, anneal for\n"
+     "c x tokens so far, and are evaluated once (curve.csv's val_em_annealed:c=..:shape=..\n"
+     "columns; branch runs in the store); the trunk goes on unchanged"},
+    {"branch-cooldowns", SW_CLI_STRING, "LIST", "0.1", "with --forks: the cooldown fractions c, e.g. 0.05,0.1,0.2"},
+    {"branch-shapes", SW_CLI_STRING, "LIST", "linear", "with --forks: the decay shapes, linear and/or sqrt"},
     {"eval-every", SW_CLI_TOKENS, "TOKENS", "budget/100", "tokens between validation evaluations"},
     {"eval-limit", SW_CLI_INT, "N", "0", "evaluate on at most N validation examples (0: all)"},
     {"batch", SW_CLI_INT, "N", "per task", "examples per step (64 sequences, 128 tabular)"},
@@ -98,6 +106,10 @@ static void print_json(const sw_train_result *r, const char *policy, const char 
         json_object_set_new(o, "audit", json_boolean(audit));
     }
     json_object_set_new(o, "eval_s", json_real(r->eval_s));
+    if (r->branches) {
+        json_object_set_new(o, "branches", json_integer((json_int_t)r->branches));
+        json_object_set_new(o, "branch_tokens", json_integer((json_int_t)r->branch_tokens));
+    }
     json_object_set_new(o, "store_s", json_real(r->store_s));
     if (r->test_per >= 0) {
         json_object_set_new(o, "test_per", json_real(r->test_per));
@@ -124,6 +136,9 @@ static void print_human(const sw_train_result *r)
     if (r->cooldown_tokens) printf(", cooldown %s", sw_format_tokens(r->cooldown_tokens, cool, sizeof cool));
     if (r->budget > r->tokens) printf(", saved %.1f%%", 100.0 * (double)(r->budget - r->tokens) / (double)r->budget);
     printf("\nbest at     %s tokens\n", best);
+    if (r->branches)
+        printf("branches    %zu, %s tokens of cooldowns (not counted above)\n", r->branches,
+               sw_format_tokens(r->branch_tokens, cool, sizeof cool));
     printf("val EM      %.2f\ntest EM     %.2f\n", r->val_em, r->test_em);
     if (r->test_per >= 0) printf("test PER    %.2f\n", r->test_per);
     if (r->test_em_published >= 0) printf("test EM     %.2f in the published form (no stress, ax = ah)\n", r->test_em_published);
@@ -169,6 +184,18 @@ int sw_cmd_train(int argc, char **argv)
     int shape = sw_decay_shape_find(sw_cli_str(&a, "cooldown-shape"));
     if (shape < 0) return sw_cli_fail("train", 2, "--cooldown-shape %s: expected linear or sqrt", sw_cli_str(&a, "cooldown-shape"));
     o.cooldown_shape = (sw_decay_shape)shape;
+    double cools[16];
+    sw_decay_shape shapes[2];
+    o.forks = (int)sw_cli_int(&a, "forks");
+    if (o.forks < 0) return sw_cli_fail("train", 2, "--forks %d: expected 0 or more", o.forks);
+    if (o.forks) {
+        if ((rc = sw_cli_parse_cooldowns("train", sw_cli_str(&a, "branch-cooldowns"), cools, 16, &o.n_branch_cooldowns)) >= 0)
+            return rc;
+        if ((rc = sw_cli_parse_shapes("train", sw_cli_str(&a, "branch-shapes"), shapes, 2, &o.n_branch_shapes)) >= 0)
+            return rc;
+        o.branch_cooldowns = cools;
+        o.branch_shapes = shapes;
+    }
     o.eval_limit = (size_t)sw_cli_int(&a, "eval-limit");
     o.seed = (uint64_t)sw_cli_int(&a, "seed");
     o.data_opt.seed = (uint64_t)sw_cli_int(&a, "data-seed");

@@ -144,6 +144,7 @@ static sw_status curves_from_store(sw_store *s, const char *query, sw_curve ***c
     } else {
         f.has_status = 1;
         f.status = SW_RUN_COMPLETED; /* a stopped run's curve ends early: not a full curve */
+        f.branches = -1;             /* branches are columns of their trunk's curve */
         if (!strncmp(query, "study=", 6)) f.study = query + 6;
         else if (!strncmp(query, "task=", 5)) f.task = query + 5;
         else f.task = query;
@@ -164,7 +165,7 @@ static sw_status curves_from_store(sw_store *s, const char *query, sw_curve ***c
         /* oldest first, so fold assignment follows the order runs were made */
         const sw_store_run *r = &runs[nr - 1 - i];
         sw_store_curve sc;
-        if ((st = sw_store_curve_get(s, r->id, &sc))) {
+        if ((st = sw_store_curve_get_joined(s, r->id, &sc))) {
             sw_error_set(err, st, "store: %s", sw_store_errmsg(s));
             break;
         }

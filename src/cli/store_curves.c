@@ -36,7 +36,7 @@ sw_status sw_cli_curve_from_store(sw_store *s, int64_t run_id, sw_curve **out, s
 {
     *out = NULL;
     sw_store_curve sc;
-    sw_status st = sw_store_curve_get(s, run_id, &sc);
+    sw_status st = sw_store_curve_get_joined(s, run_id, &sc); /* a trunk: annealed columns at its forks */
     if (st) return sw_error_set(err, st, "%s", sw_store_errmsg(s));
     st = sw_cli_curve_convert(&sc, out, err);
     sw_store_curve_clear(&sc);

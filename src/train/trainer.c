@@ -118,6 +118,7 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     if ((st = sw_model_create(&spec, opt->seed, &r->model, err))) return st;
     if ((st = sw_optimizer_create(&op, sw_model_num_params(r->model), &r->optim, err))) return st;
     if ((st = sw_batcher_init(&r->batcher, r->ds, r->batch, spec.ctx, opt->seed, err))) return st;
+    if ((st = sw_branches_setup(r))) return st;
     r->best_params = malloc(sizeof(float) * sw_model_num_params(r->model));
     if (!r->best_params) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     memcpy(r->best_params, sw_model_params(r->model), sizeof(float) * sw_model_num_params(r->model));
@@ -241,6 +242,7 @@ sw_status sw_trainer_loop(sw_trainer *r)
         if (r->tokens >= r->next_eval || r->tokens >= r->opt.budget) {
             while (r->next_eval <= r->tokens) r->next_eval += r->eval_every;
             if ((st = sw_trainer_evaluate(r, &stop))) return st;
+            if ((st = sw_branches_fork(r))) return st;
             if ((st = sw_trainer_save_resume(r))) return st;
             last_report = sw_now();
         } else if (sw_now() - last_report >= 1.0) {
@@ -283,6 +285,7 @@ sw_status sw_trainer_finish(sw_trainer *r)
 
 void sw_trainer_teardown(sw_trainer *r)
 {
+    sw_branches_free(r);
     sw_trainer_hooks_free(r);
     sw_batcher_free(&r->batcher);
     sw_optimizer_free(r->optim);

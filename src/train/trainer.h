@@ -7,6 +7,8 @@
 #include "stopwise/train.h"
 #include "train/batch.h"
 
+#include <stdio.h>
+
 /* One evaluation as the run records it. */
 typedef struct sw_trainer_point {
     uint64_t tokens, step;
@@ -74,6 +76,16 @@ sw_status sw_trainer_anneal(sw_trainer *r, uint64_t len, sw_decay_shape shape, u
 /* After a stop: the cooldown (wsd only) and its evaluation. */
 sw_status sw_trainer_stop_cooldown(sw_trainer *r);
 
+/* branch.c: a trunk's branches (opt.forks > 0). setup checks the options and
+ * holds the wsd schedule at its constant rate; fork runs every branch due at
+ * the evaluation just recorded; the csv functions add the annealed columns to
+ * curve.csv (header, and the cells of row i). */
+sw_status sw_branches_setup(sw_trainer *r);
+sw_status sw_branches_fork(sw_trainer *r);
+void sw_branches_csv_header(const sw_trainer *r, FILE *fp);
+void sw_branches_csv_cells(const sw_trainer *r, FILE *fp, size_t row);
+void sw_branches_free(sw_trainer *r);
+
 sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_progress_fn progress, void *user_data,
                        sw_train_result *res, sw_error *err);
 sw_status sw_trainer_loop(sw_trainer *r);
@@ -86,7 +98,9 @@ sw_status sw_trainer_save_best(sw_trainer *r);
 sw_status sw_trainer_save_resume(sw_trainer *r);
 sw_status sw_trainer_resume_load(sw_trainer *r);
 sw_status sw_trainer_append_point(sw_trainer *r, const sw_trainer_point *pt);
-/* Writes curve.csv (atomically) and appends the point to events.jsonl. */
+/* Writes curve.csv (atomically; with a trunk's annealed columns). */
+sw_status sw_trainer_write_curve_csv(sw_trainer *r);
+/* Writes curve.csv and appends the point to events.jsonl. */
 sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt);
 /* The run's settings as JSON text (malloc'd): what a resume must match. */
 char *sw_trainer_config_json(const sw_trainer *r);
