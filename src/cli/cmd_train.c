@@ -25,7 +25,8 @@ static const sw_cli_option options[] = {
     {"stop", SW_CLI_STRING, "POLICY", "none",
      "stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n"
      "(see docs/STOPPING.md); none trains the whole budget; auto uses the policy\n"
-     "`stopwise tune` stored for this task (data, model, budget), else the\n"
+     "`stopwise tune` stored for this task (data, model, budget, schedule kind,\n"
+     "evaluation cadence: e.g. cmudict|default|2M|wsd|every=20k), else the\n"
      "conservative default patience=10,diverge,warmup=budget/10"},
     {"online", SW_CLI_FLAG, NULL, NULL,
      "with --stop auto: production retraining; every --audit-every'th run trains\n"
@@ -236,7 +237,7 @@ int sw_cmd_train(int argc, char **argv)
     if (o.policy && !strcmp(o.policy, "auto")) {
         char data_key[600];
         snprintf(data_key, sizeof data_key, "%s%s", o.data, o.data_opt.published ? "+published" : "");
-        if (sw_tune_task_key(data_key, o.model, o.budget, key, sizeof key, &err))
+        if (sw_tune_task_key(data_key, o.model, o.budget, o.schedule, o.eval_every, key, sizeof key, &err))
             return sw_cli_fail("train", 2, "%s", err.msg);
         if (online && !o.store) return sw_cli_fail("train", 2, "--online keeps its state in the store: drop --no-store");
         sw_store *s = NULL;
