@@ -182,6 +182,16 @@ Test(e2e_train, bad_input_exits_2_and_leaves_nothing)
     expect_bad(args, "patience", NULL);
     snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --store %s/bad.tsv --quiet --out %s/run", dir, dir);
     expect_bad(args, "bad.tsv", NULL);
+    /* a trunk needs wsd; branch lists and the cooldown shape are checked */
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --no-store --quiet --out %s/trunk", dir);
+    expect_bad(args, "wsd", NULL);
+    cr_assert(!exists(dir, "trunk"), "nothing written");
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --branch-cooldowns 0.1,2 --no-store");
+    expect_bad(args, "--branch-cooldowns", "'2'");
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --branch-shapes linear,cos --no-store");
+    expect_bad(args, "--branch-shapes", "'cos'");
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --cooldown-shape cos --no-store");
+    expect_bad(args, "--cooldown-shape", NULL);
 }
 
 Test(e2e_train, bad_checkpoints_exit_2)
