@@ -71,9 +71,9 @@ check() { # check NAME CONDITION-RESULT(0/1) DETAIL
 }
 
 # One small training task: about 100 evaluations, a few seconds alone.
-TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 60k --eval-every 600
+TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 60k --eval-every 600 --stop none
   --threads 1 --quiet --json)
-[ $quick = 1 ] && TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 24k
+[ $quick = 1 ] && TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 24k --stop none
   --eval-every 400 --threads 1 --quiet --json)
 
 # Runs a command with RLIMIT_FSIZE = N bytes and SIGXFSZ ignored, so a write

@@ -42,7 +42,7 @@ trap cleanup EXIT
 fails=0
 check() { if [ "$2" = 0 ]; then printf 'PASS  %-40s %s\n' "$1" "$3"; else fails=$((fails + 1)); printf 'FAIL  %-40s %s\n' "$1" "$3"; fi; }
 
-TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 20k --eval-every 200
+TRAIN=(train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 20k --eval-every 200 --stop none
   --threads 1 --quiet --json)
 TUNE=(tune --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 6k --eval-every 200
   --folds 2 --threads 1 --quiet --json)

@@ -145,7 +145,7 @@ Test(e2e_crash, resume_backfills_evaluations_the_store_missed, .timeout = 300)
     snprintf(db, sizeof db, "%s/runs.db", dir);
     snprintf(run_dir, sizeof run_dir, "%s/run", dir);
     const char *train = "train --data synthetic:copy:n=500,len=4 --model gpt:layers=1,d=16,heads=2 --budget 100k "
-                        "--eval-every 2k --threads 1 --quiet --json";
+                        "--eval-every 2k --stop none --threads 1 --quiet --json";
     char *err = NULL;
     snprintf(cmd, sizeof cmd, "%s --store %s --out %s --stop-after 50k", train, db, run_dir);
     cr_assert_eq(sw_test_cli(cmd, NULL, &err), 0, "interrupted run failed: %s", err);
@@ -206,7 +206,7 @@ Test(e2e_crash, resume_of_a_completed_run_changes_nothing, .timeout = 120)
     snprintf(db, sizeof db, "%s/runs.db", dir);
     snprintf(run_dir, sizeof run_dir, "%s/run", dir);
     const char *train = "train --data synthetic:copy:n=300,len=4 --model gpt:layers=1,d=16,heads=2 --budget 10k "
-                        "--threads 1 --quiet";
+                        "--stop none --threads 1 --quiet";
     snprintf(cmd, sizeof cmd, "%s --store %s --out %s", train, db, run_dir);
     cr_assert_eq(sw_test_cli(cmd, NULL, NULL), 0);
     char *before = NULL, *after = NULL, *err = NULL;
@@ -254,7 +254,7 @@ Test(e2e_crash, interruption_on_an_evaluation_step_keeps_it, .timeout = 120)
     char dir[4096], cmd[16384], a[8400], b[8400];
     snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
     const char *train = "train --data synthetic:copy:n=300,len=4 --model gpt:layers=1,d=16,heads=2 --budget 12k "
-                        "--eval-every 1k --threads 1 --quiet --no-store";
+                        "--eval-every 1k --stop none --threads 1 --quiet --no-store";
     snprintf(cmd, sizeof cmd, "%s --out %s/whole", train, dir);
     cr_assert_eq(sw_test_cli(cmd, NULL, NULL), 0);
     /* 5k is an evaluation point: the step that crosses it is due both */

@@ -13,9 +13,9 @@ static void fill(const char *location)
     sw_store *s;
     sw_error err = {0};
     cr_assert_eq(sw_store_open(location, &s, &err), SW_OK, "%s", err.msg);
-    sw_run_info a = {"alpha", "cmudict", "{\"model\":\"gpt\",\"lr\":0.001}", "patience:5", NULL, 0};
-    sw_run_info b = {"beta, \"quoted\"", "fmnist", "{\"model\":\"mlp\"}", "gl:5", NULL, 0};
-    sw_run_info g = {"gamma", "cmudict", "{}", "", NULL, 0};
+    sw_run_info a = {"alpha", "cmudict", "{\"model\":\"gpt\",\"lr\":0.001}", "patience:5", NULL, 0, 0, 0};
+    sw_run_info b = {"beta, \"quoted\"", "fmnist", "{\"model\":\"mlp\"}", "gl:5", NULL, 0, 0, 0};
+    sw_run_info g = {"gamma", "cmudict", "{}", "", NULL, 0, 0, 0};
     int64_t ia, ib, ig;
     ST_OK(s, sw_store_run_begin(s, &a, &ia));
     double em[] = {10, 30, 55, 60, 58};

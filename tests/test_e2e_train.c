@@ -146,7 +146,7 @@ static void resume_is_bit_exact_with(const char *extra)
     cr_assert_eq(sw_test_sh(a, &ca, NULL), 0, "cannot read %s/whole/curve.csv", dir);
     cr_assert_eq(sw_test_sh(b, &cb, NULL), 0, "cannot read %s/parts/curve.csv", dir);
     /* a header and many evaluations, so two empty outputs cannot compare equal */
-    cr_assert(!strncmp(ca, "tokens,step,val_em\n", 19), "curve.csv header: %.40s", ca);
+    cr_assert(!strncmp(ca, "tokens,step,val_em,eval_n", 25), "curve.csv header: %.40s", ca);
     size_t lines = 0;
     for (const char *c = ca; *c; c++) lines += *c == '\n';
     cr_assert_geq(lines, 50, "curve.csv has %zu lines", lines);
@@ -216,6 +216,16 @@ Test(e2e_train, bad_input_exits_2_and_leaves_nothing)
     expect_bad(args, "patience", NULL);
     snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --store %s/bad.tsv --quiet --out %s/run", dir, dir);
     expect_bad(args, "bad.tsv", NULL);
+    /* a trunk needs wsd; branch lists and the cooldown shape are checked */
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --no-store --quiet --out %s/trunk", dir);
+    expect_bad(args, "wsd", NULL);
+    cr_assert(!exists(dir, "trunk"), "nothing written");
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --branch-cooldowns 0.1,2 --no-store");
+    expect_bad(args, "--branch-cooldowns", "'2'");
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --branch-shapes linear,cos --no-store");
+    expect_bad(args, "--branch-shapes", "'cos'");
+    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --cooldown-shape cos --no-store");
+    expect_bad(args, "--cooldown-shape", NULL);
 }
 
 Test(e2e_train, bad_checkpoints_exit_2)

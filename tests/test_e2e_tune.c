@@ -212,3 +212,70 @@ Test(e2e_tune, data_mode_trains_records_and_tunes, .timeout = 300)
     free(out);
     free(err);
 }
+
+/* tune --data with a wsd schedule records one trunk per fold with its cooldown
+ * branches, tunes on them, and saves under a key naming wsd and the cadence;
+ * train --stop auto --schedule wsd finds it, a cosine run does not. */
+Test(e2e_tune, wsd_records_trunks_and_branches, .timeout = 300)
+{
+    char dir[1024]; /* a copy: each CLI call reuses sw_test_tmpdir's buffer */
+    snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
+    char args[4096], *out = NULL, *err = NULL;
+    const char *task = "--data synthetic:copy:n=300,len=4 --model gpt:layers=1,d=16,heads=2 --budget 20k "
+                       "--eval-every 500 --eval-limit 20 --threads 1";
+    snprintf(args, sizeof args,
+             "tune %s --schedule wsd:lr=3e-3 --folds 2 --forks 10 --branch-cooldowns 0.1,0.2 --branch-shapes "
+             "linear,sqrt --families patience --store %s/s.db --out %s/tune --quiet --json",
+             task, dir, dir);
+    int rc = sw_test_cli(args, &out, &err);
+    cr_assert_eq(rc, 0, "%s", err);
+    json_t *j = parse(out);
+    cr_assert_eq(num(j, "n_curves"), 2, "one curve per trunk, not per branch");
+    const char *key = json_string_value(json_object_get(j, "task_key"));
+    cr_assert(key && strstr(key, "|20k|wsd|every=500"), "%s", key);
+    cr_assert(json_is_true(json_object_get(j, "saved")));
+    char path[4300];
+    snprintf(path, sizeof path, "%s/tune/fold-2/curve.csv", dir);
+    char *csv = sw_test_slurp(path, NULL);
+    cr_assert(csv && strstr(csv, "val_em_annealed:c=0.2:shape=sqrt"), "fold-2 is a trunk");
+    free(csv);
+    free(out);
+    /* the store: 2 trunks, 2 x 10 forks x 4 families branches */
+    snprintf(args, sizeof args, "runs ls --limit 0 --store %s/s.db --json", dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    json_t *ls = parse(out);
+    json_t *runs = json_object_get(ls, "runs");
+    size_t branches = 0, trunks = 0, i;
+    long long ids[2] = {0, 0};
+    json_t *r;
+    json_array_foreach(runs, i, r)
+    {
+        if (json_object_get(r, "parent_run_id")) branches++;
+        else if (trunks < 2) ids[trunks++] = (long long)json_integer_value(json_object_get(r, "id"));
+        else trunks++;
+    }
+    cr_assert_eq(trunks, 2);
+    cr_assert_eq(branches, 80);
+    json_decref(ls);
+    free(out);
+    /* --runs tunes on the trunks (branches are their columns) */
+    snprintf(args, sizeof args, "tune --runs %lld,%lld --store %s/s.db --families patience --json", ids[0], ids[1], dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    json_t *k = parse(out);
+    cr_assert_eq(num(k, "n_curves"), 2);
+    json_decref(k);
+    free(out);
+    /* train --stop auto --schedule wsd finds the wsd policy; a cosine run does not */
+    snprintf(args, sizeof args, "train %s --schedule wsd:lr=3e-3 --stop auto --store %s/s.db --out %s/auto --json", task,
+             dir, dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "tuned policy for task") && strstr(err, "|wsd|every=500"), "%s", err);
+    free(out);
+    free(err);
+    snprintf(args, sizeof args, "train %s --stop auto --store %s/s.db --out %s/auto2 --json", task, dir, dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "no tuned policy for task") && strstr(err, "|cosine|every=500"), "%s", err);
+    json_decref(j);
+    free(out);
+    free(err);
+}

@@ -127,6 +127,34 @@ Test(schedule, wsd_and_decay_now)
     LR_AT(n, 1000000000, 0.01);
 }
 
+static void parse_fails(const char *text, const char *needle);
+
+/* wsd's 1-sqrt decay shape (Hägele et al. 2024): lr - (lr - floor) sqrt(x). */
+Test(schedule, wsd_sqrt_shape)
+{
+    sw_schedule s = parse_ok("wsd:lr=0.01,min=0.1,decay_start=10k,decay_tokens=4k,shape=sqrt");
+    cr_assert_eq(s.shape, SW_DECAY_SQRT);
+    LR_AT(s, 9999, 0.01);
+    LR_AT(s, 10000, 0.01);
+    LR_AT(s, 11000, 0.01 - 0.009 * 0.5);  /* x = 1/4, sqrt = 1/2 */
+    LR_AT(s, 12250, 0.01 - 0.009 * 0.75); /* x = 9/16            */
+    LR_AT(s, 14000, 0.001);
+    char buf[256];
+    sw_schedule_format(&s, buf, sizeof buf);
+    cr_assert(strstr(buf, "shape=sqrt"), "%s", buf);
+    sw_schedule back = parse_ok(buf);
+    LR_AT(back, 11000, 0.0055);
+    /* a stop's cooldown keeps the schedule's shape (the trainer sets it) */
+    sw_schedule w = parse_ok("wsd:lr=0.01,min=0.1,total=100k");
+    sw_schedule_decay_now(&w, 20000, 4000);
+    w.shape = SW_DECAY_SQRT;
+    LR_AT(w, 21000, 0.0055);
+    cr_assert_eq(sw_decay_shape_find("sqrt"), SW_DECAY_SQRT);
+    cr_assert_eq(sw_decay_shape_find("linear"), SW_DECAY_LINEAR);
+    cr_assert_eq(sw_decay_shape_find("cosine"), -1);
+    parse_fails("wsd:lr=0.01,shape=cosine", "shape=cosine");
+}
+
 Test(schedule, format_round_trips)
 {
     const char *texts[] = {

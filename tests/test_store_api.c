@@ -568,6 +568,143 @@ STORE_TEST(migrates_an_old_store)
     sw_db_close(db);
 }
 
+/* Schema version 2's additions as they shipped. */
+static const char *const schema_v2 =
+    "CREATE TABLE policies (id {ID}, task_key TEXT NOT NULL, policy TEXT NOT NULL, report TEXT NOT NULL,"
+    " created {REAL} NOT NULL);"
+    "CREATE INDEX policies_key ON policies (task_key, id);"
+    "CREATE TABLE tuning_state (task_key TEXT PRIMARY KEY, state TEXT NOT NULL, updated {REAL} NOT NULL);"
+    "CREATE TABLE artifacts (id {ID}, run_id {INT} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
+    " kind TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes {INT} NOT NULL, created {REAL} NOT NULL);"
+    "CREATE INDEX artifacts_run ON artifacts (run_id);"
+    "INSERT INTO schema_version VALUES (2, 0);";
+
+/* A version-2 store gains the trunk/branch relation (version 3); its old
+ * runs read as plain runs and can become trunks. */
+STORE_TEST(migrates_a_version_2_store)
+{
+    sw_db *db = raw_open();
+    raw(db, schema_v1);
+    raw(db, schema_v2);
+    sw_db_close(db);
+    sw_store *s = fx_open(NULL);
+    sw_store_run r;
+    ST_OK(s, sw_store_run_get(s, 1, &r));
+    cr_assert_str_eq(r.name, "old run");
+    cr_assert_eq(r.parent_run_id, 0, "an old run is no branch");
+    cr_assert_eq(r.fork_tokens, 0);
+    sw_store_run_clear(&r);
+    sw_run_info bi = {.name = "branch", .task = "cmudict", .parent_run_id = 1, .fork_tokens = 777};
+    int64_t b;
+    ST_OK(s, sw_store_run_begin(s, &bi, &b));
+    ST_OK(s, sw_store_run_get(s, b, &r));
+    cr_assert_eq(r.parent_run_id, 1);
+    cr_assert_eq(r.fork_tokens, 777);
+    sw_store_run_clear(&r);
+    sw_store_close(s);
+    db = raw_open();
+    sw_db_result res;
+    cr_assert_eq(sw_db_exec(db, "SELECT MAX(version), COUNT(*) FROM schema_version", NULL, 0, &res, NULL), SW_OK);
+    cr_assert_eq(sw_db_get_int(&res, 0, 0), 3);
+    cr_assert_eq(sw_db_get_int(&res, 0, 1), 3, "one row per migration");
+    sw_db_result_free(&res);
+    sw_db_close(db);
+}
+
+/* ---- trunks and branches --------------------------------------------------------------- */
+
+static int64_t add_branch(sw_store *s, int64_t trunk, uint64_t fork, const char *c, const char *shape, double em,
+                          double test_em, uint64_t anneal)
+{
+    sw_run_info bi = {.name = "branch", .task = "t", .parent_run_id = trunk, .fork_tokens = fork};
+    int64_t b;
+    ST_OK(s, sw_store_run_begin(s, &bi, &b));
+    ST_OK(s, sw_store_param_set(s, b, "cooldown", c));
+    ST_OK(s, sw_store_param_set(s, b, "cooldown_shape", shape));
+    sw_store_metric m[2] = {{"anneal_tokens", (double)anneal}, {"test_em", test_em}};
+    sw_store_eval e = {.tokens = fork + anneal, .val_em = em, .val_loss = NAN, .train_loss = NAN, .metrics = m,
+                       .n_metrics = isnan(test_em) ? 1 : 2};
+    ST_OK(s, sw_store_log_eval(s, b, &e));
+    sw_run_result out = {.status = SW_RUN_COMPLETED, .tokens = anneal, .best_tokens = fork + anneal, .best_em = em,
+                         .val_em = em, .test_em = test_em};
+    ST_OK(s, sw_store_run_end(s, b, &out));
+    return b;
+}
+
+static const double *metric(const sw_store_eval *e, const char *name)
+{
+    for (size_t k = 0; k < e->n_metrics; k++)
+        if (!strcmp(e->metrics[k].name, name)) return &e->metrics[k].value;
+    return NULL;
+}
+
+/* Branches are runs with a parent; the trunk's curve comes back with their
+ * results at the fork rows, under the curve.csv column names. */
+STORE_TEST(branches_join_the_trunk_curve)
+{
+    sw_store *s = fx_open(NULL);
+    sw_run_info ti = {.name = "trunk", .task = "t"};
+    int64_t trunk;
+    ST_OK(s, sw_store_run_begin(s, &ti, &trunk));
+    for (int i = 1; i <= 4; i++) {
+        sw_store_eval e = {.tokens = (uint64_t)i * 1000, .step = i, .val_em = 10.0 * i, .val_loss = 1.0 / i,
+                           .train_loss = 1.0 / i};
+        ST_OK(s, sw_store_log_eval(s, trunk, &e));
+    }
+    int64_t b1 = add_branch(s, trunk, 2000, "0.1", "linear", 25.5, 24.0, 200);
+    add_branch(s, trunk, 2000, "0.2", "sqrt", 27.0, NAN, 400);
+    add_branch(s, trunk, 4000, "0.1", "linear", 45.0, 44.5, 400);
+    add_branch(s, trunk, 3500, "0.1", "linear", 99.0, 99.0, 350); /* no row at 3500: skipped */
+    sw_run_result tr = {.status = SW_RUN_COMPLETED, .tokens = 4000, .best_tokens = 4000, .best_em = 40,
+                        .val_em = 40, .test_em = NAN};
+    ST_OK(s, sw_store_run_end(s, trunk, &tr));
+
+    sw_store_run r;
+    ST_OK(s, sw_store_run_get(s, b1, &r));
+    cr_assert_eq(r.parent_run_id, trunk);
+    cr_assert_eq(r.fork_tokens, 2000);
+    cr_assert_eq(r.tokens, 200, "a branch's tokens are its own, not the trunk's");
+    sw_store_run_clear(&r);
+    ST_OK(s, sw_store_run_get(s, trunk, &r));
+    cr_assert_eq(r.tokens, 4000, "the trunk's tokens exclude its branches'");
+    sw_store_run_clear(&r);
+
+    sw_store_run *list;
+    size_t n;
+    sw_run_filter f = {.branches = -1};
+    ST_OK(s, sw_store_runs_list(s, &f, &list, &n));
+    cr_assert_eq(n, 1, "no branches in a trunks-only list");
+    cr_assert_eq(list[0].id, trunk);
+    sw_store_run_list_free(list, n);
+    sw_run_filter g = {.parent_run_id = trunk};
+    ST_OK(s, sw_store_runs_list(s, &g, &list, &n));
+    cr_assert_eq(n, 4);
+    sw_store_run_list_free(list, n);
+
+    sw_store_curve c;
+    ST_OK(s, sw_store_curve_get_joined(s, trunk, &c));
+    cr_assert_eq(c.n, 4, "the trunk's rows only");
+    cr_assert_null(metric(&c.evals[0], "val_em_annealed:c=0.1:shape=linear"), "no fork at 1000");
+    const double *v = metric(&c.evals[1], "val_em_annealed:c=0.1:shape=linear");
+    cr_assert(v && *v == 25.5);
+    v = metric(&c.evals[1], "anneal_tokens:c=0.1:shape=linear");
+    cr_assert(v && *v == 200);
+    v = metric(&c.evals[1], "test_em_annealed:c=0.1:shape=linear");
+    cr_assert(v && *v == 24.0);
+    v = metric(&c.evals[1], "val_em_annealed:c=0.2:shape=sqrt");
+    cr_assert(v && *v == 27.0);
+    cr_assert_null(metric(&c.evals[1], "test_em_annealed:c=0.2:shape=sqrt"), "not measured");
+    cr_assert_eq(c.evals[2].n_metrics, 0, "nothing at 3000");
+    v = metric(&c.evals[3], "val_em_annealed:c=0.1:shape=linear");
+    cr_assert(v && *v == 45.0);
+    sw_store_curve_clear(&c);
+
+    /* removing the trunk removes its branches */
+    ST_OK(s, sw_store_run_remove(s, trunk));
+    cr_assert_eq(sw_store_run_get(s, b1, &r), SW_ERR_NOT_FOUND);
+    sw_store_close(s);
+}
+
 STORE_TEST(refuses_a_newer_store)
 {
     sw_store_close(fx_open(NULL));

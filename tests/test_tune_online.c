@@ -116,7 +116,7 @@ Test(tune_online, state_and_tuned_policy_live_in_the_store)
     sw_error e;
     cr_assert_eq(sw_store_open(path, &st, &e), SW_OK, "%s", e.msg);
     char key[512];
-    cr_assert_eq(sw_tune_task_key("synthetic:addition", NULL, 2000000, key, sizeof key, &e), SW_OK);
+    cr_assert_eq(sw_tune_task_key("synthetic:addition", NULL, 2000000, NULL, 0, key, sizeof key, &e), SW_OK);
     cr_assert(strstr(key, "synthetic:addition|default|"), "%s", key);
 
     char pol[512], why[1024];

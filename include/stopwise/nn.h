@@ -194,9 +194,22 @@ typedef enum sw_schedule_kind {
     SW_SCHEDULE_COSINE,       /* min + (lr-min)(1+cos(pi t'/T'))/2 (after warm-up)*/
     SW_SCHEDULE_RESTARTS,     /* cosine with warm restarts (SGDR, Loshchilov & Hutter 2017):
                                  period P, each next period P*mult           */
-    SW_SCHEDULE_WSD           /* warm-up, stable at lr, then linear decay to min
+    SW_SCHEDULE_WSD           /* warm-up, stable at lr, then a decay to min
                                  over `decay` tokens, from decay_start        */
 } sw_schedule_kind;
+
+/* The shape of wsd's decay, x = (t - decay_start) / decay in [0, 1]:
+ *   linear  lr - (lr - floor) x
+ *   sqrt    lr - (lr - floor) sqrt(x)   ("1-sqrt": Hägele et al. 2024, "Scaling
+ *           Laws and Compute-Optimal Training Beyond Fixed Training Durations") */
+typedef enum sw_decay_shape {
+    SW_DECAY_LINEAR = 0,
+    SW_DECAY_SQRT
+} sw_decay_shape;
+
+/* "linear", "sqrt" (static); the reverse returns -1 for an unknown name. */
+const char *sw_decay_shape_name(sw_decay_shape s);
+int sw_decay_shape_find(const char *name);
 
 typedef struct sw_schedule {
     sw_schedule_kind kind;
@@ -211,9 +224,10 @@ typedef struct sw_schedule {
     double decay_frac;     /* wsd: the last fraction of total spent decaying (0.2) */
     uint64_t decay_start;  /* wsd: tokens where decay begins; 0 = total*(1-decay_frac) */
     uint64_t decay;        /* wsd: decay length; 0 = total*decay_frac        */
+    sw_decay_shape shape;  /* wsd: the decay's shape (linear)                */
 } sw_schedule;
 
-/* Parses "cosine:lr=3e-3,warmup=100k,min=0.1", "wsd:lr=..,decay=0.2", "step:lr=..,every=1M,gamma=0.5",
+/* Parses "cosine:lr=3e-3,warmup=100k,min=0.1", "wsd:lr=..,decay=0.2[,shape=sqrt]", "step:lr=..,every=1M,gamma=0.5",
  * "restarts:lr=..,period=1M,mult=2", "warmup:lr=..,warmup=..", "constant:lr=..". `total` is
  * filled by the caller (the budget); `total=`, and for wsd `decay_start=`/`decay_tokens=`, may
  * also be given (the format writes them, so the text round-trips). A key the kind does not
@@ -223,8 +237,9 @@ char *sw_schedule_format(const sw_schedule *s, char *buf, size_t len);
 /* The learning rate after `tokens` training tokens. */
 double sw_schedule_lr(const sw_schedule *s, uint64_t tokens);
 /* Start the decay now, at `tokens`, lasting `decay_tokens` (a stop's cooldown): the schedule
- * becomes a wsd that decays linearly from its current rate at `tokens` to the same absolute
- * floor (lr * min_frac). Works from any kind and phase (warm-up, mid-cosine, mid-decay). */
+ * becomes a wsd that decays from its current rate at `tokens` to the same absolute floor
+ * (lr * min_frac), with the wsd's `shape` (linear for other kinds; set s->shape after the call
+ * to choose). Works from any kind and phase (warm-up, mid-cosine, mid-decay). */
 void sw_schedule_decay_now(sw_schedule *s, uint64_t tokens, uint64_t decay_tokens);
 
 #ifdef __cplusplus

@@ -43,7 +43,7 @@ extern "C" {
 
 /* The schema version this library writes; opening an older store migrates it
  * up, opening a newer one fails with SW_ERR_VERSION. */
-#define SW_STORE_SCHEMA_VERSION 2
+#define SW_STORE_SCHEMA_VERSION 3
 
 typedef struct sw_store sw_store;
 
@@ -125,6 +125,8 @@ typedef struct sw_run_info {
     const char *policy;      /* the stopping policy's one-line text form          */
     const char *host;        /* NULL: this machine's host name                    */
     int64_t pid;             /* 0: this process                                   */
+    int64_t parent_run_id;   /* a branch: its trunk run (0: not a branch)          */
+    uint64_t fork_tokens;    /* a branch: the trunk's tokens where it forked       */
 } sw_run_info;
 
 /* How a run ended. */
@@ -151,6 +153,8 @@ typedef struct sw_store_run {
     int64_t pid;
     double started, ended, heartbeat; /* Unix seconds; ended NAN while running */
     int64_t n_evals;           /* committed evaluations                        */
+    int64_t parent_run_id;     /* a branch's trunk (0: not a branch)           */
+    uint64_t fork_tokens;      /* a branch's fork point in the trunk's tokens  */
 } sw_store_run;
 
 /* Starts a run (status running, heartbeat now); *run_id gets its id. */
@@ -168,8 +172,8 @@ sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_run_result *res
 sw_status sw_store_run_resume(sw_store *s, int64_t run_id, uint64_t keep_tokens);
 /* Reads one run into *out (clear it with sw_store_run_clear). */
 sw_status sw_store_run_get(sw_store *s, int64_t run_id, sw_store_run *out);
-/* Deletes a run with its curve, tags, params, trial entry and artifact
- * records (not the artifact files). SW_ERR_NOT_FOUND if absent. */
+/* Deletes a run with its curve, tags, params, trial entry, artifact
+ * records (not the artifact files) and, for a trunk, its branches. SW_ERR_NOT_FOUND if absent. */
 sw_status sw_store_run_remove(sw_store *s, int64_t run_id);
 void sw_store_run_clear(sw_store_run *r);
 
@@ -189,6 +193,8 @@ typedef struct sw_run_filter {
     const int64_t *ids;        /* NULL: any; else only these ids               */
     size_t n_ids;
     size_t limit;              /* 0: no limit                                    */
+    int branches;              /* 0: any; 1: only branches; -1: no branches     */
+    int64_t parent_run_id;     /* > 0: only the branches of this trunk          */
 } sw_run_filter;
 
 /* Lists runs matching `f` (NULL = all), newest first (start time, then id).
@@ -236,6 +242,29 @@ sw_status sw_store_flush(sw_store *s);
  * Free with sw_store_curve_clear. */
 sw_status sw_store_curve_get(sw_store *s, int64_t run_id, sw_store_curve *out);
 void sw_store_curve_clear(sw_store_curve *c);
+
+/* ---- trunks and branches -----------------------------------------------------------------
+ *
+ * A trunk is a run trained at a constant rate (wsd before its decay); a branch
+ * is a run forked from the trunk's state at fork_tokens that anneals for a
+ * fraction c of those tokens and is evaluated once (ANNEAL.md). A branch is a
+ * run with parent_run_id and fork_tokens set (sw_run_info), params "cooldown"
+ * (c, %g) and "cooldown_shape" (linear|sqrt), and one evaluation: its val_em,
+ * and metrics "test_em" (when measured) and "anneal_tokens". Removing a trunk
+ * removes its branches. */
+
+/* The name of an annealed column: "<metric>_annealed:c=<%g>:shape=<shape>",
+ * or "anneal_tokens:c=..:shape=.." when metric is NULL. Returns snprintf's
+ * length (>= cap: truncated). */
+int sw_store_annealed_name(const char *metric, double c, const char *shape, char *buf, size_t cap);
+
+/* A trunk's curve with its branches' results joined at their fork rows (the
+ * row whose tokens equal the branch's fork_tokens) as metrics
+ * val_em_annealed:c=..:shape=.., anneal_tokens:c=..:shape=.. and, where the
+ * branch has one, test_em_annealed:c=..:shape=.. (the CSV columns of
+ * curve.csv). A run without branches gives its plain curve. A branch whose
+ * fork row is missing is skipped. Free with sw_store_curve_clear. */
+sw_status sw_store_curve_get_joined(sw_store *s, int64_t run_id, sw_store_curve *out);
 
 /* ---- tags and params ------------------------------------------------------------------ */
 

@@ -136,7 +136,26 @@ typedef struct sw_train_options {
     const char *out_dir;      /* run folder: checkpoints, curve.csv, events.jsonl       */
     const char *policy;       /* stopping policy text (stop.h), NULL = none (full budget)*/
     double cooldown;          /* wsd only: at a stop, decay over this fraction of the
-                                 tokens so far, then evaluate once more (0 = none)     */
+                                 tokens so far, then evaluate once more (0 = none); a
+                                 policy's cooldown= clause wins. The cooldown never runs
+                                 past the budget: a stop at T ends it by min(T + c T, B),
+                                 and a stop at the budget has none (a wsd run that
+                                 reaches its budget has annealed in its own decay)    */
+    sw_decay_shape cooldown_shape; /* its decay shape (linear)                          */
+    /* A trunk with branches (ANNEAL.md; needs the wsd schedule, which the trunk
+     * holds at its constant rate: no decay within the budget). At the first
+     * evaluation at or past each multiple of budget/forks, the trunk's exact
+     * state (weights, optimizer moments, data position) is copied; for every
+     * (c, shape) a branch anneals from it for c x the tokens so far and is
+     * evaluated once (validation, and test where the data has one, both with
+     * eval_limit); then the trunk continues from the copy, bit-identical to a
+     * run without forks. Results: curve.csv's annealed columns at the fork
+     * rows, and branch runs in the store. Branch tokens are not the trunk's. */
+    int forks;                      /* 0 = no branches                                */
+    const double *branch_cooldowns; /* c values; NULL = {0.1}                         */
+    size_t n_branch_cooldowns;
+    const sw_decay_shape *branch_shapes; /* NULL = {linear}                          */
+    size_t n_branch_shapes;
     int resume;               /* continue the run in out_dir from its last checkpoint  */
     uint64_t stop_after;      /* testing aid: interrupt (as if killed) after this many
                                  tokens, leaving a resumable checkpoint; 0 = never       */
@@ -173,6 +192,8 @@ typedef struct sw_train_result {
     int64_t run_id;           /* id in the store, -1 without one                        */
     uint64_t tokens;          /* training tokens used (cooldown included)               */
     uint64_t cooldown_tokens; /* of which the cooldown                                   */
+    uint64_t branch_tokens;   /* trained by the branches (not in `tokens`)               */
+    size_t branches;          /* branches evaluated                                      */
     uint64_t best_tokens;     /* tokens at the best checkpoint                           */
     uint64_t budget;
     double best_val_em, val_em, test_em, test_per, val_per; /* of the best checkpoint   */

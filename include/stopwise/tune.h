@@ -70,6 +70,7 @@
 #include "stopwise/base.h"
 #include "stopwise/stop.h"
 #include "stopwise/store.h"
+#include "stopwise/train.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -242,14 +243,85 @@ typedef struct sw_tune_cell {
 sw_status sw_tune_replay_table(const sw_policy *const *policies, size_t n_policies, const sw_curve *const *curves,
                                size_t n_curves, uint64_t budget, int threads, sw_tune_cell *cells, sw_error *err);
 
+/* ---- where curves come from (tune --data, tune --runs) ----------------------- */
+
+/* `tune --data`: K runs of one task to the full budget, run k with seed
+ * seed + k on the training split less its k-th fold (validation shared). With
+ * a wsd schedule and forks > 0 each run is a trunk with cooldown branches
+ * (sw_train_options.forks; curve.csv carries the annealed columns), instead
+ * of a full run with its own decay. */
+typedef struct sw_tune_record_options {
+    const char *data;        /* data spec (required)                                  */
+    const char *model;       /* NULL: the task's default                              */
+    const char *schedule;    /* NULL: the task's default                              */
+    uint64_t budget;         /* tokens per run (required)                             */
+    uint64_t eval_every;     /* 0: budget/100                                         */
+    size_t eval_limit;       /* 0: sized by the trainer (select half; docs/TRAINING.md) */
+    uint64_t seed;           /* run k: seed + k                                       */
+    int runs;                /* K >= 2 (threads: the host's, sw_threads_set)          */
+    const char *out_dir;     /* run k's folder: out_dir/fold-(k+1)                     */
+    const char *store;       /* NULL: none                                            */
+    int forks;               /* with a wsd schedule: fork points per trunk (0: none)  */
+    const double *cooldowns; /* branch cooldown fractions (NULL: {0.05, 0.1, 0.2})    */
+    size_t n_cooldowns;
+    const sw_decay_shape *shapes; /* branch shapes (NULL: {linear, sqrt})            */
+    size_t n_shapes;
+} sw_tune_record_options;
+
+/* What a caller sees of the runs: run_begin before run k (0-based) of n with
+ * its options, progress during it (sw_train's callback), run_end after it.
+ * Any may be NULL. */
+typedef struct sw_tune_record_hooks {
+    void (*run_begin)(int k, int n, const sw_train_options *o, void *user);
+    sw_train_progress_fn progress;
+    void (*run_end)(int k, int n, const sw_train_result *res, void *user);
+    void *user;
+} sw_tune_record_hooks;
+
+/* Trains the runs and reads their curves: *curves is a malloc'd array of *n
+ * curves (free each with sw_curve_free, then the array). On failure the
+ * curves read so far are still returned in *curves and *n for the caller to free. */
+sw_status sw_tune_record_curves(const sw_tune_record_options *o, const sw_tune_record_hooks *hooks,
+                                sw_curve ***curves, size_t *n, sw_error *err);
+
+/* A curve read from the store as stop/'s sw_curve (NaN metrics are "not
+ * measured" and left out). Caller frees *out with sw_curve_free. */
+sw_status sw_tune_store_curve_convert(const sw_store_curve *sc, sw_curve **out, sw_error *err);
+
+/* `tune --runs QUERY`: run ids ("12,15,20-25"; every named run), "task=NAME",
+ * "study=NAME" or a bare task name (completed runs only, branches excluded:
+ * they are columns of their trunk's curve). Each run's curve comes with its
+ * branches' annealed columns joined (sw_store_curve_get_joined), oldest run
+ * first. `task` (may be NULL) receives the first run's task. Returns
+ * SW_ERR_INVALID for a malformed query, SW_ERR_NOT_FOUND when nothing matches.
+ * Memory as for sw_tune_record_curves. */
+typedef struct sw_tune_truncated {
+    int64_t run_id;
+    char why[256]; /* "status stopped at 1.2M tokens", "its curve ends at ... of its budget" */
+} sw_tune_truncated;
+/* A run whose curve is truncated (it did not complete, or its last evaluation
+ * is short of its budget) makes every policy look lossless: it is refused
+ * (SW_ERR_INVALID naming the run) unless allow_truncated, and then listed in
+ * *flagged (*n_flagged entries, malloc'd, free(); may be NULL when none). */
+sw_status sw_tune_curves_from_store(sw_store *s, const char *query, int allow_truncated, sw_curve ***curves,
+                                    size_t *n, char *task, size_t tcap, sw_tune_truncated **flagged,
+                                    size_t *n_flagged, sw_error *err);
+
 /* ---- task keys and `train --stop auto` --------------------------------------- */
 
 /* The task key tuned policies and online state are stored under:
- * "DATA|MODEL|BUDGET", MODEL the canonical model spec when `model` parses,
- * else `model` as written, "default" when NULL; BUDGET formatted with
- * sw_format_tokens. Returns SW_ERR_INVALID if it does not fit in cap. */
-sw_status sw_tune_task_key(const char *data, const char *model, uint64_t budget, char *buf, size_t cap,
-                           sw_error *err);
+ * "DATA|MODEL|BUDGET|SCHEDULE|every=CADENCE", e.g.
+ * "cmudict|default|2M|wsd|every=20k". MODEL is the canonical model spec when
+ * `model` parses, else `model` as written, "default" when NULL; BUDGET and
+ * CADENCE are formatted with sw_format_tokens; SCHEDULE is the schedule's
+ * kind ("wsd", "cosine", ...; NULL means the task's default, a cosine), so a
+ * policy tuned on wsd trunks is never applied to a cosine run; CADENCE is
+ * eval_every, 0 meaning the trainer's default budget/100, so a policy that
+ * counts evaluations (patience, strips) is never applied at another cadence.
+ * Returns SW_ERR_INVALID for a schedule that does not parse or a key that does
+ * not fit in cap. */
+sw_status sw_tune_task_key(const char *data, const char *model, uint64_t budget, const char *schedule,
+                           uint64_t eval_every, char *buf, size_t cap, sw_error *err);
 
 /* The conservative default `--stop auto` uses when no policy was tuned for a
  * task: patience=10,diverge,warmup=B/10 (10 evaluations without any gain at

@@ -186,6 +186,10 @@ static json_t *run_json(const sw_store_run *r, int with_config)
     json_object_set_new(o, "started", jreal(r->started));
     json_object_set_new(o, "ended", jreal(r->ended));
     json_object_set_new(o, "heartbeat", jreal(r->heartbeat));
+    if (r->parent_run_id > 0) { /* a branch of a trunk run */
+        json_object_set_new(o, "parent_run_id", json_integer((json_int_t)r->parent_run_id));
+        json_object_set_new(o, "fork_tokens", json_integer((json_int_t)r->fork_tokens));
+    }
     if (with_config) {
         json_t *cfg = r->config ? json_loads(r->config, JSON_DECODE_ANY, NULL) : NULL;
         json_object_set_new(o, "config", cfg ? cfg : jstr(r->config));
@@ -621,7 +625,8 @@ static int cmd_export(const sw_cli_args *a)
         curves = calloc(n, sizeof *curves);
         if (!curves) st = SW_ERR_NOMEM;
         /* oldest first reads naturally in a curve file */
-        for (size_t i = 0; !st && i < n; i++) st = sw_store_curve_get(s, runs[n - 1 - i].id, &curves[i]);
+        /* a trunk's curve carries its branches' annealed columns at the fork rows */
+        for (size_t i = 0; !st && i < n; i++) st = sw_store_curve_get_joined(s, runs[n - 1 - i].id, &curves[i]);
     }
     if (st) {
         code = store_fail(cmd, s, st);

@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/progress.h"
+#include "cli/branch_options.h"
 #include "stopwise/stop.h"
 #include "stopwise/store.h"
 #include "stopwise/train.h"
@@ -26,7 +27,8 @@ static const sw_cli_option options[] = {
     {"stop", SW_CLI_STRING, "POLICY", "auto",
      "stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M\n"
      "(see docs/STOPPING.md); none trains the whole budget; auto uses the policy\n"
-     "`stopwise tune` stored for this task (data, model, budget), else the\n"
+     "`stopwise tune` stored for this task (data, model, budget, schedule kind,\n"
+     "evaluation cadence: e.g. cmudict|default|2M|wsd|every=20k), else the\n"
      "conservative default patience=10,diverge,warmup=budget/10"},
     {"online", SW_CLI_FLAG, NULL, NULL,
      "with --stop auto: production retraining; every --audit-every'th run trains\n"
@@ -35,7 +37,19 @@ static const sw_cli_option options[] = {
     {"audit-every", SW_CLI_INT, "N", "4", "with --online: one run in N is an audit"},
     {"epsilon", SW_CLI_DOUBLE, "POINTS", "0.5", "with --online: the EM loss an audit tolerates"},
     {"cooldown", SW_CLI_DOUBLE, "FRAC", "0.1",
-     "with --schedule wsd: at a stop, decay the learning rate to its floor over\nFRAC x tokens so far, then evaluate once more"},
+     "with --schedule wsd: at a stop, decay the learning rate to its floor over\n"
+     "FRAC x tokens so far, then evaluate once more; never past the budget (a stop\n"
+     "at T anneals min(FRAC x T, budget - T) tokens; at the budget, none). A\n"
+     "policy's cooldown=C[:shape=S] clause wins"},
+    {"cooldown-shape", SW_CLI_STRING, "SHAPE", "linear",
+     "the cooldown's decay: linear, or sqrt (1-sqrt: lr - (lr - floor) sqrt(x))"},
+    {"forks", SW_CLI_INT, "N", "0",
+     "a trunk with cooldown branches (needs --schedule wsd, held at its constant rate):\n"
+     "at every budget/N tokens, branches fork from the trunk's exact state, anneal for\n"
+     "c x tokens so far, and are evaluated once (curve.csv's val_em_annealed:c=..:shape=..\n"
+     "columns; branch runs in the store); the trunk goes on unchanged"},
+    {"branch-cooldowns", SW_CLI_STRING, "LIST", "0.1", "with --forks: the cooldown fractions c, e.g. 0.05,0.1,0.2"},
+    {"branch-shapes", SW_CLI_STRING, "LIST", "linear", "with --forks: the decay shapes, linear and/or sqrt"},
     {"eval-every", SW_CLI_TOKENS, "TOKENS", "auto",
      "tokens between validation evaluations; auto: budget/100, or longer when\n"
      "evaluation would take more than --eval-share of the wall time (below)"},
@@ -126,6 +140,10 @@ static void print_json(const sw_train_result *r, const char *policy, const char 
     json_object_set_new(o, "weights", json_string(r->weights));
     json_object_set_new(o, "select_em", json_real(r->select_em));
     json_object_set_new(o, "score_em", json_real(r->score_em));
+    if (r->branches) {
+        json_object_set_new(o, "branches", json_integer((json_int_t)r->branches));
+        json_object_set_new(o, "branch_tokens", json_integer((json_int_t)r->branch_tokens));
+    }
     json_object_set_new(o, "store_s", json_real(r->store_s));
     if (r->test_per >= 0) {
         json_object_set_new(o, "test_per", json_real(r->test_per));
@@ -152,6 +170,9 @@ static void print_human(const sw_train_result *r)
     if (r->cooldown_tokens) printf(", cooldown %s", sw_format_tokens(r->cooldown_tokens, cool, sizeof cool));
     if (r->budget > r->tokens) printf(", saved %.1f%%", 100.0 * (double)(r->budget - r->tokens) / (double)r->budget);
     printf("\nbest at     %s tokens\n", best);
+    if (r->branches)
+        printf("branches    %zu, %s tokens of cooldowns (not counted above)\n", r->branches,
+               sw_format_tokens(r->branch_tokens, cool, sizeof cool));
     printf("val EM      %.2f (select half %.2f, score half %.2f), %s weights\ntest EM     %.2f\n", r->val_em,
            r->select_em, r->score_em, r->weights, r->test_em);
     if (r->test_per >= 0) printf("test PER    %.2f\n", r->test_per);
@@ -204,6 +225,21 @@ int sw_cmd_train(int argc, char **argv)
     o.confirm_alpha = sw_cli_double(&a, "confirm");
     if (!(o.confirm_alpha >= 0 && o.confirm_alpha < 1)) return sw_cli_fail("train", 2, "--confirm must be in [0, 1)");
     if (sw_cli_given(&a, "average")) o.average = sw_cli_str(&a, "average");
+    int shape = sw_decay_shape_find(sw_cli_str(&a, "cooldown-shape"));
+    if (shape < 0) return sw_cli_fail("train", 2, "--cooldown-shape %s: expected linear or sqrt", sw_cli_str(&a, "cooldown-shape"));
+    o.cooldown_shape = (sw_decay_shape)shape;
+    double cools[16];
+    sw_decay_shape shapes[2];
+    o.forks = (int)sw_cli_int(&a, "forks");
+    if (o.forks < 0) return sw_cli_fail("train", 2, "--forks %d: expected 0 or more", o.forks);
+    if (o.forks) {
+        if ((rc = sw_cli_parse_cooldowns("train", sw_cli_str(&a, "branch-cooldowns"), cools, 16, &o.n_branch_cooldowns)) >= 0)
+            return rc;
+        if ((rc = sw_cli_parse_shapes("train", sw_cli_str(&a, "branch-shapes"), shapes, 2, &o.n_branch_shapes)) >= 0)
+            return rc;
+        o.branch_cooldowns = cools;
+        o.branch_shapes = shapes;
+    }
     o.seed = (uint64_t)sw_cli_int(&a, "seed");
     o.data_opt.seed = (uint64_t)sw_cli_int(&a, "data-seed");
     if (sw_cli_given(&a, "val-frac")) o.data_opt.val_frac = sw_cli_double(&a, "val-frac");
@@ -245,7 +281,7 @@ int sw_cmd_train(int argc, char **argv)
     if (o.policy && !strcmp(o.policy, "auto")) {
         char data_key[600];
         snprintf(data_key, sizeof data_key, "%s%s", o.data, o.data_opt.published ? "+published" : "");
-        if (sw_tune_task_key(data_key, o.model, o.budget, key, sizeof key, &err))
+        if (sw_tune_task_key(data_key, o.model, o.budget, o.schedule, o.eval_every, key, sizeof key, &err))
             return sw_cli_fail("train", 2, "%s", err.msg);
         if (online && !o.store) return sw_cli_fail("train", 2, "--online keeps its state in the store: drop --no-store");
         sw_store *s = NULL;

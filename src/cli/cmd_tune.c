@@ -1,11 +1,14 @@
 /* stopwise tune: record curves (or take existing ones), tune the stopping
  * thresholds by replay with cross-validation, save the policy under the task
- * key; `tune status` shows a task's tuned policy and online state. The logic
- * is in tune/; this file gathers curves, prints and saves. */
+ * key; `tune status` shows a task's tuned policy and online state. A thin
+ * layer: the option table and its reading here, the work in tune/ (record.c:
+ * the runs of --data; curves.c: --runs; tuner.c), the printing in
+ * tune_print.c. */
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/progress.h"
-#include "cli/store_curves.h"
+#include "cli/tune_print.h"
+#include "cli/branch_options.h"
 #include "stopwise/nn.h"
 #include "stopwise/store.h"
 #include "stopwise/train.h"
@@ -43,13 +46,21 @@ static const sw_cli_option options[] = {
     {"families", SW_CLI_STRING, "LIST", "patience,gain,extrapolate,gl,pq,up",
      "rule families to search (comma-separated); each candidate is combined with diverge"},
     {"model", SW_CLI_STRING, "SPEC", NULL, "with --data: the model (default: per task)"},
+    {"schedule", SW_CLI_STRING, "SPEC", NULL,
+     "with --data: the learning-rate schedule (default: per task, cosine). With wsd, each run\n"
+     "is a trunk at the constant rate with cooldown branches (--forks) instead of a full run"},
+    {"forks", SW_CLI_INT, "N", "10", "with --data and a wsd schedule: fork points per trunk (every budget/N)"},
+    {"branch-cooldowns", SW_CLI_STRING, "LIST", "0.05,0.1,0.2",
+     "with a wsd schedule: the branches' cooldown fractions c (anneal c x tokens so far)"},
+    {"branch-shapes", SW_CLI_STRING, "LIST", "linear,sqrt", "with a wsd schedule: the branches' decay shapes"},
     {"eval-every", SW_CLI_TOKENS, "TOKENS", NULL, "with --data: tokens between evaluations (default: budget/100)"},
     {"eval-limit", SW_CLI_INT, "N", "0", "with --data: examples of the validation select half per evaluation\n(0: sized to keep evaluation within 10% of the wall time)"},
     {"seed", SW_CLI_INT, "N", "1", "with --data: run k (0-based) trains with seed N+k"},
     {"threads", SW_CLI_INT, "N", "0", "threads for training and for the replay (0: all cores)"},
     {"out", SW_CLI_STRING, "DIR", "runs/tune-DATA-TIME", "with --data: folder of the run folders fold-1, fold-2, ..."},
     {"task", SW_CLI_STRING, "KEY", NULL,
-     "the task key to save the policy under (default with --data: DATA|MODEL|BUDGET;\n"
+     "the task key to save the policy under (default with --data:\n"
+     "DATA|MODEL|BUDGET|SCHEDULE|every=CADENCE;\n"
      "with --curves and no --data, nothing is saved unless --task is given)"},
     {"store", SW_CLI_STRING, "PATH|URL", "$STOPWISE_STORE or ./stopwise.db", "where runs and the tuned policy are recorded"},
     {"no-store", SW_CLI_FLAG, NULL, NULL, "record and save nothing"},
@@ -72,7 +83,8 @@ static const sw_cli_command command = {
     "stopwise tune --data SPEC --budget T [--folds K] [--epsilon 0.5] [options]\n"
     "       stopwise tune --curves FILE.csv... [--budget T] [--epsilon 0.5] [options]\n"
     "       stopwise tune --runs QUERY [options]\n"
-    "       stopwise tune status (--task KEY | --data SPEC --budget T [--model SPEC])",
+    "       stopwise tune status (--task KEY | --data SPEC --budget T [--model SPEC] [--schedule S]\n"
+    "                             [--eval-every T])",
     "Every rule family (patience, gain, extrapolate, gl, pq, up; each with diverge) is\n"
     "searched over a grid of its thresholds and warm-ups; every candidate is replayed on\n"
     "every curve exactly as a live controller would decide. For a policy p and curve c:\n"
@@ -87,6 +99,8 @@ static const sw_cli_command command = {
     "\"families\":{NAME:{\"policy\",\"cv_tokens_fraction\",\"cv_shortfall\",...}},\"pareto\":[...],\n"
     "\"cv_folds\":[...],\"task_key\",\"saved\",...}. With --data, run k trains with seed N+k on\n"
     "the training split less its k-th fold (K folds of the training data); validation is shared.\n"
+    "With --schedule wsd:..., run k is a trunk held at the constant rate with cooldown branches\n"
+    "forked at every budget/--forks tokens (curve.csv's val_em_annealed:c=..:shape=.. columns).\n"
     "`tune status` prints the task's tuned policy and online-mode state (--json: the state).",
     options,
     sizeof options / sizeof *options,
@@ -99,215 +113,6 @@ static const char *store_location(const sw_cli_args *a)
     if (sw_cli_flag(a, "no-store")) return NULL;
     const char *env = getenv("STOPWISE_STORE");
     return sw_cli_given(a, "store") ? sw_cli_str(a, "store") : env && *env ? env : "stopwise.db";
-}
-
-/* Parses "12,15,20-25" into ids; returns 0 if QUERY is not such a list. */
-static int parse_ids(const char *q, int64_t **ids, size_t *n)
-{
-    *ids = NULL;
-    *n = 0;
-    if (!*q || strspn(q, "0123456789,-") != strlen(q)) return 0;
-    size_t cap = 0;
-    const char *p = q;
-    while (*p) {
-        char *end;
-        long long a = sw_strtoll(p, &end, 10), b = a;
-        if (end == p) return -1;
-        if (*end == '-') {
-            p = end + 1;
-            b = sw_strtoll(p, &end, 10);
-            if (end == p || b < a || b - a > 100000) return -1;
-        }
-        for (long long v = a; v <= b; v++) {
-            if (SW_ARRAY_RESERVE(*ids, cap, *n + 1)) return -1;
-            (*ids)[(*n)++] = v;
-        }
-        if (*end == ',') end++;
-        else if (*end) return -1;
-        p = end;
-    }
-    return 1;
-}
-
-/* Why run r's curve is truncated ("" if it is not): it did not complete
- * (stopped, pruned, ...) or its last evaluation is short of its budget. A
- * truncated curve makes every policy look lossless. */
-static void truncation(const sw_store_run *r, const sw_curve *c, char *why, size_t cap)
-{
-    why[0] = 0;
-    uint64_t end = sw_curve_tokens(c)[sw_curve_len(c) - 1];
-    if (r->status != SW_RUN_COMPLETED) {
-        snprintf(why, cap, "status %s at %llu tokens", sw_run_status_str(r->status), (unsigned long long)end);
-        return;
-    }
-    json_t *cfg = r->config ? json_loads(r->config, 0, NULL) : NULL;
-    json_int_t budget = cfg ? json_integer_value(json_object_get(cfg, "budget")) : 0;
-    json_decref(cfg);
-    if (budget > 0 && end < (uint64_t)budget)
-        snprintf(why, cap, "its curve ends at %llu of its %lld-token budget", (unsigned long long)end, (long long)budget);
-}
-
-static sw_status curves_from_store(sw_store *s, const char *query, sw_curve ***curves, size_t *n, char *task,
-                                   size_t tcap, int allow_truncated, json_t *flagged, sw_error *err)
-{
-    sw_run_filter f;
-    memset(&f, 0, sizeof f);
-    int64_t *ids = NULL;
-    size_t nids = 0;
-    int kind = parse_ids(query, &ids, &nids);
-    if (kind < 0) {
-        free(ids);
-        return sw_error_set(err, SW_ERR_INVALID, "--runs '%s': expected run ids (12,15,20-25), task=NAME or study=NAME",
-                            query);
-    }
-    if (kind == 1) {
-        f.ids = ids;
-        f.n_ids = nids;
-    } else {
-        f.has_status = 1;
-        f.status = SW_RUN_COMPLETED; /* a stopped run's curve ends early: not a full curve */
-        if (!strncmp(query, "study=", 6)) f.study = query + 6;
-        else if (!strncmp(query, "task=", 5)) f.task = query + 5;
-        else f.task = query;
-    }
-    sw_store_run *runs = NULL;
-    size_t nr = 0;
-    sw_status st = sw_store_runs_list(s, &f, &runs, &nr);
-    free(ids);
-    if (st) return sw_error_set(err, st, "store: %s", sw_store_errmsg(s));
-    if (nr == 0) {
-        sw_store_run_list_free(runs, nr);
-        return sw_error_set(err, SW_ERR_NOT_FOUND, "--runs '%s': no matching %sruns in the store", query,
-                            kind == 1 ? "" : "completed ");
-    }
-    *curves = calloc(nr, sizeof **curves);
-    if (!*curves) st = sw_error_set(err, SW_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < nr && !st; i++) {
-        /* oldest first, so fold assignment follows the order runs were made */
-        const sw_store_run *r = &runs[nr - 1 - i];
-        sw_store_curve sc;
-        if ((st = sw_store_curve_get(s, r->id, &sc))) {
-            sw_error_set(err, st, "store: %s", sw_store_errmsg(s));
-            break;
-        }
-        if (sc.n == 0) {
-            st = sw_error_set(err, SW_ERR_FORMAT, "run %lld has no evaluations", (long long)r->id);
-        } else if (!(st = sw_cli_curve_convert(&sc, &(*curves)[*n], err))) {
-            char why[256];
-            truncation(r, (*curves)[*n], why, sizeof why);
-            (*n)++;
-            if (why[0] && !allow_truncated)
-                st = sw_error_set(err, SW_ERR_INVALID,
-                                  "--runs: run %lld stopped early (%s); a truncated curve makes every policy look "
-                                  "lossless: tune on full-budget runs, or pass --allow-truncated to use it anyway",
-                                  (long long)r->id, why);
-            else if (why[0])
-                json_array_append_new(flagged, json_pack("{s:I, s:s}", "run", (json_int_t)r->id, "why", why));
-        }
-        sw_store_curve_clear(&sc);
-        if (i == 0 && task && r->task) snprintf(task, tcap, "%s", r->task);
-    }
-    sw_store_run_list_free(runs, nr);
-    return st;
-}
-
-/* ---- curves by training ------------------------------------------------------- */
-
-static sw_status train_curves(const sw_cli_args *a, const char *data, uint64_t budget, int k_runs, const char *store,
-                              sw_curve ***curves, size_t *n, sw_error *err)
-{
-    char outbuf[512];
-    const char *out = sw_cli_str(a, "out");
-    if (!sw_cli_given(a, "out")) {
-        char stamp[32], name[64];
-        time_t now = time(NULL);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
-        snprintf(name, sizeof name, "%s", data);
-        for (char *p = name; *p; p++)
-            if (*p == ':' || *p == '/' || *p == ',' || *p == '=') *p = '_';
-        snprintf(outbuf, sizeof outbuf, "runs/tune-%.40s-%s", name, stamp);
-        out = outbuf;
-    }
-    sw_status made = sw_make_dirs(out, err);
-    if (made) return made;
-    *curves = calloc((size_t)k_runs, sizeof **curves);
-    if (!*curves) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
-    int quiet = sw_cli_flag(a, "quiet");
-    for (int k = 0; k < k_runs; k++) {
-        sw_train_options o = sw_train_default_options();
-        char dir[700], name[64];
-        snprintf(dir, sizeof dir, "%s/fold-%d", out, k + 1);
-        snprintf(name, sizeof name, "tune fold %d of %d", k + 1, k_runs);
-        o.data = data;
-        if (sw_cli_given(a, "model")) o.model = sw_cli_str(a, "model");
-        o.budget = budget;
-        /* recorded curves keep the fixed cadence replay and the task key assume */
-        o.eval_every = sw_cli_given(a, "eval-every") ? sw_cli_tokens(a, "eval-every") : budget / 100 ? budget / 100 : 1;
-        o.eval_limit = (size_t)sw_cli_int(a, "eval-limit");
-        o.seed = (uint64_t)sw_cli_int(a, "seed") + (uint64_t)k;
-        /* run k trains without fold k of the training split: K folds of the data */
-        o.data_opt.train_fold = k;
-        o.data_opt.train_folds = k_runs;
-        o.out_dir = dir;
-        o.policy = NULL; /* the full budget: the tuner needs whole curves */
-        o.store = store;
-        o.run_name = name;
-        if (!quiet) fprintf(stderr, "stopwise tune: run %d of %d (seed %llu) -> %s\n", k + 1, k_runs,
-                            (unsigned long long)o.seed, dir);
-        sw_cli_progress prog;
-        sw_cli_progress_init(&prog, quiet);
-        sw_train_result res;
-        sw_status st = sw_train(&o, sw_cli_progress_update, &prog, &res, err);
-        sw_cli_progress_done(&prog);
-        if (st) return st;
-        char csv[800];
-        snprintf(csv, sizeof csv, "%s/curve.csv", dir);
-        if ((st = sw_curve_read_csv(csv, &(*curves)[k], err))) return st;
-        (*n)++;
-        if (sw_curve_len((*curves)[k]) < 100 && !quiet)
-            fprintf(stderr, "stopwise tune: note: run %d has %zu evaluations; the tuner works best with 100 or more\n",
-                    k + 1, sw_curve_len((*curves)[k]));
-    }
-    return SW_OK;
-}
-
-/* ---- printing ------------------------------------------------------------------ */
-
-static void print_report(const sw_tune_report *r, const char *task_key, int saved)
-{
-    printf("tuned on %zu curves, %zu candidate policies (%zu replays in %.2f s), %zu-fold cross-validation\n",
-           r->n_curves, r->n_candidates, r->n_replays, r->replay_seconds, r->n_folds);
-    if (r->objective == SW_TUNE_OBJECTIVE_PRICED)
-        printf("objective: maximise mean EM - %g x mean tokens (M)\n\n", r->lambda);
-    else
-        printf("objective: fewest tokens with %s shortfall <= %g EM points\n\n",
-               r->objective == SW_TUNE_OBJECTIVE_WORST ? "worst" : "mean", r->epsilon);
-    printf("%-12s %8s %10s %9s  %s\n", "family", "CV tok%", "CV short", "CV worst", "policy (chosen on all curves)");
-    for (size_t i = 0; i < r->n_families; i++) {
-        const sw_tune_family_report *f = &r->families[i];
-        printf("%-12s %7.1f%% %10.3f %9.3f  %s\n", sw_tune_family_name(f->family), 100 * f->cv_tokens_fraction,
-               f->cv_shortfall, f->cv_worst_shortfall, f->chosen.policy);
-    }
-    printf("%-12s %7.1f%% %10.3f %9.3f  %s\n\n", "overall", 100 * r->cv_tokens_fraction, r->cv_shortfall,
-           r->cv_worst_shortfall, r->chosen.policy);
-    printf("Pareto frontier (all curves, in-sample): %zu policies\n", r->n_pareto);
-    printf("%8s %10s %10s  %s\n", "tokens%", "shortfall", "worst", "policy");
-    for (size_t i = 0; i < r->n_pareto; i++)
-        printf("%7.1f%% %10.3f %10.3f  %s\n", 100 * r->pareto[i].tokens_fraction, r->pareto[i].shortfall,
-               r->pareto[i].worst_shortfall, r->pareto[i].policy);
-    printf("\npolicy: %s\n", r->chosen.policy);
-    printf("cross-validated: %.1f%% of the budget's tokens (%.1f%% saved), mean EM shortfall %.3f points\n",
-           100 * r->cv_tokens_fraction, 100 * (1 - r->cv_tokens_fraction), r->cv_shortfall);
-    if (r->n_cooldowns)
-        printf("scored with a cooldown at each stop (%zu families tuned with the thresholds; tokens include it)\n",
-               r->n_cooldowns);
-    if (r->confidence > 0)
-        printf("noise-honest choice: %g bootstrap upper bound of its mean shortfall %.3f <= epsilon %g\n",
-               r->confidence, r->ucb_shortfall, r->epsilon);
-    if (r->epsilon_below_se)
-        printf("note: epsilon %g is below one evaluation's standard error %.3f EM points (binomial, %zu validation "
-               "examples): such shortfalls cannot be told from noise\n", r->epsilon, r->em_se, r->val_size);
-    if (saved) printf("saved for task %s (train --stop auto uses it)\n", task_key);
 }
 
 static unsigned parse_families(const char *list, sw_error *err, int *bad)
@@ -332,6 +137,14 @@ static unsigned parse_families(const char *list, sw_error *err, int *bad)
     return mask;
 }
 
+/* The task key from --data, --model, --budget, --schedule, --eval-every. */
+static sw_status task_key_of(const sw_cli_args *a, char *key, size_t cap, sw_error *err)
+{
+    uint64_t every = sw_cli_given(a, "eval-every") ? sw_cli_tokens(a, "eval-every") : 0;
+    return sw_tune_task_key(sw_cli_str(a, "data"), sw_cli_str(a, "model"), sw_cli_tokens(a, "budget"),
+                            sw_cli_str(a, "schedule"), every, key, cap, err);
+}
+
 /* ---- tune status ------------------------------------------------------------------ */
 
 static int cmd_status(const sw_cli_args *a)
@@ -343,9 +156,7 @@ static int cmd_status(const sw_cli_args *a)
     if (sw_cli_given(a, "task")) {
         snprintf(key, sizeof key, "%s", sw_cli_str(a, "task"));
     } else if (sw_cli_given(a, "data") && sw_cli_given(a, "budget")) {
-        if (sw_tune_task_key(sw_cli_str(a, "data"), sw_cli_str(a, "model"), sw_cli_tokens(a, "budget"), key, sizeof key,
-                             &err))
-            return sw_cli_fail("tune", 2, "%s", err.msg);
+        if (task_key_of(a, key, sizeof key, &err)) return sw_cli_fail("tune", 2, "%s", err.msg);
     } else {
         return sw_cli_fail("tune", 2, "tune status needs --task KEY, or --data SPEC --budget T [--model SPEC]");
     }
@@ -361,53 +172,90 @@ static int cmd_status(const sw_cli_args *a)
     char *state = NULL;
     sw_status sst = sw_store_state_get(s, key, &state);
     int rc = 0;
+    sw_online_state os;
     if ((pst && pst != SW_ERR_NOT_FOUND) || (sst && sst != SW_ERR_NOT_FOUND)) {
         rc = sw_cli_fail("tune", 1, "store: %s", sw_store_errmsg(s));
-        goto done;
-    }
-    sw_online_state os;
-    int have_state = sst == SW_OK && sw_online_from_json(state, &os, &err) == SW_OK;
-    if (sst == SW_OK && !have_state) {
+    } else if (sst == SW_OK && sw_online_from_json(state, &os, &err) != SW_OK) {
         rc = sw_cli_fail("tune", 1, "task %s: the stored online state does not parse: %s", key, err.msg);
-        goto done;
+    } else {
+        sw_cli_tune_print_status(key, pst == SW_OK ? pol.policy : NULL, sst == SW_OK ? &os : NULL, state,
+                                 sw_cli_flag(a, "json"));
     }
-    if (sw_cli_flag(a, "json")) {
-        json_t *o = json_object();
-        json_object_set_new(o, "task_key", json_string(key));
-        json_object_set_new(o, "tuned_policy", pst == SW_OK ? json_string(pol.policy) : json_null());
-        json_t *st_json = have_state ? json_loads(state, 0, NULL) : NULL;
-        json_object_set_new(o, "online", st_json ? st_json : json_null());
-        char *txt = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
-        printf("%s\n", txt);
-        free(txt);
-        json_decref(o);
-        goto done;
-    }
-    printf("task %s\n", key);
-    printf("tuned policy: %s\n", pst == SW_OK ? pol.policy : "(none: train --stop auto uses the conservative default)");
-    if (!have_state) {
-        printf("online mode: no state (train --stop auto --online starts it)\n");
-        goto done;
-    }
-    printf("online mode: %lld runs, an audit every %d, epsilon %g\n", (long long)os.runs, os.audit_every, os.epsilon);
-    printf("current policy: %s (level %d of %d, ceiling %d)\n", os.ladder[os.level], os.level + 1, os.n_ladder,
-           os.ceiling + 1);
-    if (os.n_history) {
-        printf("%6s %10s %10s %8s  %s\n", "run", "shortfall", "next", "tokens%", "level");
-        for (int i = 0; i < os.n_history; i++) {
-            const sw_online_audit *h = &os.history[i];
-            printf("%6lld %10.3f %10.3f %7.1f%%  %d -> %d\n", (long long)h->run, h->shortfall, h->next_shortfall,
-                   100 * h->tokens_fraction, h->level_before + 1, h->level_after + 1);
-        }
-    }
-done:
     free(state);
     sw_store_policy_clear(&pol);
     sw_store_close(s);
     return rc;
 }
 
+/* ---- tune --data: the runs' progress on stderr ------------------------------------ */
+
+typedef struct record_view {
+    int quiet;
+    sw_cli_progress bar;
+} record_view;
+
+static void run_begin(int k, int n, const sw_train_options *o, void *user)
+{
+    record_view *v = user;
+    if (!v->quiet)
+        fprintf(stderr, "stopwise tune: %s %d of %d (seed %llu) -> %s\n", o->forks ? "trunk" : "run", k + 1, n,
+                (unsigned long long)o->seed, o->out_dir);
+    sw_cli_progress_init(&v->bar, v->quiet);
+}
+
+static void run_progress(const sw_train_progress *p, void *user) { sw_cli_progress_update(p, &((record_view *)user)->bar); }
+
+static void run_end(int k, int n, const sw_train_result *res, void *user)
+{
+    (void)n;
+    record_view *v = user;
+    sw_cli_progress_done(&v->bar);
+    if (res && !v->quiet && res->evaluations < 100)
+        fprintf(stderr, "stopwise tune: note: run %d has %zu evaluations; the tuner works best with 100 or more\n",
+                k + 1, res->evaluations);
+    if (res && !v->quiet && res->branches)
+        fprintf(stderr, "stopwise tune: run %d: %zu branches, %llu cooldown tokens\n", k + 1, res->branches,
+                (unsigned long long)res->branch_tokens);
+}
+
 /* ---- tune ------------------------------------------------------------------------- */
+
+/* The --data settings: where the runs go and what they train. */
+static int read_record_options(const sw_cli_args *a, const char *loc, int k, sw_tune_record_options *r,
+                               char *outbuf, size_t outcap, double *cools, sw_decay_shape *shapes)
+{
+    memset(r, 0, sizeof *r);
+    r->data = sw_cli_str(a, "data");
+    r->model = sw_cli_str(a, "model");
+    r->schedule = sw_cli_str(a, "schedule");
+    r->budget = sw_cli_tokens(a, "budget");
+    if (sw_cli_given(a, "eval-every")) r->eval_every = sw_cli_tokens(a, "eval-every");
+    r->eval_limit = (size_t)sw_cli_int(a, "eval-limit");
+    r->seed = (uint64_t)sw_cli_int(a, "seed");
+    r->runs = k;
+    r->store = loc;
+    r->forks = (int)sw_cli_int(a, "forks");
+    if (r->forks < 1) return sw_cli_fail("tune", 2, "--forks %d: expected 1 or more", r->forks);
+    int rc;
+    if ((rc = sw_cli_parse_cooldowns("tune", sw_cli_str(a, "branch-cooldowns"), cools, 16, &r->n_cooldowns)) >= 0)
+        return rc;
+    if ((rc = sw_cli_parse_shapes("tune", sw_cli_str(a, "branch-shapes"), shapes, 2, &r->n_shapes)) >= 0) return rc;
+    r->cooldowns = cools;
+    r->shapes = shapes;
+    if (sw_cli_given(a, "out")) {
+        snprintf(outbuf, outcap, "%s", sw_cli_str(a, "out"));
+    } else {
+        char stamp[32], name[64];
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", gmtime(&now));
+        snprintf(name, sizeof name, "%s", r->data);
+        for (char *p = name; *p; p++)
+            if (*p == ':' || *p == '/' || *p == ',' || *p == '=') *p = '_';
+        snprintf(outbuf, outcap, "runs/tune-%.40s-%s", name, stamp);
+    }
+    r->out_dir = outbuf;
+    return -1;
+}
 
 int sw_cmd_tune(int argc, char **argv)
 {
@@ -466,6 +314,13 @@ int sw_cmd_tune(int argc, char **argv)
     int train_mode = nfiles == 0 && !runsq;
     if (train_mode && !budget) return sw_cli_fail("tune", 2, "--data needs --budget T, the budget each run trains to");
     if (runsq && !loc) return sw_cli_fail("tune", 2, "--runs reads the store; drop --no-store");
+    sw_tune_record_options ro;
+    char outbuf[512];
+    double cools[16];
+    sw_decay_shape shapes[2];
+    if (train_mode &&
+        (rc = read_record_options(&a, loc, folds ? (int)folds : 5, &ro, outbuf, sizeof outbuf, cools, shapes)) >= 0)
+        return rc;
 
     sw_store *store = NULL;
     sw_curve **curves = NULL;
@@ -473,7 +328,8 @@ int sw_cmd_tune(int argc, char **argv)
     sw_tune_report *rep = NULL;
     char *report_json = NULL;
     char key[1024] = "", runs_task[256] = "";
-    json_t *truncated = json_array();
+    sw_tune_truncated *truncated = NULL;
+    size_t n_truncated = 0;
     int saved = 0;
     rc = 0;
     sw_status st = SW_OK;
@@ -492,26 +348,27 @@ int sw_cmd_tune(int argc, char **argv)
         }
         if (folds) o.folds = (int)folds;
     } else if (runsq) {
-        if ((st = curves_from_store(store, runsq, &curves, &n, runs_task, sizeof runs_task,
-                                    sw_cli_flag(&a, "allow-truncated"), truncated, &err)))
+        if ((st = sw_tune_curves_from_store(store, runsq, sw_cli_flag(&a, "allow-truncated"), &curves, &n, runs_task,
+                                            sizeof runs_task, &truncated, &n_truncated, &err)))
             goto fail;
-        if (json_array_size(truncated) && !quiet)
+        if (n_truncated && !quiet)
             fprintf(stderr, "stopwise tune: warning: %zu truncated run(s) included (--allow-truncated); the "
-                            "shortfalls are optimistic\n", json_array_size(truncated));
+                            "shortfalls are optimistic\n", n_truncated);
         if (folds) o.folds = (int)folds;
     } else {
-        int k = folds ? (int)folds : 5;
-        if ((st = train_curves(&a, data, budget, k, loc, &curves, &n, &err))) goto fail;
+        record_view view = {.quiet = quiet};
+        sw_tune_record_hooks hooks = {run_begin, run_progress, run_end, &view};
+        if ((st = sw_tune_record_curves(&ro, &hooks, &curves, &n, &err))) goto fail;
         o.folds = 0; /* leave one run out */
     }
     if (!quiet && !json) fprintf(stderr, "stopwise tune: replaying candidate policies over %zu curves\n", n);
     if ((st = sw_tune_run((const sw_curve *const *)curves, n, &o, &rep, &err))) goto fail;
 
-    /* the task key: --task, else computed from --data/--model/--budget */
+    /* the task key: --task, else computed from the --data settings */
     if (sw_cli_given(&a, "task")) {
         snprintf(key, sizeof key, "%s", sw_cli_str(&a, "task"));
     } else if (data && budget) {
-        if ((st = sw_tune_task_key(data, sw_cli_str(&a, "model"), budget, key, sizeof key, &err))) goto fail;
+        if ((st = task_key_of(&a, key, sizeof key, &err))) goto fail;
     }
     report_json = sw_tune_report_json(rep);
     if (!report_json) {
@@ -528,27 +385,13 @@ int sw_cmd_tune(int argc, char **argv)
         fprintf(stderr, "stopwise tune: not saved in a store (give --task KEY%s)\n", store ? "" : " and a store");
     }
     if (sw_cli_given(&a, "pareto") && (st = sw_tune_pareto_write_csv(rep, sw_cli_str(&a, "pareto"), &err))) goto fail;
-    if (json) {
-        json_t *j = json_loads(report_json, 0, NULL);
-        json_object_set_new(j, "task_key", key[0] ? json_string(key) : json_null());
-        json_object_set_new(j, "saved", json_boolean(saved));
-        if (runs_task[0]) json_object_set_new(j, "runs_task", json_string(runs_task));
-        json_object_set(j, "truncated_runs", truncated);
-        json_t *names = json_array();
-        for (size_t i = 0; i < n; i++) json_array_append_new(names, json_string(sw_curve_source(curves[i])));
-        json_object_set_new(j, "curves", names);
-        char *txt = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
-        printf("%s\n", txt);
-        free(txt);
-        json_decref(j);
-    } else {
-        print_report(rep, key, saved);
-    }
+    if (json) sw_cli_tune_print_json(report_json, key, saved, runs_task, curves, n, truncated, n_truncated);
+    else sw_cli_tune_print_report(rep, key, saved);
     goto done;
 fail:
     rc = sw_cli_fail("tune", sw_status_exit_code(st), "%s", err.msg);
 done:
-    json_decref(truncated);
+    free(truncated);
     free(report_json);
     sw_tune_report_free(rep);
     for (size_t i = 0; i < n; i++) sw_curve_free(curves[i]);

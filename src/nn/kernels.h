@@ -67,7 +67,9 @@ static inline float sw_expf_fast(float x)
     y = y * r + 1.6666665459e-1f;
     y = y * r + 5.0000001201e-1f;
     y = y * r * r + r + 1.0f;
-    int32_t e = ((int32_t)n + 127) << 23;
+    /* unsigned shift: for a NaN input n converts to INT32_MIN on x86 and a
+     * signed shift of the negative sum is undefined; the result is NaN anyway */
+    uint32_t e = (uint32_t)((int32_t)n + 127) << 23;
     float scale;
     memcpy(&scale, &e, sizeof scale);
     return y * scale;

@@ -11,8 +11,10 @@
  *             T' = total - warmup; floor from `total` on (Loshchilov & Hutter 2017)
  *   restarts  the same cosine over periods P, P*mult, P*mult^2, ... (SGDR,
  *             Loshchilov & Hutter 2017), each restarting at lr
- *   wsd       lr until decay_start, then linear to floor over `decay` tokens,
- *             floor after (warm-up-stable-decay; Hu et al. 2024, MiniCPM) */
+ *   wsd       lr until decay_start, then to floor over `decay` tokens, floor
+ *             after (warm-up-stable-decay; Hu et al. 2024, MiniCPM); the decay
+ *             is linear, or with shape=sqrt lr - (lr - floor) sqrt(x), x the
+ *             decay's elapsed fraction ("1-sqrt", Hägele et al. 2024) */
 #include "stopwise/nn.h"
 
 #include <math.h>
@@ -31,7 +33,7 @@ static const struct {
     {SW_SCHEDULE_STEP, "step", "lr, warmup, every, gamma"},
     {SW_SCHEDULE_COSINE, "cosine", "lr, warmup, min, total"},
     {SW_SCHEDULE_RESTARTS, "restarts", "lr, warmup, min, period, mult"},
-    {SW_SCHEDULE_WSD, "wsd", "lr, warmup, min, total, decay, decay_start, decay_tokens"},
+    {SW_SCHEDULE_WSD, "wsd", "lr, warmup, min, total, decay, decay_start, decay_tokens, shape"},
 };
 #define N_KINDS (sizeof kinds / sizeof *kinds)
 
@@ -52,6 +54,16 @@ static int takes_key(const char *keys, const char *key)
         if (starts && ends) return 1;
     }
     return 0;
+}
+
+const char *sw_decay_shape_name(sw_decay_shape s) { return s == SW_DECAY_SQRT ? "sqrt" : "linear"; }
+
+int sw_decay_shape_find(const char *name)
+{
+    if (!name) return -1;
+    if (!strcmp(name, "linear")) return SW_DECAY_LINEAR;
+    if (!strcmp(name, "sqrt")) return SW_DECAY_SQRT;
+    return -1;
 }
 
 static sw_schedule defaults(sw_schedule_kind kind)
@@ -99,6 +111,14 @@ sw_status sw_schedule_parse(const char *text, sw_schedule *out, sw_error *err)
                         : !strcmp(key, "decay_start")  ? &s.decay_start
                         : !strcmp(key, "decay_tokens") ? &s.decay
                                                        : NULL;
+        if (!strcmp(key, "shape")) {
+            int sh = sw_decay_shape_find(value);
+            if (sh < 0)
+                return sw_error_set(err, SW_ERR_INVALID, "schedule '%s': shape=%s (expected linear or sqrt)", text,
+                                    value);
+            s.shape = (sw_decay_shape)sh;
+            continue;
+        }
         if (tok) {
             if (sw_parse_tokens(value, tok) != SW_OK)
                 return sw_error_set(err, SW_ERR_INVALID,
@@ -162,6 +182,7 @@ char *sw_schedule_format(const sw_schedule *s, char *buf, size_t len)
         APPEND(",decay=%s", sw_format_double(s->decay_frac, a, sizeof a));
         if (s->decay_start) APPEND(",decay_start=%s", sw_format_tokens_exact(s->decay_start, 0, a, sizeof a));
         if (s->decay) APPEND(",decay_tokens=%s", sw_format_tokens_exact(s->decay, 0, a, sizeof a));
+        if (s->shape != SW_DECAY_LINEAR) APPEND(",shape=%s", sw_decay_shape_name(s->shape));
     }
 #undef APPEND
     return buf;
@@ -214,7 +235,8 @@ double sw_schedule_lr(const sw_schedule *s, uint64_t tokens)
         double start, len;
         if (!wsd_window(s, &start, &len) || t < start) return lr;
         if (t >= start + len) return floor_lr;
-        return lr - (lr - floor_lr) * (t - start) / len;
+        double x = (t - start) / len;
+        return lr - (lr - floor_lr) * (s->shape == SW_DECAY_SQRT ? sqrt(x) : x);
     }
     }
     return lr;
@@ -226,6 +248,7 @@ double sw_schedule_lr(const sw_schedule *s, uint64_t tokens)
 void sw_schedule_decay_now(sw_schedule *s, uint64_t tokens, uint64_t decay_tokens)
 {
     double now = sw_schedule_lr(s, tokens), floor_lr = s->lr * s->min_frac;
+    if (s->kind != SW_SCHEDULE_WSD) s->shape = SW_DECAY_LINEAR;
     /* 0 reads as "the default length" in the struct; a zero-length cool-down
      * is a drop to the floor, which one token expresses exactly. */
     if (decay_tokens == 0) decay_tokens = 1;

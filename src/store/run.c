@@ -43,12 +43,15 @@ static sw_status begin_tx(sw_store *s, void *vctx)
                      sw_db_text(in->config_json && *in->config_json ? in->config_json : "{}"),
                      sw_db_text(in->policy ? in->policy : ""),
                      sw_db_text(c->host),
-                     sw_db_int(c->pid)};
+                     sw_db_int(c->pid),
+                     in->parent_run_id > 0 ? sw_db_int(in->parent_run_id) : sw_db_null(),
+                     in->parent_run_id > 0 ? sw_db_int((int64_t)in->fork_tokens) : sw_db_null()};
     sw_db_result r;
     sw_status st = sw_store_sql(s,
-                                "INSERT INTO runs (name, task, config, policy, status, host, pid, started, heartbeat) "
-                                "VALUES (?, ?, ?, ?, 'running', ?, ?, {NOW}, {NOW}) RETURNING id",
-                                p, 6, &r);
+                                "INSERT INTO runs (name, task, config, policy, status, host, pid, started, heartbeat, "
+                                "parent_run_id, fork_tokens) "
+                                "VALUES (?, ?, ?, ?, 'running', ?, ?, {NOW}, {NOW}, ?, ?) RETURNING id",
+                                p, 8, &r);
     if (st) return st;
     c->id = sw_db_get_int(&r, 0, 0);
     sw_db_result_free(&r);
@@ -207,7 +210,7 @@ sw_status sw_store_run_resume(sw_store *s, int64_t run_id, uint64_t keep_tokens)
 #define RUN_COLUMNS                                                                                    \
     "r.id, r.name, r.task, r.config, r.policy, " SW_STORE_STATUS_SQL ", r.stop_rule, r.stop_reason, " \
     "r.tokens, r.best_tokens, r.best_em, r.val_em, r.test_em, r.host, r.pid, r.started, r.ended, "    \
-    "r.heartbeat, (SELECT COUNT(*) FROM evals e WHERE e.run_id = r.id)"
+    "r.heartbeat, (SELECT COUNT(*) FROM evals e WHERE e.run_id = r.id), r.parent_run_id, r.fork_tokens"
 
 static void run_from_row(const sw_db_result *res, size_t i, sw_store_run *r)
 {
@@ -231,6 +234,8 @@ static void run_from_row(const sw_db_result *res, size_t i, sw_store_run *r)
     r->ended = sw_db_get_real(res, i, 16);
     r->heartbeat = sw_db_get_real(res, i, 17);
     r->n_evals = sw_db_get_int(res, i, 18);
+    r->parent_run_id = sw_db_get_int(res, i, 19); /* NULL reads 0 */
+    r->fork_tokens = (uint64_t)sw_db_get_int(res, i, 20);
 }
 
 void sw_store_run_clear(sw_store_run *r)
@@ -330,6 +335,12 @@ sw_status sw_store_runs_list(sw_store *s, const sw_run_filter *f, sw_store_run *
             q_param(&q, sw_db_text(f->tags[i].value));
         }
         q_add(&q, ")");
+    }
+    if (f->branches > 0) q_add(&q, " AND r.parent_run_id IS NOT NULL");
+    if (f->branches < 0) q_add(&q, " AND r.parent_run_id IS NULL");
+    if (f->parent_run_id > 0) {
+        q_add(&q, " AND r.parent_run_id = ?");
+        q_param(&q, sw_db_int(f->parent_run_id));
     }
     if (f->ids) {
         q_add(&q, " AND r.id IN (-1");

@@ -62,6 +62,10 @@ static const char *const migrations[SW_STORE_SCHEMA_VERSION + 1] = {
     " kind TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL, bytes {INT} NOT NULL,"
     " created {REAL} NOT NULL);"
     "CREATE INDEX artifacts_run ON artifacts (run_id);",
+    /* 3: branches (a cooldown forked from a trunk run at fork_tokens; ANNEAL.md) */
+    "ALTER TABLE runs ADD COLUMN parent_run_id {INT} REFERENCES runs (id) ON DELETE CASCADE;"
+    "ALTER TABLE runs ADD COLUMN fork_tokens {INT};"
+    "CREATE INDEX runs_parent ON runs (parent_run_id);",
 };
 
 /* The store's version: 0 for a fresh (empty) database; SW_ERR_FORMAT for a

@@ -86,8 +86,10 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     r->t0 = sw_now();
     if (!opt->data) return sw_error_set(err, SW_ERR_INVALID, "no dataset given (--data SPEC)");
     if (opt->batch < 0 || opt->batch > 4096) return sw_error_set(err, SW_ERR_INVALID, "batch must be 1..4096");
-    if (opt->cooldown < 0 || opt->cooldown > 1)
+    if (!(opt->cooldown >= 0 && opt->cooldown <= 1))
         return sw_error_set(err, SW_ERR_INVALID, "cooldown must be a fraction of the tokens so far, in [0, 1]");
+    r->cool_frac = opt->cooldown;
+    r->cool_shape = opt->cooldown_shape;
     /* the texts the user gave are checked before any data is read */
     sw_model_spec spec;
     sw_optimizer_params op;
@@ -99,6 +101,8 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
         sw_policy *p;
         if ((st = sw_policy_parse(opt->policy, &p, err))) return st;
         sw_policy_free(p);
+        /* the policy's own cooldown clause wins over the option (ANNEAL.md) */
+        sw_cooldown_from_policy(opt->policy, &r->cool_frac, &r->cool_shape);
     }
     if ((st = sw_dataset_load(opt->data, &opt->data_opt, &r->ds, err))) return st;
     if (!r->opt.budget) r->opt.budget = sw_train_budget_for(r->ds);
@@ -116,6 +120,7 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     if ((st = sw_model_create(&spec, opt->seed, &r->model, err))) return st;
     if ((st = sw_optimizer_create(&op, sw_model_num_params(r->model), &r->optim, err))) return st;
     if ((st = sw_batcher_init(&r->batcher, r->ds, r->batch, spec.ctx, opt->seed, err))) return st;
+    if ((st = sw_branches_setup(r))) return st;
     r->best_params = malloc(sizeof(float) * sw_model_num_params(r->model));
     if (!r->best_params) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     memcpy(r->best_params, sw_model_params(r->model), sizeof(float) * sw_model_num_params(r->model));
@@ -137,7 +142,7 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
 }
 
 /* One optimisation step on the next batch. */
-static sw_status train_step(sw_trainer *r)
+sw_status sw_trainer_step(sw_trainer *r)
 {
     sw_batch b;
     uint64_t tokens;
@@ -191,7 +196,7 @@ static void report(sw_trainer *r, int is_eval, const char *note)
 /* Evaluates on the validation sample (raw and averaged weights), records the
  * point, keeps the best parameters, and asks the controller whether to go on
  * (*stop = 1 if not; a stop a paired test refutes is taken back). */
-static sw_status evaluate(sw_trainer *r, int *stop)
+sw_status sw_trainer_evaluate(sw_trainer *r, int *stop)
 {
     sw_trainer_point pt = {0};
     sw_status st = sw_trainer_eval_point(r, &pt);
@@ -220,13 +225,14 @@ sw_status sw_trainer_loop(sw_trainer *r)
     r->tokens_at_start = r->tokens;
     int stop = 0;
     while (r->tokens < r->opt.budget && !stop) {
-        if ((st = train_step(r))) return st;
+        if ((st = sw_trainer_step(r))) return st;
         if (r->diverged) break;
         if ((r->tokens >= r->next_eval || r->tokens >= r->opt.budget) && (st = sw_trainer_eval_calibrate(r)))
             return st; /* once: sizes the sample and the cadence */
         if (r->tokens >= r->next_eval || r->tokens >= r->opt.budget) {
             while (r->next_eval <= r->tokens) r->next_eval += sw_trainer_eval_every(r);
-            if ((st = evaluate(r, &stop))) return st;
+            if ((st = sw_trainer_evaluate(r, &stop))) return st;
+            if ((st = sw_branches_fork(r))) return st;
             if ((st = sw_trainer_save_resume(r))) return st;
             last_report = sw_now();
         } else if (sw_now() - last_report >= 1.0) {
@@ -241,19 +247,7 @@ sw_status sw_trainer_loop(sw_trainer *r)
             return sw_trainer_save_resume(r);
         }
     }
-    /* A stop under the wsd schedule anneals first: the learning rate decays to
-     * its floor over `cooldown` x the tokens so far, then one more evaluation. */
-    if (stop && r->sched.kind == SW_SCHEDULE_WSD && r->opt.cooldown > 0 && !r->diverged) {
-        uint64_t len = (uint64_t)(r->opt.cooldown * (double)r->tokens);
-        uint64_t start = r->tokens, end = start + len;
-        sw_schedule_decay_now(&r->sched, start, len);
-        while (r->tokens < end)
-            if ((st = train_step(r))) return st;
-        r->cooldown_tokens = r->tokens - start;
-        int ignored = 0;
-        r->in_cooldown = 1;
-        if ((st = evaluate(r, &ignored))) return st;
-    }
+    if (stop && !r->diverged && (st = sw_trainer_stop_cooldown(r))) return st;
     if (!r->res->status[0]) snprintf(r->res->status, sizeof r->res->status, "%s",
                                      r->diverged ? "diverged" : stop ? "stopped" : "completed");
     return SW_OK;
@@ -287,6 +281,7 @@ sw_status sw_trainer_finish(sw_trainer *r)
 
 void sw_trainer_teardown(sw_trainer *r)
 {
+    sw_branches_free(r);
     sw_trainer_hooks_free(r);
     sw_batcher_free(&r->batcher);
     sw_optimizer_free(r->optim);

@@ -8,6 +8,8 @@
 #include "train/average.h"
 #include "train/batch.h"
 
+#include <stdio.h>
+
 /* One evaluation as the run records it. */
 typedef struct sw_trainer_point {
     uint64_t tokens, step;
@@ -65,12 +67,47 @@ typedef struct sw_trainer {
     sw_trainer_point *curve;                /* every evaluation so far */
     size_t n_curve, cap_curve;
 
+    /* cooldown.c and branch.c: the stop's cooldown and the trunk's branches */
+    double cool_frac;                   /* the stop's cooldown, a fraction of the tokens so far */
+    sw_decay_shape cool_shape;
+    struct sw_branches *branches;       /* NULL unless opt.forks > 0 */
+
     void *controller;                   /* sw_controller *, when a policy is set */
     void *store;                        /* sw_store *, when a store is set */
     int owns_run;                       /* 1 once this process began or took back the run's row */
     double last_heartbeat;              /* sw_now() of the last store write */
     double eval_s, store_s;             /* time spent evaluating and in the store */
 } sw_trainer;
+
+/* trainer.c: one optimisation step (sets r->diverged instead of failing on a
+ * non-finite loss), and one validation evaluation recorded as a curve point
+ * (asks the controller: *stop = 1 to stop). */
+sw_status sw_trainer_step(sw_trainer *r);
+sw_status sw_trainer_evaluate(sw_trainer *r, int *stop);
+
+/* cooldown.c: the stop's cooldown. */
+/* The cooldown a policy text names (its `cooldown=C[:shape=linear|sqrt]`
+ * clause, ANNEAL.md): 1 and the values if present, 0 if not. */
+int sw_cooldown_from_policy(const char *policy, double *frac, sw_decay_shape *shape);
+/* Tokens the stop's cooldown takes when the run stops at `tokens`:
+ * frac x tokens, cut so it never ends past the budget (0 at or past it). */
+uint64_t sw_cooldown_length(double frac, uint64_t tokens, uint64_t budget);
+/* Anneals from the current state over `len` tokens (the learning rate decays
+ * from its current value to the floor with `shape`); ends early, with
+ * r->diverged set, on a non-finite loss. *used gets the tokens trained. */
+sw_status sw_trainer_anneal(sw_trainer *r, uint64_t len, sw_decay_shape shape, uint64_t *used);
+/* After a stop: the cooldown (wsd only) and its evaluation. */
+sw_status sw_trainer_stop_cooldown(sw_trainer *r);
+
+/* branch.c: a trunk's branches (opt.forks > 0). setup checks the options and
+ * holds the wsd schedule at its constant rate; fork runs every branch due at
+ * the evaluation just recorded; the csv functions add the annealed columns to
+ * curve.csv (header, and the cells of row i). */
+sw_status sw_branches_setup(sw_trainer *r);
+sw_status sw_branches_fork(sw_trainer *r);
+void sw_branches_csv_header(const sw_trainer *r, FILE *fp);
+void sw_branches_csv_cells(const sw_trainer *r, FILE *fp, size_t row);
+void sw_branches_free(sw_trainer *r);
 
 sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_progress_fn progress, void *user_data,
                        sw_train_result *res, sw_error *err);
@@ -84,7 +121,9 @@ sw_status sw_trainer_save_best(sw_trainer *r);
 sw_status sw_trainer_save_resume(sw_trainer *r);
 sw_status sw_trainer_resume_load(sw_trainer *r);
 sw_status sw_trainer_append_point(sw_trainer *r, const sw_trainer_point *pt);
-/* Writes curve.csv (atomically) and appends the point to events.jsonl. */
+/* Writes curve.csv (atomically; with a trunk's annealed columns). */
+sw_status sw_trainer_write_curve_csv(sw_trainer *r);
+/* Writes curve.csv and appends the point to events.jsonl. */
 sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt);
 /* The run's settings as JSON text (malloc'd): what a resume must match. */
 char *sw_trainer_config_json(const sw_trainer *r);

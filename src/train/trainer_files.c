@@ -241,7 +241,7 @@ static const char *json_number(char buf[32], double v)
     return buf;
 }
 
-sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
+sw_status sw_trainer_write_curve_csv(sw_trainer *r)
 {
     char path[4200];
     path_in(r, "curve.csv", path, sizeof path);
@@ -254,15 +254,24 @@ sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
     const char *an = sw_average_name(r->avg.spec.kind);
     fprintf(fp, "tokens,step,wall_s,train_loss,val_loss,val_em,val_per,lr,eval_n");
     if (avg) fprintf(fp, ",val_em_raw,val_em_%s", an);
+    sw_branches_csv_header(r, fp);
     fputc('\n', fp);
     for (size_t i = 0; i < r->n_curve; i++) {
         const sw_trainer_point *p = &r->curve[i];
         sw_fprintf(fp, "%" PRIu64 ",%" PRIu64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%zu", p->tokens, p->step, p->wall_s,
-                p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr, p->n_eval);
+                   p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr, p->n_eval);
         if (avg) sw_fprintf(fp, ",%.9g,%.9g", p->val_em_raw, p->val_em_avg);
+        sw_branches_csv_cells(r, fp, i);
         fputc('\n', fp);
     }
-    if ((st = sw_atomic_file_commit(&f, r->err))) return st;
+    return sw_atomic_file_commit(&f, r->err);
+}
+
+sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt)
+{
+    char path[4200];
+    sw_status st = sw_trainer_write_curve_csv(r);
+    if (st) return st;
 
     path_in(r, "events.jsonl", path, sizeof path);
     FILE *ev = fopen(path, "a");

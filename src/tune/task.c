@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
-sw_status sw_tune_task_key(const char *data, const char *model, uint64_t budget, char *buf, size_t cap,
-                           sw_error *err)
+/* The schedule kind a run without --schedule gets: every task's default
+ * (train/defaults.c) is a cosine; tests/test_tune_task.c checks they agree. */
+#define DEFAULT_SCHEDULE_KIND "cosine"
+
+sw_status sw_tune_task_key(const char *data, const char *model, uint64_t budget, const char *schedule,
+                           uint64_t eval_every, char *buf, size_t cap, sw_error *err)
 {
-    char m[512] = "default", b[32];
+    char m[512] = "default", b[32], e[32], k[16] = DEFAULT_SCHEDULE_KIND;
     if (model && *model) {
         sw_model_spec spec;
         sw_error e;
@@ -21,8 +25,19 @@ sw_status sw_tune_task_key(const char *data, const char *model, uint64_t budget,
         else
             snprintf(m, sizeof m, "%s", model);
     }
+    if (schedule && *schedule) {
+        /* the kind alone: a policy's meaning depends on the shape of the
+         * curve (a wsd trunk's plateau, a cosine's late rise), not the rate */
+        sw_schedule sc;
+        sw_status st = sw_schedule_parse(schedule, &sc, err);
+        if (st) return st;
+        snprintf(k, sizeof k, "%.*s", (int)strcspn(schedule, ":"), schedule);
+    }
     sw_format_tokens(budget, b, sizeof b);
-    int n = snprintf(buf, cap, "%s|%s|%s", data ? data : "", m, b);
+    /* the cadence the trainer uses: --eval-every, else budget/100 */
+    uint64_t every = eval_every ? eval_every : (budget / 100 ? budget / 100 : 1);
+    sw_format_tokens(every, e, sizeof e);
+    int n = snprintf(buf, cap, "%s|%s|%s|%s|every=%s", data ? data : "", m, b, k, e);
     if (n < 0 || (size_t)n >= cap) return sw_error_set(err, SW_ERR_INVALID, "task key too long (%d bytes)", n);
     return SW_OK;
 }

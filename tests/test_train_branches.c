@@ -1,0 +1,206 @@
+/* train/: a trunk and its cooldown branches (branch.c, ANNEAL.md): the trunk
+ * ends bit-identical to a run without forks; the branches' bookkeeping
+ * (counts, fork rows, tokens, curve.csv columns, branch runs in the store and
+ * the trunk's joined curve) adds up. */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stopwise/nn.h"
+#include "stopwise/stop.h"
+#include "stopwise/store.h"
+#include "stopwise/train.h"
+#include "support.h"
+
+#define BUDGET 40000
+static const double cools[] = {0.1, 0.2};
+static const sw_decay_shape shapes[] = {SW_DECAY_LINEAR, SW_DECAY_SQRT};
+
+static sw_train_options trunk(const char *dir, const char *name, int forks)
+{
+    static char out[2][8400];
+    char *o_dir = out[forks ? 1 : 0];
+    snprintf(o_dir, sizeof out[0], "%s/%s", dir, name);
+    sw_train_options o = sw_train_default_options();
+    o.data = "synthetic:copy:n=300,len=4";
+    o.model = "gpt:layers=1,d=16,heads=2,dropout=0.1"; /* dropout: the step count must be restored too */
+    /* the trunk's own schedule: constant over the budget (what --forks sets) */
+    o.schedule = "wsd:lr=3e-3,min=0.01,decay_start=80k,decay_tokens=40k";
+    o.budget = BUDGET;
+    o.eval_every = 2000;
+    o.eval_limit = 32;
+    o.batch = 16;
+    sw_threads_set(1); /* the host sets threads once (nn.h) */
+    o.out_dir = o_dir;
+    o.forks = forks;
+    o.branch_cooldowns = cools;
+    o.n_branch_cooldowns = 2;
+    o.branch_shapes = shapes;
+    o.n_branch_shapes = 2;
+    return o;
+}
+
+static void params_of(const char *path, float **p, size_t *n)
+{
+    sw_checkpoint ck;
+    sw_error err;
+    cr_assert_eq(sw_checkpoint_load(path, &ck, &err), SW_OK, "%s", err.msg);
+    *n = sw_model_num_params(ck.model);
+    *p = malloc(sizeof(float) * *n);
+    memcpy(*p, sw_model_params(ck.model), sizeof(float) * *n);
+    sw_checkpoint_free(&ck);
+}
+
+static sw_curve *read_curve(const char *dir)
+{
+    char path[8400];
+    snprintf(path, sizeof path, "%s/curve.csv", dir);
+    sw_curve *c;
+    sw_error err;
+    cr_assert_eq(sw_curve_read_csv(path, &c, &err), SW_OK, "%s", err.msg);
+    return c;
+}
+
+Test(train_branches, trunk_is_unaffected_and_bookkeeping_adds_up, .timeout = 300)
+{
+    const char *tmp = sw_test_tmpdir();
+    char dir[4096], store[8400];
+    snprintf(dir, sizeof dir, "%s", tmp);
+    snprintf(store, sizeof store, "%s/s.db", dir);
+    sw_train_options plain = trunk(dir, "plain", 0), forked = trunk(dir, "forked", 10);
+    forked.store = store;
+    sw_train_result ra, rb;
+    sw_error err = {0};
+    cr_assert_eq(sw_train(&plain, NULL, NULL, &ra, &err), SW_OK, "%s", err.msg);
+    cr_assert_eq(sw_train(&forked, NULL, NULL, &rb, &err), SW_OK, "%s", err.msg);
+
+    /* the trunk: same bytes, same curve, same tokens */
+    const char *files[] = {"last.safetensors", "best.safetensors"};
+    for (int f = 0; f < 2; f++) {
+        char a[8400], b[8400];
+        snprintf(a, sizeof a, "%s/%s", plain.out_dir, files[f]);
+        snprintf(b, sizeof b, "%s/%s", forked.out_dir, files[f]);
+        float *pa, *pb;
+        size_t na, nb;
+        params_of(a, &pa, &na);
+        params_of(b, &pb, &nb);
+        cr_assert_eq(na, nb);
+        cr_assert_eq(memcmp(pa, pb, sizeof(float) * na), 0, "%s differs with forks", files[f]);
+        free(pa);
+        free(pb);
+    }
+    cr_assert_eq(ra.tokens, rb.tokens, "branch tokens are not the trunk's");
+    cr_assert_eq(ra.val_em, rb.val_em);
+    cr_assert_eq(ra.branches, 0);
+    sw_curve *ca = read_curve(plain.out_dir), *cb = read_curve(forked.out_dir);
+    size_t n = sw_curve_len(ca);
+    cr_assert_eq(sw_curve_len(cb), n);
+    const char *same[] = {"val_em", "val_loss", "train_loss"};
+    for (int k = 0; k < 3; k++) {
+        const double *x = sw_curve_column(ca, same[k], NULL), *y = sw_curve_column(cb, same[k], NULL);
+        for (size_t i = 0; i < n; i++) {
+            cr_assert_eq(sw_curve_tokens(ca)[i], sw_curve_tokens(cb)[i]);
+            cr_assert(x[i] == y[i] || (isnan(x[i]) && isnan(y[i])), "%s row %zu", same[k], i);
+        }
+    }
+
+    /* the branches: 10 forks x 4 families */
+    cr_assert_eq(rb.branches, 40);
+    const uint64_t *tok = sw_curve_tokens(cb);
+    uint64_t sum = 0;
+    char name[160];
+    size_t fork_rows[10], nf = 0;
+    for (int c = 0; c < 2; c++)
+        for (int s = 0; s < 2; s++) {
+            const char *sh = sw_decay_shape_name(shapes[s]);
+            sw_store_annealed_name("val_em", cools[c], sh, name, sizeof name);
+            const unsigned char *pv, *pt;
+            const double *em = sw_curve_column(cb, name, &pv);
+            cr_assert_not_null(em, "no column %s", name);
+            sw_store_annealed_name(NULL, cools[c], sh, name, sizeof name);
+            const double *at = sw_curve_column(cb, name, &pt);
+            cr_assert_not_null(at, "no column %s", name);
+            sw_store_annealed_name("test_em", cools[c], sh, name, sizeof name);
+            cr_assert_not_null(sw_curve_column(cb, name, NULL), "no column %s", name);
+            size_t count = 0;
+            for (size_t i = 0; i < n; i++) {
+                cr_assert_eq(pv[i], pt[i]);
+                if (!pv[i]) continue;
+                /* the first evaluation at or past each multiple of B/10 */
+                uint64_t point = (count + 1) * (BUDGET / 10);
+                cr_assert_geq(tok[i], point, "fork %zu at %llu", count, (unsigned long long)tok[i]);
+                cr_assert(i == 0 || tok[i - 1] < point, "fork %zu is late", count);
+                if (c == 0 && s == 0) fork_rows[nf++] = i;
+                else cr_assert_eq(fork_rows[count], i, "every family forks at the same rows");
+                /* c x T tokens, rounded up to whole batches (16 examples x 9 tokens) */
+                double want = cools[c] * (double)tok[i];
+                cr_assert(at[i] >= want && at[i] < want + 16 * 9 + 1, "anneal %g for c x T = %g", at[i], want);
+                cr_assert(em[i] >= 0 && em[i] <= 100);
+                sum += (uint64_t)at[i];
+                count++;
+            }
+            cr_assert_eq(count, 10, "%zu forks for c=%g %s", count, cools[c], sh);
+        }
+    cr_assert_eq(rb.branch_tokens, sum, "branch tokens add up");
+
+    /* the store: a trunk run and 40 branch runs, joined back into the trunk's curve */
+    sw_store *s;
+    cr_assert_eq(sw_store_open(store, &s, &err), SW_OK, "%s", err.msg);
+    sw_store_run tr;
+    cr_assert_eq(sw_store_run_get(s, rb.run_id, &tr), SW_OK);
+    cr_assert_eq(tr.tokens, rb.tokens);
+    cr_assert_eq(tr.parent_run_id, 0);
+    sw_store_run_clear(&tr);
+    sw_run_filter f = {.parent_run_id = rb.run_id};
+    sw_store_run *runs;
+    size_t nr;
+    cr_assert_eq(sw_store_runs_list(s, &f, &runs, &nr), SW_OK);
+    cr_assert_eq(nr, 40);
+    uint64_t stored = 0;
+    for (size_t i = 0; i < nr; i++) {
+        int found = 0;
+        for (size_t k = 0; k < nf; k++) found |= runs[i].fork_tokens == tok[fork_rows[k]];
+        cr_assert(found, "branch %lld forks at %llu, not a fork row", (long long)runs[i].id,
+                  (unsigned long long)runs[i].fork_tokens);
+        cr_assert_eq(runs[i].status, SW_RUN_COMPLETED);
+        stored += runs[i].tokens;
+    }
+    cr_assert_eq(stored, rb.branch_tokens, "a branch run's tokens are its cooldown's");
+    sw_store_run_list_free(runs, nr);
+    sw_store_curve sc;
+    cr_assert_eq(sw_store_curve_get_joined(s, rb.run_id, &sc), SW_OK);
+    cr_assert_eq(sc.n, n);
+    sw_store_annealed_name("val_em", 0.2, "sqrt", name, sizeof name);
+    const double *em = sw_curve_column(cb, name, NULL);
+    for (size_t k = 0; k < nf; k++) {
+        const sw_store_eval *e = &sc.evals[fork_rows[k]];
+        const double *v = NULL;
+        for (size_t m = 0; m < e->n_metrics; m++)
+            if (!strcmp(e->metrics[m].name, name)) v = &e->metrics[m].value;
+        cr_assert(v && fabs(*v - em[fork_rows[k]]) < 1e-6, "joined %s at row %zu", name, fork_rows[k]);
+        cr_assert_eq(e->n_metrics, 4 * 3 + 3, "4 families x 3 columns + the trunk's val_per, lr, cooldown");
+    }
+    sw_store_curve_clear(&sc);
+    sw_store_close(s);
+    sw_curve_free(ca);
+    sw_curve_free(cb);
+}
+
+/* Forks need the wsd schedule and refuse --resume; bad families are refused. */
+Test(train_branches, bad_options)
+{
+    sw_train_options o = trunk(sw_test_tmpdir(), "bad", 10);
+    o.schedule = "cosine:lr=3e-3";
+    sw_train_result res;
+    sw_error err = {0};
+    cr_assert_eq(sw_train(&o, NULL, NULL, &res, &err), SW_ERR_INVALID);
+    cr_assert(strstr(err.msg, "wsd"), "%s", err.msg);
+    o = trunk(sw_test_tmpdir(), "bad", 10);
+    static const double twice[] = {0.1, 0.1};
+    o.branch_cooldowns = twice;
+    cr_assert_eq(sw_train(&o, NULL, NULL, &res, &err), SW_ERR_INVALID);
+    cr_assert(strstr(err.msg, "twice"), "%s", err.msg);
+}
