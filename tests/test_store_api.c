@@ -422,6 +422,40 @@ STORE_TEST(policies_and_state)
     sw_store_close(s);
 }
 
+/* sw_store_state_update: fn sees NULL for a new key, its text is written, and
+ * a refusal rolls back (no empty placeholder row is left behind). */
+static sw_status bump(const char *cur, char **next, void *ud)
+{
+    int *calls = ud;
+    ++*calls;
+    int round = 0;
+    if (cur && sscanf(cur, "{\"round\":%d}", &round) != 1) return SW_ERR_FORMAT;
+    if (!(*next = malloc(32))) return SW_ERR_NOMEM;
+    snprintf(*next, 32, "{\"round\":%d}", round + 1);
+    return SW_OK;
+}
+static sw_status refuse(const char *cur, char **next, void *ud)
+{
+    (void)cur, (void)next, (void)ud;
+    return SW_ERR_FORMAT;
+}
+
+STORE_TEST(state_update_reads_and_writes_in_one_step)
+{
+    sw_store *s = fx_open(NULL);
+    int calls = 0;
+    cr_assert_eq(sw_store_state_update(s, "new", refuse, NULL), SW_ERR_FORMAT);
+    char *js;
+    cr_assert_eq(sw_store_state_get(s, "new", &js), SW_ERR_NOT_FOUND, "a refused update left a row");
+    ST_OK(s, sw_store_state_update(s, "new", bump, &calls));
+    ST_OK(s, sw_store_state_update(s, "new", bump, &calls));
+    cr_assert_eq(calls, 2);
+    ST_OK(s, sw_store_state_get(s, "new", &js));
+    cr_assert_str_eq(js, "{\"round\":2}");
+    free(js);
+    sw_store_close(s);
+}
+
 STORE_TEST(artifacts_sha256)
 {
     sw_store *s = fx_open(NULL);
