@@ -99,3 +99,16 @@ Test(base, atomic_write_replaces_whole_file_and_leaves_no_temp)
     cr_assert_eq(sw_file_write_atomic("/nonexistent-dir/x", "a", 1, &err), SW_ERR_IO);
     cr_assert(strstr(err.msg, "/nonexistent-dir/x"));
 }
+
+/* sw_error_set may be given its own message as an argument (prefixing a
+ * lower layer's error): the result is the prefix and the old message, once. */
+Test(base, error_set_may_quote_its_own_message)
+{
+    sw_error e;
+    sw_error_set(&e, SW_ERR_FORMAT, "curve: bad metric name '%s'", "a,b");
+    cr_assert_eq(sw_error_set(&e, SW_ERR_INVALID, "run %d: evaluation %d: %s", 7, 1, e.msg), SW_ERR_INVALID);
+    cr_assert_str_eq(e.msg, "run 7: evaluation 1: curve: bad metric name 'a,b'");
+    cr_assert_eq(e.status, SW_ERR_INVALID);
+    /* a NULL error is allowed and only returns the status */
+    cr_assert_eq(sw_error_set(NULL, SW_ERR_IO, "%s", "x"), SW_ERR_IO);
+}

@@ -48,7 +48,9 @@ typedef struct sw_error {
     char msg[1024];
 } sw_error;
 
-/* Records status and a printf-style message in err (if non-NULL); returns s. */
+/* Records status and a printf-style message in err (if non-NULL); returns s.
+ * An argument may be err->msg itself ("prefix: %s", err->msg): the message is
+ * formatted aside before it replaces the old one. */
 sw_status sw_error_set(sw_error *err, sw_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sw_error_clear(sw_error *err);

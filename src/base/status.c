@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *sw_version(void) { return SW_VERSION_STRING; }
 
@@ -40,11 +41,16 @@ int sw_status_exit_code(sw_status s)
 sw_status sw_error_set(sw_error *err, sw_status s, const char *fmt, ...)
 {
     if (err) {
-        err->status = s;
+        /* formatted aside first: an argument may be err->msg itself (a
+         * caller prefixing a lower layer's message), and vsnprintf's source
+         * and destination must not overlap */
+        char msg[sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
+        memcpy(err->msg, msg, sizeof msg);
+        err->status = s;
     }
     return s;
 }
