@@ -191,6 +191,7 @@ Test(controller, restore_validates_every_field)
         {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr 0x1p+1 1 0 9000"},   /* improvement after the last evaluation */
         {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr 0x1p+1 3 0 2000"},   /* have_ref not a flag */
         {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr nan 1 0 2000"},      /* a reference that is not a number */
+        {"patience=3", 2, "budget 0", "budget \t-1"},                      /* a hidden sign strtoull would negate */
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         sw_controller *a = make(cases[k].policy, 0);

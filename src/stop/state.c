@@ -98,7 +98,7 @@ static double rd_double(cursor *c)
 static unsigned long long rd_u64(cursor *c)
 {
     char w[64], *e;
-    if (!word(c, w, sizeof w) || w[0] == '-') {
+    if (!word(c, w, sizeof w) || w[0] < '0' || w[0] > '9') { /* strtoull would skip a blank and negate */
         c->bad = 1;
         return 0;
     }
