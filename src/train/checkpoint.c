@@ -171,9 +171,25 @@ sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err
         st = sw_error_set(err, SW_ERR_FORMAT, "%s: header model spec: %s", path, e2.msg);
         goto fail;
     }
+    uint64_t data_len = fsize - 8 - hlen;
+    /* the header's own promise, checked before the model is allocated: its
+     * parameters must fit the data section (a hostile header could name a
+     * model of terabytes) */
+    uint64_t n_params;
+    if ((st = sw_model_spec_num_params(&spec, &n_params, &e2))) {
+        st = sw_error_set(err, st, "%s: header model spec: %s", path, e2.msg);
+        goto fail;
+    }
+    if (n_params > data_len / sizeof(float)) {
+        st = sw_error_set(err, SW_ERR_FORMAT,
+                          "%s: header model spec '%s' has %llu parameters (%llu bytes), more than the %llu-byte data "
+                          "section holds (truncated or not this model's checkpoint)",
+                          path, spec_text, (unsigned long long)n_params, (unsigned long long)n_params * 4ull,
+                          (unsigned long long)data_len);
+        goto fail;
+    }
     st = sw_model_create(&spec, 0, &out->model, err);
     if (st) goto fail;
-    uint64_t data_len = fsize - 8 - hlen;
     float *params = sw_model_params(out->model);
     int nt = sw_model_num_tensors(out->model);
     for (int i = 0; i < nt; i++) {
