@@ -110,3 +110,56 @@ Test(train_checkpoint, a_data_section_one_float_short_is_refused)
     cr_assert_eq(load_capped(path, msg, sizeof msg), SW_ERR_FORMAT, "%s", msg);
     cr_assert(strstr(msg, "parameters"), "%s", msg);
 }
+
+/* ---- non-finite numbers in the resumable state ------------------------------------- */
+
+#include <math.h>
+#include "train/train_state.h"
+
+static int same(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
+
+/* jansson cannot hold NaN or infinity (json_real gives NULL): a NaN or
+ * infinite val_loss used to drop its evaluation from the resumable state, a
+ * NaN best_loss its key, and a NaN train_loss came back as -1. Every number
+ * must come back as it went in. */
+Test(train_checkpoint, non_finite_numbers_survive_the_resume_state)
+{
+    sw_trainer_point pts[] = {
+        {1000, 1, 0.5, 2.0, 1.5, 10, 50, 1e-3},
+        {2000, 2, 1.0, NAN, INFINITY, 20, 40, 1e-3},      /* no train loss since the last evaluation; val_loss overflowed */
+        {3000, 3, 1.5, INFINITY, NAN, 30, 30, 1e-3},
+        {4000, 4, 2.0, 1.0, -INFINITY, 40, -1, 5e-4},     /* val_per -1: not measured */
+    };
+    sw_train_state in = {
+        .tokens = 4000, .step = 4, .epoch = 1, .next_batch = 7, .next_eval = 5000, .best_tokens = 3000,
+        .optimizer_steps = 4, .best_em = 30, .best_loss = NAN, .elapsed_s = 2.5, .loss_sum = INFINITY,
+        .loss_tokens = 100, .run_id = 12, .curve = pts, .n_curve = 4,
+    };
+    char *text = sw_train_state_to_json(&in);
+    cr_assert_not_null(text, "the state did not serialize at all");
+    sw_train_state out;
+    sw_error err = {0};
+    cr_assert_eq(sw_train_state_from_json(text, &out, &err), SW_OK, "%s\n%s", err.msg, text);
+    cr_assert_eq(out.n_curve, 4, "evaluations lost: %zu of 4\n%s", out.n_curve, text);
+    cr_assert(same(out.best_loss, in.best_loss), "best_loss %g\n%s", out.best_loss, text);
+    cr_assert(same(out.loss_sum, in.loss_sum), "loss_sum %g\n%s", out.loss_sum, text);
+    cr_assert_eq(out.tokens, 4000);
+    cr_assert_eq(out.next_batch, 7);
+    cr_assert_eq(out.run_id, 12);
+    cr_assert(out.best_em == 30 && out.elapsed_s == 2.5 && out.loss_tokens == 100);
+    for (size_t i = 0; i < 4; i++) {
+        const sw_trainer_point *a = &pts[i], *b = &out.curve[i];
+        cr_assert(a->tokens == b->tokens && a->step == b->step, "point %zu", i);
+        cr_assert(same(a->train_loss, b->train_loss), "point %zu: train_loss %g came back as %g\n%s", i, a->train_loss,
+                  b->train_loss, text);
+        cr_assert(same(a->val_loss, b->val_loss), "point %zu: val_loss %g came back as %g\n%s", i, a->val_loss,
+                  b->val_loss, text);
+        cr_assert(same(a->wall_s, b->wall_s) && same(a->val_em, b->val_em) && same(a->val_per, b->val_per) &&
+                      same(a->lr, b->lr),
+                  "point %zu", i);
+    }
+    /* NaN is written as null, infinities as the strings "Infinity" and "-Infinity" */
+    cr_assert(strstr(text, "null") && strstr(text, "\"Infinity\"") && strstr(text, "\"-Infinity\""), "%s", text);
+    free(out.curve);
+    free(text);
+}

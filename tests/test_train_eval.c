@@ -100,3 +100,34 @@ Test(train_eval, checkpoint_round_trip_is_bit_exact)
     sw_optimizer_free(opt);
     sw_model_free(m);
 }
+
+/* `eval --json` with a non-finite loss: json_pack refuses NaN and infinity,
+ * so the text used to be NULL and the CLI crashed on puts(NULL). Non-finite
+ * numbers are written as null. */
+#include <jansson.h>
+#include <math.h>
+Test(train_eval, result_json_writes_non_finite_numbers_as_null)
+{
+    const double bad[] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        sw_eval_result r = {.em = 50, .loss = bad[k], .per = 12.5, .em_published = -1, .n = 4, .correct = 2};
+        char *text = sw_eval_result_json(&r, "test");
+        cr_assert_not_null(text, "no JSON for loss %g", bad[k]);
+        json_t *o = json_loads(text, 0, NULL);
+        cr_assert(json_is_object(o), "%s", text);
+        cr_assert(json_is_null(json_object_get(o, "loss")), "%s", text);
+        cr_assert_eq(json_real_value(json_object_get(o, "em")), 50.0);
+        cr_assert_eq(json_real_value(json_object_get(o, "per")), 12.5);
+        cr_assert_null(json_object_get(o, "em_published"));
+        cr_assert_str_eq(json_string_value(json_object_get(o, "split")), "test");
+        json_decref(o);
+        free(text);
+    }
+    sw_eval_result ok = {.em = 100, .loss = 0.25, .per = -1, .em_published = -1, .n = 1, .correct = 1};
+    char *text = sw_eval_result_json(&ok, "val");
+    json_t *o = json_loads(text, 0, NULL);
+    cr_assert_eq(json_real_value(json_object_get(o, "loss")), 0.25, "%s", text);
+    cr_assert_null(json_object_get(o, "per"), "no per for classification: %s", text);
+    json_decref(o);
+    free(text);
+}

@@ -182,9 +182,9 @@ sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err
     }
     if (n_params > data_len / sizeof(float)) {
         st = sw_error_set(err, SW_ERR_FORMAT,
-                          "%s: header model spec '%s' has %llu parameters (%llu bytes), more than the %llu-byte data "
-                          "section holds (truncated or not this model's checkpoint)",
-                          path, spec_text, (unsigned long long)n_params, (unsigned long long)n_params * 4ull,
+                          "%s: offset %llu: header model spec '%s' has %llu parameters (%llu bytes), more than the "
+                          "%llu-byte data section holds (truncated or not this model's checkpoint)",
+                          path, (unsigned long long)(8 + hlen), spec_text, (unsigned long long)n_params, (unsigned long long)n_params * 4ull,
                           (unsigned long long)data_len);
         goto fail;
     }

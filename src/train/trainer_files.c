@@ -2,6 +2,7 @@
  * curve.csv and events.jsonl. Every file but the append-only event log is
  * replaced atomically, so a kill at any moment leaves a consistent folder. */
 #include "train/trainer.h"
+#include "train/train_state.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -71,24 +72,24 @@ sw_status sw_trainer_save_best(sw_trainer *r) { return save(r, "best.safetensors
 
 sw_status sw_trainer_save_resume(sw_trainer *r)
 {
-    json_t *curve = json_array();
-    for (size_t i = 0; i < r->n_curve; i++) {
-        const sw_trainer_point *p = &r->curve[i];
-        json_array_append_new(curve, json_pack("[I,I,f,f,f,f,f,f]", (json_int_t)p->tokens, (json_int_t)p->step,
-                                               p->wall_s, isnan(p->train_loss) ? -1.0 : p->train_loss,
-                                               p->val_loss, p->val_em, p->val_per, p->lr));
-    }
-    json_t *s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:o}", "tokens",
-                          (json_int_t)r->tokens, "step", (json_int_t)r->step, "epoch",
-                          (json_int_t)r->batcher.epoch, "next_batch", (json_int_t)r->batcher.next_batch,
-                          "next_eval", (json_int_t)r->next_eval, "best_em", r->best_em, "best_tokens",
-                          (json_int_t)r->best_tokens, "optimizer_steps", (json_int_t)sw_optimizer_steps(r->optim),
-                          "elapsed_s", sw_now() - r->t0 + r->elapsed_before, "loss_sum", r->loss_sum,
-                          "loss_tokens", r->loss_tokens, "curve", curve);
-    json_object_set_new(s, "run_id", json_integer(r->res->run_id));
-    json_object_set_new(s, "best_loss", json_real(r->best_loss));
-    char *text = json_dumps(s, JSON_COMPACT);
-    json_decref(s);
+    sw_train_state s = {
+        .tokens = r->tokens,
+        .step = r->step,
+        .epoch = r->batcher.epoch,
+        .next_batch = r->batcher.next_batch,
+        .next_eval = r->next_eval,
+        .best_tokens = r->best_tokens,
+        .optimizer_steps = sw_optimizer_steps(r->optim),
+        .best_em = r->best_em,
+        .best_loss = r->best_loss,
+        .elapsed_s = sw_now() - r->t0 + r->elapsed_before,
+        .loss_sum = r->loss_sum,
+        .loss_tokens = r->loss_tokens,
+        .run_id = r->res->run_id,
+        .curve = r->curve,
+        .n_curve = r->n_curve,
+    };
+    char *text = sw_train_state_to_json(&s);
     sw_status st = save(r, "last.safetensors", r->optim, text);
     free(text);
     return st;
@@ -107,7 +108,7 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
     sw_checkpoint ck, best;
     sw_status st = sw_checkpoint_load(path, &ck, r->err);
     if (st) return st;
-    json_t *s = NULL;
+    sw_train_state s = {0};
     char *config = sw_trainer_config_json(r);
     const char *saved = sw_checkpoint_meta(&ck, "config"), *state = sw_checkpoint_meta(&ck, "train_state");
     size_t n = sw_model_num_params(r->model), count = 0;
@@ -117,10 +118,9 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
                           saved ? saved : "(none)", config);
         goto done;
     }
-    json_error_t je;
-    s = state ? json_loads(state, 0, &je) : NULL;
-    if (!json_is_object(s)) {
-        st = bad_state(r, path, "no train_state in its metadata");
+    sw_error se;
+    if (sw_train_state_from_json(state, &s, &se)) {
+        st = bad_state(r, path, se.msg);
         goto done;
     }
     float *ostate = sw_optimizer_state(r->optim, &count);
@@ -130,35 +130,20 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
     }
     memcpy(sw_model_params(r->model), sw_model_params(ck.model), sizeof(float) * n);
     memcpy(ostate, ck.optimizer_state, sizeof(float) * count);
-    r->tokens = (uint64_t)json_integer_value(json_object_get(s, "tokens"));
-    r->step = (uint64_t)json_integer_value(json_object_get(s, "step"));
-    r->next_eval = (uint64_t)json_integer_value(json_object_get(s, "next_eval"));
-    r->best_em = json_real_value(json_object_get(s, "best_em"));
-    r->best_loss = json_real_value(json_object_get(s, "best_loss"));
-    r->best_tokens = (uint64_t)json_integer_value(json_object_get(s, "best_tokens"));
-    r->elapsed_before = json_real_value(json_object_get(s, "elapsed_s"));
-    r->loss_sum = json_real_value(json_object_get(s, "loss_sum"));
-    r->loss_tokens = json_real_value(json_object_get(s, "loss_tokens"));
-    r->res->run_id = json_integer_value(json_object_get(s, "run_id"));
-    sw_optimizer_set_steps(r->optim, (uint64_t)json_integer_value(json_object_get(s, "optimizer_steps")));
-    sw_batcher_seek(&r->batcher, (uint64_t)json_integer_value(json_object_get(s, "epoch")),
-                    (size_t)json_integer_value(json_object_get(s, "next_batch")));
-    json_t *curve = json_object_get(s, "curve"), *p;
-    size_t i;
-    json_array_foreach(curve, i, p)
-    {
-        sw_trainer_point pt = {
-            .tokens = (uint64_t)json_integer_value(json_array_get(p, 0)),
-            .step = (uint64_t)json_integer_value(json_array_get(p, 1)),
-            .wall_s = json_real_value(json_array_get(p, 2)),
-            .train_loss = json_real_value(json_array_get(p, 3)),
-            .val_loss = json_real_value(json_array_get(p, 4)),
-            .val_em = json_real_value(json_array_get(p, 5)),
-            .val_per = json_real_value(json_array_get(p, 6)),
-            .lr = json_real_value(json_array_get(p, 7)),
-        };
-        if ((st = sw_trainer_append_point(r, &pt))) goto done;
-    }
+    r->tokens = s.tokens;
+    r->step = s.step;
+    r->next_eval = s.next_eval;
+    r->best_em = s.best_em;
+    r->best_loss = s.best_loss;
+    r->best_tokens = s.best_tokens;
+    r->elapsed_before = s.elapsed_s;
+    r->loss_sum = s.loss_sum;
+    r->loss_tokens = s.loss_tokens;
+    r->res->run_id = s.run_id;
+    sw_optimizer_set_steps(r->optim, s.optimizer_steps);
+    sw_batcher_seek(&r->batcher, s.epoch, (size_t)s.next_batch);
+    for (size_t i = 0; i < s.n_curve; i++)
+        if ((st = sw_trainer_append_point(r, &s.curve[i]))) goto done;
     r->evaluations = r->n_curve;
     if (r->n_curve) {
         r->last_val_em = r->curve[r->n_curve - 1].val_em;
@@ -171,7 +156,7 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
         sw_checkpoint_free(&best);
     }
 done:
-    json_decref(s);
+    free(s.curve);
     free(config);
     sw_checkpoint_free(&ck);
     return st;
