@@ -157,6 +157,11 @@ typedef struct sw_store_run {
 sw_status sw_store_run_begin(sw_store *s, const sw_run_info *info, int64_t *run_id);
 /* Refreshes the run's heartbeat, flushing its pending evaluations first. */
 sw_status sw_store_heartbeat(sw_store *s, int64_t run_id);
+/* How often a writer should heartbeat a running run so that it never reads
+ * crashed on this handle's threshold: stale_after_s / 4 (three heartbeats may
+ * be late), at most 15 s, at least 0.1 s. A threshold shorter than the
+ * writer's longest silence (one evaluation) still cannot be kept. */
+double sw_store_heartbeat_interval(const sw_store *s);
 /* Flushes pending evaluations, then records the result and the end time.
  * SW_ERR_NOT_FOUND for an unknown run; SW_ERR_INVALID for a RUNNING result. */
 sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_run_result *res);

@@ -241,9 +241,10 @@ sw_status sw_trainer_loop(sw_trainer *r)
             last_report = sw_now();
         } else if (sw_now() - last_report >= 1.0) {
             report(r, 0, NULL);
-            if ((st = sw_trainer_hooks_tick(r))) return st;
             last_report = sw_now();
         }
+        /* every step: the heartbeat interval may be shorter than a report's */
+        if ((st = sw_trainer_hooks_tick(r))) return st;
     }
     /* A stop under the wsd schedule anneals first: the learning rate decays to
      * its floor over `cooldown` x the tokens so far, then one more evaluation. */
