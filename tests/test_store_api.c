@@ -665,18 +665,21 @@ Test(sqlite, random_bytes_are_not_a_store)
     cr_assert_eq(system(cmd), 0);
 }
 
-Test(postgres, wrong_password_is_connect_error)
+/* A login the server refuses is a configuration error (the URL is wrong,
+ * like a bad path): SW_ERR_INVALID, exit 2. */
+Test(postgres, wrong_password_is_a_configuration_error)
 {
     const char *url = fx_pg_url();
     (void)url;
     sw_store *s = NULL;
     sw_error err = {0};
     cr_assert_eq(sw_store_open("postgresql://stopwise:wrong@127.0.0.1:55432/stopwise_test", &s, &err),
-                 SW_ERR_CONNECT, "%s", err.msg);
+                 SW_ERR_INVALID, "%s", err.msg);
     cr_assert_null(s);
     cr_assert(strstr(err.msg, "password authentication failed"), "libpq's reason: %s", err.msg);
+    cr_assert(strstr(err.msg, "refused the login"), "%s", err.msg);
     cr_assert_null(strstr(err.msg, "wrong"), "password echoed: %s", err.msg);
-    cr_assert_eq(sw_status_exit_code(SW_ERR_CONNECT), 2);
+    cr_assert_eq(sw_status_exit_code(SW_ERR_INVALID), 2);
 }
 
 Test(postgres, unreachable_is_connect_error)
@@ -691,4 +694,6 @@ Test(postgres, unreachable_is_connect_error)
     cr_assert(strstr(err.msg, "refused") || strstr(err.msg, "connect"), "%s", err.msg);
     cr_assert_null(strstr(err.msg, "hunter2"), "password echoed: %s", err.msg);
     cr_assert(strstr(err.msg, "stopwise:***@127.0.0.1"), "%s", err.msg);
+    /* a server away is a runtime failure, not bad input */
+    cr_assert_eq(sw_status_exit_code(SW_ERR_CONNECT), 1);
 }

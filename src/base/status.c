@@ -32,8 +32,10 @@ int sw_status_exit_code(sw_status s)
     case SW_ERR_INVALID:
     case SW_ERR_FORMAT:
     case SW_ERR_NOT_FOUND:
-    case SW_ERR_VERSION:
-    case SW_ERR_CONNECT: return 2;
+    case SW_ERR_VERSION: return 2;
+    /* a server that cannot be reached (or was lost) is not bad input: the
+     * same command may work later */
+    case SW_ERR_CONNECT: return 1;
     default: return 1;
     }
 }
