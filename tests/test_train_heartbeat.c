@@ -51,8 +51,8 @@ Test(train_heartbeat, a_live_run_never_reads_crashed_with_a_low_threshold, .time
     sw_train_options o = sw_train_default_options();
     o.data = "synthetic:copy:n=2000,len=5";
     o.model = "gpt:layers=1,d=32,heads=2";
-    o.budget = 800000;
-    o.eval_every = 800000; /* one evaluation, at the end: no store writes but heartbeats before it */
+    o.budget = 1500000; /* about 4.5 s of steps on an idle core: 4 checks */
+    o.eval_every = 1500000; /* one evaluation, at the end: no store writes but heartbeats before it */
     o.threads = 1;
     o.out_dir = out;
     o.store = store;
