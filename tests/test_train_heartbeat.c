@@ -19,8 +19,9 @@ typedef struct watch {
 } watch;
 
 /* Between evaluations (about once a second) a second handle on the store
- * reads the run's status; then the callback sleeps a while, so that without
- * heartbeats the silence would soon pass the threshold. */
+ * reads the run's status; then the callback sleeps 2.5 s (below the 3 s
+ * threshold), so that without heartbeats the silence passes the threshold by
+ * the second check. */
 static void progress(const sw_train_progress *p, void *ud)
 {
     watch *w = ud;
@@ -37,7 +38,7 @@ static void progress(const sw_train_progress *p, void *ud)
     w->running += runs[0].status == SW_RUN_RUNNING;
     sw_store_run_list_free(runs, n);
     sw_store_close(s);
-    usleep(1000 * 1000);
+    usleep(2500 * 1000);
 }
 
 Test(train_heartbeat, a_live_run_never_reads_crashed_with_a_low_threshold, .timeout = 300)
@@ -51,8 +52,8 @@ Test(train_heartbeat, a_live_run_never_reads_crashed_with_a_low_threshold, .time
     sw_train_options o = sw_train_default_options();
     o.data = "synthetic:copy:n=2000,len=5";
     o.model = "gpt:layers=1,d=32,heads=2";
-    o.budget = 1500000; /* about 4.5 s of steps on an idle core: 4 checks */
-    o.eval_every = 1500000; /* one evaluation, at the end: no store writes but heartbeats before it */
+    o.budget = 700000; /* about 2 s of steps on an idle core: 2 checks */
+    o.eval_every = 700000; /* one evaluation, at the end: no store writes but heartbeats before it */
     o.threads = 1;
     o.out_dir = out;
     o.store = store;
@@ -62,8 +63,8 @@ Test(train_heartbeat, a_live_run_never_reads_crashed_with_a_low_threshold, .time
     cr_assert_eq(sw_train(&o, progress, &w, &res, &err), SW_OK, "%s", err.msg);
     cr_assert_str_eq(res.status, "completed");
     /* enough checks that the silence without heartbeats (1 s of training plus
-     * 1 s asleep per check) passed the 3 s threshold at least once */
-    cr_assert_geq(w.checks, 3, "only %d checks: the run was too short to tell", w.checks);
+     * 2.5 s asleep per check) passed the 3 s threshold at least once */
+    cr_assert_geq(w.checks, 2, "only %d checks: the run was too short to tell", w.checks);
     cr_assert_eq(w.crashed, 0, "the live run read crashed at %d of %d checks", w.crashed, w.checks);
     cr_assert_eq(w.running, w.checks);
 }
