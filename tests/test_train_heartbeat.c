@@ -52,8 +52,12 @@ Test(train_heartbeat, a_live_run_never_reads_crashed_with_a_low_threshold, .time
     sw_train_options o = sw_train_default_options();
     o.data = "synthetic:copy:n=2000,len=5";
     o.model = "gpt:layers=1,d=32,heads=2";
+#ifdef __SANITIZE_ADDRESS__
+    o.budget = 120000; /* the sanitizer build steps several times slower */
+#else
     o.budget = 700000; /* about 2 s of steps on an idle core: 2 checks */
-    o.eval_every = 700000; /* one evaluation, at the end: no store writes but heartbeats before it */
+#endif
+    o.eval_every = o.budget; /* one evaluation, at the end: no store writes but heartbeats before it */
     o.threads = 1;
     o.out_dir = out;
     o.store = store;
