@@ -354,3 +354,40 @@ Test(base, parse_double_keeps_subnormals)
     cr_assert_neq(sw_parse_double("1e-400", &d), SW_OK, "underflow to 0 is refused");
     cr_assert_neq(sw_parse_double("1e400", &d), SW_OK, "overflow is refused");
 }
+
+/* sw_error_set may be given its own message as an argument (prefixing a
+ * lower layer's error): the result is the prefix and the old message, once. */
+Test(base, error_set_may_quote_its_own_message)
+{
+    sw_error e;
+    sw_error_set(&e, SW_ERR_FORMAT, "curve: bad metric name '%s'", "a,b");
+    cr_assert_eq(sw_error_set(&e, SW_ERR_INVALID, "run %d: evaluation %d: %s", 7, 1, e.msg), SW_ERR_INVALID);
+    cr_assert_str_eq(e.msg, "run 7: evaluation 1: curve: bad metric name 'a,b'");
+    cr_assert_eq(e.status, SW_ERR_INVALID);
+    /* a NULL error is allowed and only returns the status */
+    cr_assert_eq(sw_error_set(NULL, SW_ERR_IO, "%s", "x"), SW_ERR_IO);
+}
+
+/* " -5" used to slip past the minus check (it looks at the first byte) and
+ * strtoull, which skips the blank and negates, read about 1.8e19 tokens.
+ * Leading whitespace of any kind is refused by every strict parser. */
+Test(base, parse_refuses_leading_whitespace_and_hidden_signs)
+{
+    static const char *bad[] = {" -5", "\t-5", "\n5", " 5", "  12k", " -1M", "-5", "+5"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        uint64_t v = 77;
+        cr_assert_neq(sw_parse_tokens(bad[k], &v), SW_OK, "'%s' read as %llu", bad[k], (unsigned long long)v);
+        cr_assert_eq(v, 77, "'%s' changed the output", bad[k]);
+    }
+    double d;
+    long long i;
+    cr_assert_neq(sw_parse_double(" 1.5", &d), SW_OK);
+    cr_assert_neq(sw_parse_double("\t1.5", &d), SW_OK);
+    cr_assert_neq(sw_parse_int(" 42", 0, 100, &i), SW_OK);
+    cr_assert_neq(sw_parse_int("\n-3", -10, 10, &i), SW_OK);
+    uint64_t v;
+    cr_assert_eq(sw_parse_tokens("5", &v), SW_OK); /* the plain forms still read */
+    cr_assert_eq(v, 5u);
+    cr_assert_eq(sw_parse_int("-3", -10, 10, &i), SW_OK);
+    cr_assert_eq(i, -3);
+}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "data_helpers.h"
@@ -213,4 +214,46 @@ Test(data_idx, real_fashion_mnist)
     cr_assert_eq(sw_dataset_count(ds, SW_SPLIT_VAL), 600);
     cr_assert_eq(sw_dataset_count(ds, SW_SPLIT_TEST), 1000);
     sw_dataset_free(ds);
+}
+
+/* The "claims N bytes" message appends one " x D" per dimension. With a path
+ * that nearly fills the message, the running length used to pass the buffer's
+ * end and the next append wrote past it (sizeof msg - k wrapped around). The
+ * error sits in a struct with a guard zone behind it; the guard must stay
+ * untouched and the message must stay a terminated string. */
+Test(data_idx, long_path_with_many_dimensions_stays_inside_the_message)
+{
+    const char *dir = sw_test_tmpdir();
+    char deep[4096];
+    snprintf(deep, sizeof deep, "%s", dir);
+    char part[101];
+    memset(part, 'd', 100);
+    part[100] = 0;
+    while (strlen(deep) < 1000) { /* the path alone nearly fills the 1024-byte message */
+        strcat(deep, "/");
+        strcat(deep, part);
+        cr_assert_eq(mkdir(deep, 0700), 0, "mkdir %s", deep);
+    }
+    uint32_t dims[6] = {50, 3, 2, 7, 11, 13};
+    uint8_t px[60] = {0};
+    const char *im = write_idx(deep, "many-dimensions.idx", 0, dims, 6, px, sizeof px);
+    const char *unused, *lb;
+    make_pair(dir, "labels", 0, 50, &unused, &lb);
+    char spec[8192];
+    snprintf(spec, sizeof spec, "idx:%s,%s", im, lb);
+    struct {
+        sw_error e;
+        unsigned char guard[4096];
+    } g;
+    memset(&g, 0, sizeof g);
+    memset(g.guard, 0xA5, sizeof g.guard);
+    sw_data_options o = sw_data_default_options();
+    sw_dataset *ds = NULL;
+    cr_assert_eq(sw_dataset_load(spec, &o, &ds, &g.e), SW_ERR_FORMAT);
+    cr_assert_null(ds);
+    for (size_t i = 0; i < sizeof g.guard; i++) cr_assert_eq(g.guard[i], 0xA5, "byte %zu past the message was written", i);
+    cr_assert_lt(strlen(g.e.msg), sizeof g.e.msg);
+    cr_assert_eq(strncmp(g.e.msg, deep, strlen(g.e.msg) < strlen(deep) ? strlen(g.e.msg) : strlen(deep)), 0,
+                 "the message names the file: %s", g.e.msg);
+    cr_assert_gt(strlen(g.e.msg), 1000);
 }

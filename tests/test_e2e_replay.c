@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stopwise/store.h"
 #include "support.h"
 
 #define CURVES STOPWISE_TEST_DATA "/curves/"
@@ -151,6 +152,34 @@ Test(e2e_replay, bench_tokens_scores_annealed_curves, .timeout = 300)
             cr_assert_float_eq(json_number_value(json_object_get(row, "tokens_pct")), 110, 1e-9, "300k + 30k");
     }
     json_decref(j);
+}
+
+/* A store curve that stop/ refuses (a metric name with a comma): the message
+ * names the run and the evaluation once, then the reason. It used to be built
+ * with sw_error_set(err, ..., "%s", err->msg), source and destination one. */
+Test(e2e_replay, a_refused_store_curve_is_named_once)
+{
+    const char *dir = sw_test_tmpdir();
+    char path[4200], args[8600];
+    snprintf(path, sizeof path, "%s/s.db", dir);
+    sw_store *s;
+    sw_error e;
+    cr_assert_eq(sw_store_open(path, &s, &e), SW_OK, "%s", e.msg);
+    sw_run_info info = {.name = "r", .task = "t"};
+    int64_t id;
+    cr_assert_eq(sw_store_run_begin(s, &info, &id), SW_OK, "%s", sw_store_errmsg(s));
+    sw_store_metric m = {"a,b", 1};
+    sw_store_eval ev = {1000, 1, 0.1, 50, 1.0, 2.0, &m, 1};
+    cr_assert_eq(sw_store_log_eval(s, id, &ev), SW_OK, "%s", sw_store_errmsg(s));
+    sw_store_close(s);
+    snprintf(args, sizeof args, "replay --policy patience=3 --store '%s' --run %lld", path, (long long)id);
+    char *out, *err;
+    int rc = sw_test_cli(args, &out, &err);
+    cr_assert_neq(rc, 0, "%s", out);
+    char want[128];
+    snprintf(want, sizeof want, "run %lld: evaluation 1: curve: bad metric name 'a,b'", (long long)id);
+    cr_assert(strstr(err, want), "stderr lacks \"%s\":\n%s", want, err);
+    cr_assert_eq(strstr(strstr(err, want) + 1, "run "), NULL, "named twice:\n%s", err);
     free(out);
     free(err);
 }

@@ -300,3 +300,31 @@ Test(runs, postgres_store, .fini = fx_teardown)
     cr_assert_eq(runs("rm 3", &out, &err), 0, "%s", err);
     free(out), free(err);
 }
+
+/* A server that cannot be reached is a runtime failure (exit 1: nothing is
+ * wrong with the command; try again later), not bad input. A URL that cannot
+ * be parsed, and a login the server refuses (wrong password, unknown user or
+ * database), are configuration errors: exit 2. */
+Test(runs, unreachable_server_exits_1_bad_urls_exit_2)
+{
+    char *out, *err;
+    /* nothing listens on port 1 */
+    cr_assert_eq(sw_test_cli("runs ls --store postgresql://stopwise:secret@127.0.0.1:1/stopwise_test", &out, &err), 1,
+                 "%s", err);
+    cr_assert(strstr(err, "cannot connect") && strstr(err, "127.0.0.1"), "%s", err);
+    cr_assert_null(strstr(err, "secret"), "password echoed: %s", err);
+    cr_assert_str_eq(out, "");
+    free(out), free(err);
+    /* a URL libpq cannot parse */
+    cr_assert_eq(sw_test_cli("runs ls --store 'postgresql://stopwise@127.0.0.1:55432/x?nosuchoption=1'", &out, &err), 2,
+                 "%s", err);
+    free(out), free(err);
+    cr_assert_eq(sw_test_cli("runs ls --store 'postgresql://stopwise@127.0.0.1:notaport/x'", &out, &err), 2, "%s", err);
+    free(out), free(err);
+    /* the server answers but refuses the login: configuration */
+    cr_assert_eq(sw_test_cli("runs ls --store postgresql://stopwise:stopwise@127.0.0.1:55432/no_such_database", &out,
+                             &err),
+                 2, "%s", err);
+    cr_assert(strstr(err, "no_such_database"), "%s", err);
+    free(out), free(err);
+}

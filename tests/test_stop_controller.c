@@ -201,6 +201,71 @@ Test(controller, restore_survives_mutated_bytes)
     cr_assert_gt(refused, 0, "no mutation was refused");
 }
 
+/* Replaces the first `from` in a saved blob with `to` (a field edited by hand). */
+static char *edit(const char *blob, const char *from, const char *to)
+{
+    const char *at = strstr(blob, from);
+    cr_assert_not_null(at, "'%s' not in the blob:\n%s", from, blob);
+    char *out = malloc(strlen(blob) + strlen(to) + 1);
+    memcpy(out, blob, (size_t)(at - blob));
+    strcpy(out + (at - blob), to);
+    strcat(out, at + strlen(from));
+    return out;
+}
+
+/* Every restored field is checked against what the controller could have
+ * saved: `stopped 1` with no history used to pass, and the next feed read
+ * tokens[n - 1] with n = 0. */
+Test(controller, restore_validates_every_field)
+{
+    static const struct {
+        const char *policy;
+        int feed;               /* evaluations fed before saving */
+        const char *from, *to;  /* the edit */
+    } cases[] = {
+        {"patience=3", 0, "stopped 0", "stopped 1"},   /* stopped before any evaluation */
+        {"patience=3", 2, "stopped 0", "stopped 2"},   /* a flag that is not 0 or 1 */
+        {"patience=3", 2, "stopped 0", "stopped -1"},
+        {"patience=3", 2, "best 1 1 pred", "best 1 7 pred"}, /* have_best not a flag */
+        {"patience=3", 2, "h 2000", "h 0"},            /* tokens out of order */
+        {"patience=3", 0, "have_pred 0", "have_pred 1"}, /* a prediction without a fit (edited below) */
+        {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr 0x1p+1 1 -4 2000"},  /* negative wait */
+        {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr 0x1p+1 1 9 2000"},   /* more waits than evaluations */
+        {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr 0x1p+1 1 0 9000"},   /* improvement after the last evaluation */
+        {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr 0x1p+1 3 0 2000"},   /* have_ref not a flag */
+        {"patience=3", 2, "\nr 0x1p+1 1 0 2000", "\nr nan 1 0 2000"},      /* a reference that is not a number */
+        {"patience=3", 2, "budget 0", "budget \t-1"},                      /* a hidden sign strtoull would negate */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        sw_controller *a = make(cases[k].policy, 0);
+        sw_decision d;
+        for (int i = 1; i <= cases[k].feed; i++) cr_assert_eq(feed3(a, 1000u * (unsigned)i, i, 1, 1, &d), SW_OK);
+        char blob[4096];
+        size_t len = sw_controller_save(a, blob, sizeof blob);
+        cr_assert_lt(len, sizeof blob);
+        sw_controller_free(a);
+        char *bad;
+        if (k == 5) {
+            /* have_pred 1 with a policy that never predicts */
+            char *p = strstr(blob, "pred ");
+            cr_assert_not_null(p);
+            char *nl = strchr(p, '\n');
+            cr_assert_eq(nl[-1], '0');
+            bad = strdup(blob);
+            bad[nl - blob - 1] = '1';
+        } else {
+            bad = edit(blob, cases[k].from, cases[k].to);
+        }
+        sw_controller *c = NULL;
+        sw_error err = {0};
+        sw_status st = sw_controller_restore(bad, strlen(bad), &c, &err);
+        cr_expect_eq(st, SW_ERR_FORMAT, "case %zu (%s -> %s) restored:\n%s", k, cases[k].from, cases[k].to, bad);
+        if (st == SW_OK) sw_controller_free(c);
+        else cr_expect(c == NULL && strstr(err.msg, "controller state"), "case %zu: %s", k, err.msg);
+        free(bad);
+    }
+}
+
 Test(controller, replay_agrees_with_a_live_feed)
 {
     sw_curve *cv;

@@ -422,6 +422,40 @@ STORE_TEST(policies_and_state)
     sw_store_close(s);
 }
 
+/* sw_store_state_update: fn sees NULL for a new key, its text is written, and
+ * a refusal rolls back (no empty placeholder row is left behind). */
+static sw_status bump(const char *cur, char **next, void *ud)
+{
+    int *calls = ud;
+    ++*calls;
+    int round = 0;
+    if (cur && sscanf(cur, "{\"round\":%d}", &round) != 1) return SW_ERR_FORMAT;
+    if (!(*next = malloc(32))) return SW_ERR_NOMEM;
+    snprintf(*next, 32, "{\"round\":%d}", round + 1);
+    return SW_OK;
+}
+static sw_status refuse(const char *cur, char **next, void *ud)
+{
+    (void)cur, (void)next, (void)ud;
+    return SW_ERR_FORMAT;
+}
+
+STORE_TEST(state_update_reads_and_writes_in_one_step)
+{
+    sw_store *s = fx_open(NULL);
+    int calls = 0;
+    cr_assert_eq(sw_store_state_update(s, "new", refuse, NULL), SW_ERR_FORMAT);
+    char *js;
+    cr_assert_eq(sw_store_state_get(s, "new", &js), SW_ERR_NOT_FOUND, "a refused update left a row");
+    ST_OK(s, sw_store_state_update(s, "new", bump, &calls));
+    ST_OK(s, sw_store_state_update(s, "new", bump, &calls));
+    cr_assert_eq(calls, 2);
+    ST_OK(s, sw_store_state_get(s, "new", &js));
+    cr_assert_str_eq(js, "{\"round\":2}");
+    free(js);
+    sw_store_close(s);
+}
+
 STORE_TEST(artifacts_sha256)
 {
     sw_store *s = fx_open(NULL);
@@ -768,18 +802,21 @@ Test(sqlite, random_bytes_are_not_a_store)
     cr_assert_eq(system(cmd), 0);
 }
 
-Test(postgres, wrong_password_is_connect_error)
+/* A login the server refuses is a configuration error (the URL is wrong,
+ * like a bad path): SW_ERR_INVALID, exit 2. */
+Test(postgres, wrong_password_is_a_configuration_error)
 {
     const char *url = fx_pg_url();
     (void)url;
     sw_store *s = NULL;
     sw_error err = {0};
     cr_assert_eq(sw_store_open("postgresql://stopwise:wrong@127.0.0.1:55432/stopwise_test", &s, &err),
-                 SW_ERR_CONNECT, "%s", err.msg);
+                 SW_ERR_INVALID, "%s", err.msg);
     cr_assert_null(s);
     cr_assert(strstr(err.msg, "password authentication failed"), "libpq's reason: %s", err.msg);
+    cr_assert(strstr(err.msg, "refused the login"), "%s", err.msg);
     cr_assert_null(strstr(err.msg, "wrong"), "password echoed: %s", err.msg);
-    cr_assert_eq(sw_status_exit_code(SW_ERR_CONNECT), 2);
+    cr_assert_eq(sw_status_exit_code(SW_ERR_INVALID), 2);
 }
 
 Test(postgres, unreachable_is_connect_error)
@@ -794,4 +831,6 @@ Test(postgres, unreachable_is_connect_error)
     cr_assert(strstr(err.msg, "refused") || strstr(err.msg, "connect"), "%s", err.msg);
     cr_assert_null(strstr(err.msg, "hunter2"), "password echoed: %s", err.msg);
     cr_assert(strstr(err.msg, "stopwise:***@127.0.0.1"), "%s", err.msg);
+    /* a server away is a runtime failure, not bad input */
+    cr_assert_eq(sw_status_exit_code(SW_ERR_CONNECT), 1);
 }

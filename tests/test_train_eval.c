@@ -2,6 +2,8 @@
  * bit-exact checkpoint round trip. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +122,35 @@ Test(train_eval, checkpoint_header_cannot_ask_for_more_than_the_file_holds)
     sw_checkpoint ck;
     sw_error err = {0};
     cr_assert_eq(sw_checkpoint_load(path, &ck, &err), SW_ERR_FORMAT, "%s", err.msg);
-    cr_assert(strstr(err.msg, "needs at least"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "more than the"), "%s", err.msg); /* "... parameters (...), more than the N-byte data section holds" */
     cr_assert_null(ck.model);
+}
+
+/* `eval --json` with a non-finite loss: json_pack refuses NaN and infinity,
+ * so the text used to be NULL and the CLI crashed on puts(NULL). Non-finite
+ * numbers are written as null. */
+Test(train_eval, result_json_writes_non_finite_numbers_as_null)
+{
+    const double bad[] = {NAN, INFINITY, -INFINITY};
+    for (int k = 0; k < 3; k++) {
+        sw_eval_result r = {.em = 50, .loss = bad[k], .per = 12.5, .em_published = -1, .n = 4, .correct = 2};
+        char *text = sw_eval_result_json(&r, "test");
+        cr_assert_not_null(text, "no JSON for loss %g", bad[k]);
+        json_t *o = json_loads(text, 0, NULL);
+        cr_assert(json_is_object(o), "%s", text);
+        cr_assert(json_is_null(json_object_get(o, "loss")), "%s", text);
+        cr_assert_eq(json_real_value(json_object_get(o, "em")), 50.0);
+        cr_assert_eq(json_real_value(json_object_get(o, "per")), 12.5);
+        cr_assert_null(json_object_get(o, "em_published"));
+        cr_assert_str_eq(json_string_value(json_object_get(o, "split")), "test");
+        json_decref(o);
+        free(text);
+    }
+    sw_eval_result ok = {.em = 100, .loss = 0.25, .per = -1, .em_published = -1, .n = 1, .correct = 1};
+    char *text = sw_eval_result_json(&ok, "val");
+    json_t *o = json_loads(text, 0, NULL);
+    cr_assert_eq(json_real_value(json_object_get(o, "loss")), 0.25, "%s", text);
+    cr_assert_null(json_object_get(o, "per"), "no per for classification: %s", text);
+    json_decref(o);
+    free(text);
 }

@@ -185,3 +185,71 @@ Test(tune_online, stored_counts_and_levels_are_range_checked)
     }
     free(j);
 }
+
+/* ---- concurrent online runs of one task on one store (both backends) ---------------- */
+
+#include "store_fixture.h"
+#include <sys/wait.h>
+
+#define ONLINE_WORKERS 4
+#define ONLINE_RUNS 12 /* per worker; 48 runs, 12 audits (< SW_ONLINE_MAX_HISTORY) */
+
+/* One worker: ONLINE_RUNS online runs, recording an audit after each audited
+ * begin, as `stopwise train --online` does. Exit status 0 on success. */
+static int online_worker(int k, const char *key)
+{
+    sw_store *st;
+    sw_error e = {0};
+    if (sw_store_open(fx.location, &st, &e)) {
+        fprintf(stderr, "worker %d: open: %s\n", k, e.msg);
+        return 1;
+    }
+    sw_curve *c = fx_stair_curve(7, 2, 1000000);
+    for (int i = 0; i < ONLINE_RUNS; i++) {
+        char pol[512], why[1024];
+        int audit;
+        if (sw_online_begin(st, key, 1000000, 4, 0.5, pol, sizeof pol, &audit, why, sizeof why, &e)) {
+            fprintf(stderr, "worker %d: begin: %s\n", k, e.msg);
+            return 1;
+        }
+        if (audit && sw_online_record(st, key, c, 1000000, why, sizeof why, &e)) {
+            fprintf(stderr, "worker %d: record: %s\n", k, e.msg);
+            return 1;
+        }
+    }
+    sw_curve_free(c);
+    sw_store_close(st);
+    return 0;
+}
+
+/* Read, change and write back must be one transaction: otherwise two workers
+ * read the same state, both write, and one's run count and audit are lost. */
+STORE_TEST(concurrent_online_runs_lose_no_run_and_no_audit)
+{
+    const char *key = "synthetic:addition|default|concurrent";
+    sw_store_close(fx_open(NULL)); /* create the schema before the workers race */
+    fflush(NULL);
+    pid_t pids[ONLINE_WORKERS];
+    for (int k = 0; k < ONLINE_WORKERS; k++) {
+        pids[k] = fork();
+        cr_assert_geq(pids[k], 0, "fork");
+        if (pids[k] == 0) _exit(online_worker(k, key));
+    }
+    int status[ONLINE_WORKERS];
+    for (int k = 0; k < ONLINE_WORKERS; k++) cr_assert_eq(waitpid(pids[k], &status[k], 0), pids[k]);
+    for (int k = 0; k < ONLINE_WORKERS; k++)
+        cr_assert(WIFEXITED(status[k]) && WEXITSTATUS(status[k]) == 0, "worker %d failed (status %d)", k, status[k]);
+    sw_store *st = fx_open(NULL);
+    char *json;
+    ST_OK(st, sw_store_state_get(st, key, &json));
+    sw_online_state s;
+    sw_error e = {0};
+    cr_assert_eq(sw_online_from_json(json, &s, &e), SW_OK, "%s", e.msg);
+    free(json);
+    cr_assert_eq(s.runs, ONLINE_WORKERS * ONLINE_RUNS, "runs lost: %lld of %d", (long long)s.runs,
+                 ONLINE_WORKERS * ONLINE_RUNS);
+    /* every 4th run is an audit, and each audit was recorded once */
+    cr_assert_eq(s.n_history, ONLINE_WORKERS * ONLINE_RUNS / 4, "audits lost: %d of %d", s.n_history,
+                 ONLINE_WORKERS * ONLINE_RUNS / 4);
+    sw_store_close(st);
+}

@@ -31,7 +31,9 @@ typedef enum sw_status {
     SW_ERR_FORMAT,    /* malformed file contents (user error)              */
     SW_ERR_NOT_FOUND, /* a named file, run or key does not exist           */
     SW_ERR_VERSION,   /* a file or store from a newer/unknown version      */
-    SW_ERR_CONNECT,   /* a server cannot be reached or refused the login   */
+    SW_ERR_CONNECT,   /* a server cannot be reached, or the connection was
+                         lost (a runtime failure: exit 1); a login the server
+                         refuses is SW_ERR_INVALID (exit 2)                 */
     SW_ERR_IO,        /* the system failed a read or write                 */
     SW_ERR_NOMEM,     /* allocation failed                                 */
     SW_ERR_STATE,     /* call out of order (e.g. feeding a stopped run)    */
@@ -52,7 +54,9 @@ typedef struct sw_error {
     char msg[1024];
 } sw_error;
 
-/* Records status and a printf-style message in err (if non-NULL); returns s. */
+/* Records status and a printf-style message in err (if non-NULL); returns s.
+ * An argument may be err->msg itself ("prefix: %s", err->msg): the message is
+ * formatted aside before it replaces the old one. */
 sw_status sw_error_set(sw_error *err, sw_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void sw_error_clear(sw_error *err);

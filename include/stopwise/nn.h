@@ -106,6 +106,12 @@ typedef struct sw_batch {
  * The spec must pass sw_model_spec_check. Caller frees with sw_model_free. */
 sw_status sw_model_create(const sw_model_spec *spec, uint64_t seed, sw_model **out, sw_error *err);
 void sw_model_free(sw_model *m); /* NULL is a no-op */
+/* The number of parameters sw_model_create would allocate for this spec (it
+ * allocates them twice, parameters and gradients), counted from the tensor
+ * layout without allocating them: readers of untrusted files (checkpoints)
+ * check it against what the file holds first. The spec must pass
+ * sw_model_spec_check. */
+sw_status sw_model_spec_num_params(const sw_model_spec *spec, uint64_t *n, sw_error *err);
 const sw_model_spec *sw_model_get_spec(const sw_model *m);
 
 /* The parameter and gradient buffers (owned by the model, same layout). */

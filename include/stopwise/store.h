@@ -161,6 +161,11 @@ typedef struct sw_store_run {
 sw_status sw_store_run_begin(sw_store *s, const sw_run_info *info, int64_t *run_id);
 /* Refreshes the run's heartbeat, flushing its pending evaluations first. */
 sw_status sw_store_heartbeat(sw_store *s, int64_t run_id);
+/* How often a writer should heartbeat a running run so that it never reads
+ * crashed on this handle's threshold: stale_after_s / 4 (three heartbeats may
+ * be late), at most 15 s, at least 0.1 s. A threshold shorter than the
+ * writer's longest silence (one evaluation) still cannot be kept. */
+double sw_store_heartbeat_interval(const sw_store *s);
 /* Flushes pending evaluations, then records the result and the end time.
  * SW_ERR_NOT_FOUND for an unknown run; SW_ERR_INVALID for a RUNNING result. */
 sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_run_result *res);
@@ -328,6 +333,17 @@ void sw_store_policy_list_free(sw_store_policy *p, size_t n);
  * put replaces it; get gives a malloc'd copy or SW_ERR_NOT_FOUND. */
 sw_status sw_store_state_put(sw_store *s, const char *task_key, const char *state_json);
 sw_status sw_store_state_get(sw_store *s, const char *task_key, char **state_json);
+/* Read-modify-write of a task key's state in one transaction, so concurrent
+ * writers (two `--online` runs of one task) never lose each other's update:
+ * the row is locked (SELECT ... FOR UPDATE on PostgreSQL, the write lock on
+ * SQLite) from the read to the commit. fn gets the current text (NULL when
+ * the key has none yet) and sets *next to a malloc'd new text that the store
+ * writes and frees; it returns SW_OK, or a status that rolls everything back
+ * and is returned as is (fn keeps its own message in user_data). fn may be
+ * called more than once (a transaction retried after a lock conflict), so it
+ * must not keep results of an attempt that was not the last. */
+typedef sw_status (*sw_store_state_fn)(const char *current, char **next, void *user_data);
+sw_status sw_store_state_update(sw_store *s, const char *task_key, sw_store_state_fn fn, void *user_data);
 
 /* ---- artifacts ------------------------------------------------------------------------- */
 

@@ -35,6 +35,12 @@ typedef struct sw_eval_result {
     size_t correct;
 } sw_eval_result;
 
+/* The result as one compact JSON object (`stopwise eval --json`): em, n,
+ * correct, loss, split, and per / em_published when measured. A non-finite
+ * number is written as null (JSON has no NaN or infinity). Returns a
+ * malloc'd string (caller frees), or NULL when out of memory. */
+char *sw_eval_result_json(const sw_eval_result *r, const char *split);
+
 /* Evaluates `model` on a split: greedy decoding with a key/value cache for
  * sequence tasks, argmax for classification. `limit` > 0 evaluates only the
  * first `limit` examples. */

@@ -10,9 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* strto* skip leading whitespace (and strtoull then negates a '-'): refuse
+ * it, so " -5" is not a number here. */
+static int lead_blank(const char *s) { return *s == ' ' || (*s >= '\t' && *s <= '\r'); }
+
 sw_status sw_parse_double(const char *s, double *out)
 {
-    if (!s || !*s) return SW_ERR_INVALID;
+    if (!s || !*s || lead_blank(s)) return SW_ERR_INVALID;
     char *end;
     errno = 0;
     double v = sw_strtod(s, &end);
@@ -25,7 +29,7 @@ sw_status sw_parse_double(const char *s, double *out)
 
 sw_status sw_parse_int(const char *s, long long lo, long long hi, long long *out)
 {
-    if (!s || !*s) return SW_ERR_INVALID;
+    if (!s || !*s || lead_blank(s)) return SW_ERR_INVALID;
     char *end;
     errno = 0;
     long long v = sw_strtoll(s, &end, 10);
@@ -36,7 +40,7 @@ sw_status sw_parse_int(const char *s, long long lo, long long hi, long long *out
 
 sw_status sw_parse_tokens(const char *s, uint64_t *out)
 {
-    if (!s || !*s || *s == '-' || *s == '+') return SW_ERR_INVALID;
+    if (!s || !*s || *s == '-' || *s == '+' || lead_blank(s)) return SW_ERR_INVALID;
     size_t n = strlen(s);
     double scale = 1;
     char last = s[n - 1];

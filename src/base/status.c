@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *sw_version(void) { return SW_VERSION_STRING; }
 
@@ -31,8 +32,10 @@ int sw_status_exit_code(sw_status s)
     case SW_ERR_INVALID:
     case SW_ERR_FORMAT:
     case SW_ERR_NOT_FOUND:
-    case SW_ERR_VERSION:
-    case SW_ERR_CONNECT: return 2;
+    case SW_ERR_VERSION: return 2;
+    /* a server that cannot be reached (or was lost) is not bad input: the
+     * same command may work later */
+    case SW_ERR_CONNECT: return 1;
     default: return 1;
     }
 }
@@ -40,11 +43,16 @@ int sw_status_exit_code(sw_status s)
 sw_status sw_error_set(sw_error *err, sw_status s, const char *fmt, ...)
 {
     if (err) {
-        err->status = s;
+        /* formatted aside first: an argument may be err->msg itself (a
+         * caller prefixing a lower layer's message), and vsnprintf's source
+         * and destination must not overlap */
+        char msg[sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
-        sw_vsnprintf(err->msg, sizeof err->msg, fmt, ap); /* "0.5" whatever the locale */
+        sw_vsnprintf(msg, sizeof msg, fmt, ap); /* "0.5" whatever the locale */
         va_end(ap);
+        memcpy(err->msg, msg, sizeof msg);
+        err->status = s;
     }
     return s;
 }

@@ -47,14 +47,10 @@ int sw_cmd_eval(int argc, char **argv)
     sw_status st = sw_evaluate_checkpoint(model, data, NULL, s, &r, &err);
     if (st) return sw_cli_fail("eval", sw_status_exit_code(st), "%s", err.msg);
     if (sw_cli_flag(&a, "json")) {
-        json_t *o = json_pack("{s:f, s:I, s:I, s:f, s:s}", "em", r.em, "n", (json_int_t)r.n, "correct",
-                              (json_int_t)r.correct, "loss", r.loss, "split", split);
-        if (r.per >= 0) json_object_set_new(o, "per", json_real(r.per));
-        if (r.em_published >= 0) json_object_set_new(o, "em_published", json_real(r.em_published));
-        char *text = json_dumps(o, JSON_COMPACT);
+        char *text = sw_eval_result_json(&r, split);
+        if (!text) return sw_cli_fail("eval", 1, "out of memory writing the result");
         puts(text);
         free(text);
-        json_decref(o);
     } else {
         printf("split  %s\nn      %zu\nEM     %.2f\nloss   %.4f\n", split, r.n, r.em, r.loss);
         if (r.per >= 0) printf("PER    %.2f\n", r.per);

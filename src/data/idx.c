@@ -124,9 +124,14 @@ static sw_status idx_read(const char *path, idx_file *f, sw_error *err)
         st = sw_error_set(err, SW_ERR_FORMAT,
                           "%s: byte offset 4: the header claims %llu bytes of data (dimensions %u",
                           path, bytes, f->dims[0]);
+        /* appended piece by piece; k stays inside the message (snprintf
+         * returns the length it wanted, which may run past the end) */
         size_t k = strlen(err ? err->msg : "");
-        for (int d = 1; err && d < f->ndim; d++) k += (size_t)snprintf(err->msg + k, sizeof err->msg - k, " x %u", f->dims[d]);
-        if (err)
+        for (int d = 1; err && d < f->ndim && k < sizeof err->msg - 1; d++) {
+            int w = snprintf(err->msg + k, sizeof err->msg - k, " x %u", f->dims[d]);
+            k = w < 0 ? sizeof err->msg - 1 : k + (size_t)w < sizeof err->msg ? k + (size_t)w : sizeof err->msg - 1;
+        }
+        if (err && k < sizeof err->msg - 1)
             snprintf(err->msg + k, sizeof err->msg - k, "), more than a %s file of %zu bytes can hold (truncated or corrupt)",
                      gz ? "gzip" : "plain", flen);
         goto done;

@@ -90,6 +90,24 @@ sw_status sw_model_create(const sw_model_spec *spec, uint64_t seed, sw_model **o
     return SW_OK;
 }
 
+sw_status sw_model_spec_num_params(const sw_model_spec *spec, uint64_t *n, sw_error *err)
+{
+    *n = 0;
+    sw_status st = sw_model_spec_check(spec, err);
+    if (st != SW_OK) return st;
+    sw_model *m = calloc(1, sizeof *m);
+    if (!m) return sw_error_set(err, SW_ERR_NOMEM, "model: out of memory");
+    m->spec = *spec;
+    /* the build only lays out named tensors (a few kB); params stay NULL */
+    st = spec->kind == SW_MODEL_GPT ? sw_gpt_build(m) : sw_mlp_build(m);
+    if (st == SW_OK) {
+        finish_layout(m);
+        *n = (uint64_t)m->n_params;
+    }
+    sw_model_free(m);
+    return st ? sw_error_set(err, st, "model: out of memory laying out the model") : SW_OK;
+}
+
 void sw_model_free(sw_model *m)
 {
     if (!m) return;

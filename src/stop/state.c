@@ -101,7 +101,7 @@ static double rd_double(cursor *c)
 static unsigned long long rd_u64(cursor *c)
 {
     char w[64], *e;
-    if (!word(c, w, sizeof w) || w[0] == '-') {
+    if (!word(c, w, sizeof w) || w[0] < '0' || w[0] > '9') { /* strtoull would skip a blank and negate */
         c->bad = 1;
         return 0;
     }
@@ -119,6 +119,22 @@ static long rd_long(cursor *c)
     long long v = sw_strtoll(w, &e, 10);
     if (*e || errno || v < LONG_MIN || v > LONG_MAX) c->bad = 1;
     return (long)v;
+}
+
+/* A 0/1 flag; anything else makes the blob bad. */
+static int rd_flag(cursor *c)
+{
+    long v = rd_long(c);
+    if (v != 0 && v != 1) c->bad = 1;
+    return v == 1;
+}
+
+/* A count that cannot exceed the number of evaluations seen. */
+static long rd_count(cursor *c, size_t n)
+{
+    long v = rd_long(c);
+    if (v < 0 || (unsigned long)v > n) c->bad = 1;
+    return v;
 }
 
 sw_status sw_controller_restore(const char *blob, size_t len, sw_controller **out, sw_error *err)
@@ -160,17 +176,21 @@ sw_status sw_controller_restore(const char *blob, size_t len, sw_controller **ou
         sw_controller_free(c);
         return sw_error_set(err, st, "controller state: out of memory");
     }
+    /* Every field is checked against what a controller could have saved:
+     * feeding a restored controller must never index outside its history. */
     expect(&cur, "stopped");
-    c->stopped = rd_long(&cur) != 0;
+    c->stopped = rd_flag(&cur);
     expect(&cur, "best");
     c->best_index = (size_t)rd_u64(&cur);
-    c->have_best = rd_long(&cur) != 0;
+    c->have_best = rd_flag(&cur);
     expect(&cur, "pred");
     c->pred_mean = rd_double(&cur);
     c->pred_sd = rd_double(&cur);
-    c->have_pred = rd_long(&cur) != 0;
-    /* a stopped controller has a last evaluation (feed reads it) */
-    if (cur.bad || (c->have_best && c->best_index >= n) || (c->stopped && n == 0)) goto bad;
+    c->have_pred = rd_flag(&cur);
+    if (cur.bad || (c->stopped && n == 0) || (c->have_best && c->best_index >= n)) goto bad;
+    /* only an extrapolate rule at the run's horizon predicts, and a fit's
+     * mean and sd are finite (fit.c) */
+    if (c->have_pred && (!c->horizon || !isfinite(c->pred_mean) || !isfinite(c->pred_sd) || c->pred_sd < 0)) goto bad;
     for (size_t i = 0; i < n && !cur.bad; i++) {
         expect(&cur, "h");
         c->tokens[i] = rd_u64(&cur);
@@ -192,18 +212,25 @@ sw_status sw_controller_restore(const char *blob, size_t len, sw_controller **ou
     }
     for (int j = 0; j < c->policy.n_rules && !cur.bad; j++) {
         sw_rule_state *s = &c->rs[j];
+        uint64_t horizon = s->horizon; /* create's, from the policy and budget */
+        uint64_t last = c->n ? c->tokens[c->n - 1] : 0;
         expect(&cur, "r");
         s->ref = rd_double(&cur);
-        s->have_ref = rd_long(&cur) != 0;
-        s->wait = rd_long(&cur);
+        s->have_ref = rd_flag(&cur);
+        s->wait = rd_count(&cur, c->n);
         s->since = rd_u64(&cur);
         s->last_strip = rd_double(&cur);
-        s->have_strip = rd_long(&cur) != 0;
-        s->rises = rd_long(&cur);
+        s->have_strip = rd_flag(&cur);
+        s->rises = rd_count(&cur, c->n);
         s->horizon = rd_u64(&cur);
         for (int m = 0; m < 3; m++)
             for (int p = 0; p < 3; p++) s->theta[m][p] = rd_double(&cur);
-        for (int m = 0; m < 3; m++) s->theta_ok[m] = rd_long(&cur) != 0;
+        for (int m = 0; m < 3; m++) s->theta_ok[m] = rd_flag(&cur);
+        /* a reference comes from an evaluation (so none before the first)
+         * and only finite values become one (controller.c) */
+        if (s->have_ref && (!c->n || !isfinite(s->ref))) cur.bad = 1;
+        if (s->have_strip && !c->n) cur.bad = 1;
+        if (s->since > last || s->horizon != horizon) cur.bad = 1;
     }
     expect(&cur, "end");
     if (cur.bad) goto bad;

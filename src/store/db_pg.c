@@ -38,6 +38,22 @@ static void one_line(char *dst, size_t len, const char *src)
     while (n && dst[n - 1] == ' ') dst[--n] = 0;
 }
 
+/* 0 if libpq cannot parse the URL or its port is not a list of numbers
+ * (libpq finds that only when it connects, as if the server were away). */
+static int url_usable(const char *url)
+{
+    PQconninfoOption *opts = PQconninfoParse(url, NULL);
+    if (!opts) return 0;
+    int ok = 1;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (strcmp(o->keyword, "port") || !o->val) continue;
+        for (const char *c = o->val; *c; c++)
+            if (!(*c >= '0' && *c <= '9') && *c != ',') ok = 0;
+    }
+    PQconninfoFree(opts);
+    return ok;
+}
+
 sw_status sw_db_pg_open(const char *url, void **conn, sw_error *err)
 {
     *conn = NULL;
@@ -51,7 +67,24 @@ sw_status sw_db_pg_open(const char *url, void **conn, sw_error *err)
     if (!p->conn || PQstatus(p->conn) != CONNECTION_OK) {
         char why[2048];
         one_line(why, sizeof why, p->conn ? PQerrorMessage(p->conn) : "out of memory");
-        sw_status s = sw_error_set(err, SW_ERR_CONNECT, "%s: cannot connect to PostgreSQL: %s", p->where, why);
+        /* Which kind of failure, by asking whether the server answers at all:
+         * - the URL's settings cannot be used (no attempt made): bad input;
+         * - no answer, or the server is starting or stopping: a runtime
+         *   failure (SW_ERR_CONNECT), the same command may work later;
+         * - it answers but refused this login (password, user, database,
+         *   pg_hba): the URL is wrong, a configuration error like a bad path
+         *   (SW_ERR_INVALID). libpq gives no SQLSTATE for a failed login, so a
+         *   server that is full ("too many clients") lands here too. */
+        sw_status kind = SW_ERR_CONNECT;
+        const char *what = "cannot connect to PostgreSQL";
+        if (!p->conn) kind = SW_ERR_NOMEM;
+        else if (!url_usable(url)) kind = SW_ERR_INVALID, what = "not a usable PostgreSQL URL";
+        else switch (PQpingParams(keys, vals, 1)) {
+            case PQPING_NO_ATTEMPT: kind = SW_ERR_INVALID, what = "not a usable PostgreSQL URL"; break;
+            case PQPING_OK: kind = SW_ERR_INVALID, what = "the PostgreSQL server refused the login"; break;
+            default: break;
+            }
+        sw_status s = sw_error_set(err, kind, "%s: %s: %s", p->where, what, why);
         PQfinish(p->conn);
         free(p);
         return s;

@@ -124,3 +124,56 @@ sw_status sw_store_state_get(sw_store *s, const char *task_key, char **state_jso
     sw_db_result_free(&r);
     return st;
 }
+
+typedef struct update_ctx {
+    const char *key;
+    sw_store_state_fn fn;
+    void *user_data;
+    int refused; /* fn's own status came back */
+} update_ctx;
+
+static sw_status state_update_tx(sw_store *s, void *vctx)
+{
+    update_ctx *c = vctx;
+    c->refused = 0;
+    /* An empty placeholder row first, so that there is a row to lock even for
+     * a key nobody has written yet; a concurrent creator waits on it. The
+     * placeholder never commits: fn's text replaces it, or all rolls back. */
+    sw_db_val p[] = {sw_db_text(c->key), sw_db_text("")};
+    sw_status st = sw_store_sql(s,
+                                "INSERT INTO tuning_state (task_key, state, updated) VALUES (?, ?, {NOW}) "
+                                "ON CONFLICT (task_key) DO NOTHING",
+                                p, 2, NULL);
+    if (st) return st;
+    sw_db_result r;
+    st = sw_store_sql(s,
+                      s->kind == SW_DB_POSTGRES ? "SELECT state FROM tuning_state WHERE task_key = ? FOR UPDATE"
+                                                : "SELECT state FROM tuning_state WHERE task_key = ?",
+                      p, 1, &r);
+    if (st) return st;
+    const char *cur = r.nrows ? sw_db_get_text(&r, 0, 0) : NULL;
+    char *next = NULL;
+    st = c->fn(cur && *cur ? cur : NULL, &next, c->user_data);
+    sw_db_result_free(&r);
+    if (st) {
+        free(next);
+        c->refused = 1;
+        return st;
+    }
+    if (!next) return sw_error_set(&s->err, SW_ERR_INVALID, "tuning state update for '%s' gave no text", c->key);
+    sw_db_val q[] = {sw_db_text(next), sw_db_text(c->key)};
+    st = sw_store_sql(s, "UPDATE tuning_state SET state = ?, updated = {NOW} WHERE task_key = ?", q, 2, NULL);
+    free(next);
+    return st;
+}
+
+sw_status sw_store_state_update(sw_store *s, const char *task_key, sw_store_state_fn fn, void *user_data)
+{
+    if (!task_key || !*task_key || !fn)
+        return sw_error_set(&s->err, SW_ERR_INVALID, "a tuning state update needs a task key and a function");
+    update_ctx c = {task_key, fn, user_data, 0};
+    sw_status st = sw_store_tx(s, state_update_tx, &c);
+    if (st && c.refused)
+        sw_error_set(&s->err, st, "%s: tuning state update for '%s' refused by its caller", s->where, task_key);
+    return st;
+}

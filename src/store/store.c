@@ -25,6 +25,12 @@ void sw_store_options_default(sw_store_options *o)
 
 char *sw_store_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
+double sw_store_heartbeat_interval(const sw_store *s)
+{
+    double every = s->opt.stale_after_s / 4;
+    return every > 15 ? 15 : every < 0.1 ? 0.1 : every;
+}
+
 sw_status sw_store_open(const char *location, sw_store **out, sw_error *err)
 {
     return sw_store_open_with(location, NULL, out, err);

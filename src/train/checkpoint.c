@@ -156,21 +156,6 @@ static sw_status read_flat(const char *path, FILE *fp, json_t *root, uint64_t hl
     return SW_OK;
 }
 
-/* A lower bound of the floats a spec's parameters take (its matrices; nn/
- * lays out the rest), to hold against the file before the model is
- * allocated: a header must not get more memory than the file backs. */
-static double spec_min_floats(const sw_model_spec *s)
-{
-    if (s->kind == SW_MODEL_GPT)
-        return ((double)s->vocab + s->ctx + 12.0 * s->layers * s->d_model) * s->d_model; /* wte, wpe, blocks */
-    double n = 0, prev = s->n_inputs;
-    for (int i = 0; i < s->n_hidden; i++) {
-        n += prev * s->hidden[i];
-        prev = s->hidden[i];
-    }
-    return n + prev * s->n_classes;
-}
-
 sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -223,11 +208,19 @@ sw_status sw_checkpoint_load(const char *path, sw_checkpoint *out, sw_error *err
         goto fail;
     }
     uint64_t data_len = fsize - 8 - hlen;
-    if (spec_min_floats(&spec) * sizeof(float) > (double)data_len) {
+    /* the header's own promise, checked before the model is allocated: its
+     * parameters must fit the data section (a hostile header could name a
+     * model of terabytes) */
+    uint64_t n_params;
+    if ((st = sw_model_spec_num_params(&spec, &n_params, &e2))) {
+        st = sw_error_set(err, st, "%s: header model spec: %s", path, e2.msg);
+        goto fail;
+    }
+    if (n_params > data_len / sizeof(float)) {
         st = sw_error_set(err, SW_ERR_FORMAT,
-                          "%s: offset %llu: truncated: the header model spec '%s' needs at least %.0f bytes of "
-                          "tensors, the file holds %llu",
-                          path, (unsigned long long)(8 + hlen), spec_text, spec_min_floats(&spec) * sizeof(float),
+                          "%s: offset %llu: header model spec '%s' has %llu parameters (%llu bytes), more than the "
+                          "%llu-byte data section holds (truncated or not this model's checkpoint)",
+                          path, (unsigned long long)(8 + hlen), spec_text, (unsigned long long)n_params, (unsigned long long)n_params * 4ull,
                           (unsigned long long)data_len);
         goto fail;
     }

@@ -237,7 +237,6 @@ sw_status sw_trainer_loop(sw_trainer *r)
             last_report = sw_now();
         } else if (sw_now() - last_report >= 1.0) {
             report(r, 0, NULL);
-            if ((st = sw_trainer_hooks_tick(r))) return st;
             last_report = sw_now();
         }
         /* after the step's evaluation, if it has one: an interruption that
@@ -246,6 +245,8 @@ sw_status sw_trainer_loop(sw_trainer *r)
             snprintf(r->res->status, sizeof r->res->status, "interrupted");
             return sw_trainer_save_resume(r);
         }
+        /* every step: the heartbeat interval may be shorter than a report's */
+        if ((st = sw_trainer_hooks_tick(r))) return st;
     }
     if (stop && !r->diverged && (st = sw_trainer_stop_cooldown(r))) return st;
     if (!r->res->status[0]) snprintf(r->res->status, sizeof r->res->status, "%s",

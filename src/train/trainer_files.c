@@ -2,6 +2,7 @@
  * curve.csv and events.jsonl. Every file but the append-only event log is
  * replaced atomically, so a kill at any moment leaves a consistent folder. */
 #include "train/trainer.h"
+#include "train/train_state.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -80,34 +81,33 @@ sw_status sw_trainer_save_best(sw_trainer *r) { return save(r, "best.safetensors
 
 sw_status sw_trainer_save_resume(sw_trainer *r)
 {
-    json_t *curve = json_array();
-    for (size_t i = 0; i < r->n_curve; i++) {
-        const sw_trainer_point *p = &r->curve[i];
-        json_array_append_new(curve, json_pack("[I,I,f,f,f,f,f,f,f,f,i,I,b]", (json_int_t)p->tokens,
-                                               (json_int_t)p->step, p->wall_s,
-                                               isnan(p->train_loss) ? -1.0 : p->train_loss, p->val_loss, p->val_em,
-                                               p->val_per, p->lr, p->val_em_raw,
-                                               isnan(p->val_em_avg) ? -1.0 : p->val_em_avg, p->weights,
-                                               (json_int_t)p->n_eval, p->vetoed));
-    }
-    json_t *s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:f, s:f, s:f, s:o}", "tokens",
-                          (json_int_t)r->tokens, "step", (json_int_t)r->step, "epoch",
-                          (json_int_t)r->batcher.epoch, "next_batch", (json_int_t)r->batcher.next_batch,
-                          "next_eval", (json_int_t)r->next_eval, "best_em", r->best_em, "best_tokens",
-                          (json_int_t)r->best_tokens, "optimizer_steps", (json_int_t)sw_optimizer_steps(r->optim),
-                          "elapsed_s", sw_now() - r->t0 + r->elapsed_before, "loss_sum", r->loss_sum,
-                          "loss_tokens", r->loss_tokens, "curve", curve);
-    json_object_set_new(s, "run_id", json_integer(r->res->run_id));
-    json_object_set_new(s, "best_loss", json_real(r->best_loss));
-    json_object_set_new(s, "best_weights", json_integer(r->best_weights));
-    json_object_set_new(s, "average_updates", json_integer((json_int_t)r->avg.updates));
-    json_object_set_new(s, "eval_plan", json_pack("{s:I, s:I, s:I, s:b, s:I, s:I}", "every", (json_int_t)r->plan.every,
-                                                  "sample", (json_int_t)r->plan.n_sample, "confirm",
-                                                  (json_int_t)r->plan.n_confirm, "calibrated", r->plan.calibrated,
-                                                  "confirmations", (json_int_t)r->plan.confirmations, "vetoes",
-                                                  (json_int_t)r->plan.vetoes));
-    char *text = json_dumps(s, JSON_COMPACT);
-    json_decref(s);
+    sw_train_state s = {
+        .tokens = r->tokens,
+        .step = r->step,
+        .epoch = r->batcher.epoch,
+        .next_batch = r->batcher.next_batch,
+        .next_eval = r->next_eval,
+        .best_tokens = r->best_tokens,
+        .optimizer_steps = sw_optimizer_steps(r->optim),
+        .best_em = r->best_em,
+        .best_loss = r->best_loss,
+        .elapsed_s = sw_now() - r->t0 + r->elapsed_before,
+        .loss_sum = r->loss_sum,
+        .loss_tokens = r->loss_tokens,
+        .run_id = r->res->run_id,
+        .best_weights = r->best_weights,
+        .average_updates = r->avg.updates,
+        .has_plan = 1,
+        .plan_every = r->plan.every,
+        .plan_sample = r->plan.n_sample,
+        .plan_confirm = r->plan.n_confirm,
+        .plan_calibrated = r->plan.calibrated,
+        .plan_confirmations = r->plan.confirmations,
+        .plan_vetoes = r->plan.vetoes,
+        .curve = r->curve,
+        .n_curve = r->n_curve,
+    };
+    char *text = sw_train_state_to_json(&s);
     sw_status st = save(r, "last.safetensors", r->optim, text);
     free(text);
     return st;
@@ -126,7 +126,7 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
     sw_checkpoint ck, best;
     sw_status st = sw_checkpoint_load(path, &ck, r->err);
     if (st) return st;
-    json_t *s = NULL;
+    sw_train_state s = {0};
     char *config = sw_trainer_config_json(r);
     const char *saved = sw_checkpoint_meta(&ck, "config"), *state = sw_checkpoint_meta(&ck, "train_state");
     size_t n = sw_model_num_params(r->model), count = 0;
@@ -136,10 +136,9 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
                           saved ? saved : "(none)", config);
         goto done;
     }
-    json_error_t je;
-    s = state ? json_loads(state, 0, &je) : NULL;
-    if (!json_is_object(s)) {
-        st = bad_state(r, path, "no train_state in its metadata");
+    sw_error se;
+    if (sw_train_state_from_json(state, &s, &se)) {
+        st = bad_state(r, path, se.msg);
         goto done;
     }
     float *ostate = sw_optimizer_state(r->optim, &count);
@@ -156,57 +155,35 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
     if (avg) memcpy(avg, ck.average_state, sizeof(float) * avg_count);
     memcpy(sw_model_params(r->model), sw_model_params(ck.model), sizeof(float) * n);
     memcpy(ostate, ck.optimizer_state, sizeof(float) * count);
-    r->tokens = (uint64_t)json_integer_value(json_object_get(s, "tokens"));
-    r->step = (uint64_t)json_integer_value(json_object_get(s, "step"));
-    r->next_eval = (uint64_t)json_integer_value(json_object_get(s, "next_eval"));
-    r->best_em = json_real_value(json_object_get(s, "best_em"));
-    r->best_loss = json_real_value(json_object_get(s, "best_loss"));
-    r->best_tokens = (uint64_t)json_integer_value(json_object_get(s, "best_tokens"));
-    r->elapsed_before = json_real_value(json_object_get(s, "elapsed_s"));
-    r->loss_sum = json_real_value(json_object_get(s, "loss_sum"));
-    r->loss_tokens = json_real_value(json_object_get(s, "loss_tokens"));
-    r->res->run_id = json_integer_value(json_object_get(s, "run_id"));
-    r->best_weights = (int)json_integer_value(json_object_get(s, "best_weights"));
-    r->avg.updates = (uint64_t)json_integer_value(json_object_get(s, "average_updates"));
-    json_t *plan = json_object_get(s, "eval_plan");
-    if (json_is_object(plan)) {
-        r->plan.every = (uint64_t)json_integer_value(json_object_get(plan, "every"));
-        r->plan.n_sample = (size_t)json_integer_value(json_object_get(plan, "sample"));
-        r->plan.n_confirm = (size_t)json_integer_value(json_object_get(plan, "confirm"));
-        r->plan.calibrated = json_is_true(json_object_get(plan, "calibrated"));
-        r->plan.confirmations = (size_t)json_integer_value(json_object_get(plan, "confirmations"));
-        r->plan.vetoes = (size_t)json_integer_value(json_object_get(plan, "vetoes"));
+    r->tokens = s.tokens;
+    r->step = s.step;
+    r->next_eval = s.next_eval;
+    r->best_em = s.best_em;
+    r->best_loss = s.best_loss;
+    r->best_tokens = s.best_tokens;
+    r->elapsed_before = s.elapsed_s;
+    r->loss_sum = s.loss_sum;
+    r->loss_tokens = s.loss_tokens;
+    r->res->run_id = s.run_id;
+    r->best_weights = s.best_weights;
+    r->avg.updates = s.average_updates;
+    if (s.has_plan) {
+        r->plan.every = s.plan_every;
+        r->plan.n_sample = s.plan_sample;
+        r->plan.n_confirm = s.plan_confirm;
+        r->plan.calibrated = s.plan_calibrated;
+        r->plan.confirmations = s.plan_confirmations;
+        r->plan.vetoes = s.plan_vetoes;
         if (!r->plan.every || !r->plan.n_sample || r->plan.n_sample > r->plan.n_select ||
             r->plan.n_confirm > r->plan.n_select) {
             st = bad_state(r, path, "its evaluation plan does not fit the validation split");
             goto done;
         }
     }
-    sw_optimizer_set_steps(r->optim, (uint64_t)json_integer_value(json_object_get(s, "optimizer_steps")));
-    sw_batcher_seek(&r->batcher, (uint64_t)json_integer_value(json_object_get(s, "epoch")),
-                    (size_t)json_integer_value(json_object_get(s, "next_batch")));
-    json_t *curve = json_object_get(s, "curve"), *p;
-    size_t i;
-    json_array_foreach(curve, i, p)
-    {
-        sw_trainer_point pt = {
-            .tokens = (uint64_t)json_integer_value(json_array_get(p, 0)),
-            .step = (uint64_t)json_integer_value(json_array_get(p, 1)),
-            .wall_s = json_real_value(json_array_get(p, 2)),
-            .train_loss = json_real_value(json_array_get(p, 3)),
-            .val_loss = json_real_value(json_array_get(p, 4)),
-            .val_em = json_real_value(json_array_get(p, 5)),
-            .val_per = json_real_value(json_array_get(p, 6)),
-            .lr = json_real_value(json_array_get(p, 7)),
-            .val_em_raw = json_real_value(json_array_get(p, 8)),
-            .val_em_avg = json_real_value(json_array_get(p, 9)),
-            .weights = (int)json_integer_value(json_array_get(p, 10)),
-            .n_eval = (size_t)json_integer_value(json_array_get(p, 11)),
-            .vetoed = json_is_true(json_array_get(p, 12)),
-        };
-        if (pt.val_em_avg < 0) pt.val_em_avg = NAN;
-        if ((st = sw_trainer_append_point(r, &pt))) goto done;
-    }
+    sw_optimizer_set_steps(r->optim, s.optimizer_steps);
+    sw_batcher_seek(&r->batcher, s.epoch, (size_t)s.next_batch);
+    for (size_t i = 0; i < s.n_curve; i++)
+        if ((st = sw_trainer_append_point(r, &s.curve[i]))) goto done;
     r->evaluations = r->n_curve;
     if (r->n_curve) {
         r->last_val_em = r->curve[r->n_curve - 1].val_em;
@@ -219,7 +196,7 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
         sw_checkpoint_free(&best);
     }
 done:
-    json_decref(s);
+    free(s.curve);
     free(config);
     sw_checkpoint_free(&ck);
     return st;

@@ -176,9 +176,9 @@ static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt)
     sw_store_eval e = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall_s = pt->wall_s, .val_em = pt->val_em,
                        .val_loss = pt->val_loss, .train_loss = pt->train_loss, .metrics = extra, .n_metrics = n};
     double t = sw_now();
+    /* queued, maybe not written yet: it does not count as a heartbeat */
     sw_status st = sw_store_log_eval(r->store, r->res->run_id, &e);
-    r->last_heartbeat = sw_now();
-    r->store_s += r->last_heartbeat - t;
+    r->store_s += sw_now() - t;
     return st ? sw_error_set(r->err, st, "store: %s", sw_store_errmsg(r->store)) : SW_OK;
 }
 
@@ -193,8 +193,9 @@ sw_status sw_trainer_record(sw_trainer *r, const sw_trainer_point *pt, int *stop
 
 sw_status sw_trainer_hooks_tick(sw_trainer *r)
 {
-    /* well inside the store's staleness limit (60 s by default) */
-    if (!r->store || sw_now() - r->last_heartbeat < 15) return SW_OK;
+    /* a quarter of the store's staleness threshold (60 s by default, or
+     * STOPWISE_STALE_AFTER), so a live run never reads crashed */
+    if (!r->store || sw_now() - r->last_heartbeat < sw_store_heartbeat_interval(r->store)) return SW_OK;
     double t = sw_now();
     sw_status st = sw_store_heartbeat(r->store, r->res->run_id);
     r->last_heartbeat = sw_now();

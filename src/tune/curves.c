@@ -25,8 +25,9 @@ sw_status sw_tune_store_curve_convert(const sw_store_curve *sc, sw_curve **out, 
         if (!isnan(e->train_loss)) m[k++] = (sw_metric){"train_loss", e->train_loss};
         for (size_t j = 0; j < e->n_metrics; j++) m[k++] = (sw_metric){e->metrics[j].name, e->metrics[j].value};
         sw_eval ev = {.tokens = e->tokens, .step = e->step, .wall = e->wall_s, .metrics = m, .n_metrics = k};
-        if ((st = sw_curve_append(*out, &ev, err)))
-            sw_error_set(err, st, "run %lld: evaluation %zu: %s", (long long)sc->run_id, i + 1, err->msg);
+        sw_error ae; /* err may be NULL */
+        if ((st = sw_curve_append(*out, &ev, &ae)))
+            sw_error_set(err, st, "run %lld: evaluation %zu: %s", (long long)sc->run_id, i + 1, ae.msg);
         free(m);
     }
     if (st) {

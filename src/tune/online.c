@@ -217,29 +217,48 @@ done:
     return st;
 }
 
-static sw_status load(sw_store *store, const char *key, uint64_t budget, int audit_every, double epsilon,
-                      sw_online_state *s, int *fresh, sw_error *err)
+/* One read-modify-write of a task's online state, run by the store inside one
+ * transaction that holds the state's row lock (sw_store_state_update), so two
+ * concurrent online runs of one task never lose each other's run or audit.
+ * The store may call step() again after a lock conflict; every attempt starts
+ * from the text it is given, so only the last attempt's results remain. */
+typedef struct online_step {
+    uint64_t budget;
+    int audit_every;
+    double epsilon;
+    const sw_curve *curve; /* record: the audited curve; begin: NULL */
+    /* results of the last attempt */
+    sw_online_state s;
+    int fresh, audit;
+    int64_t run;
+    char policy[256];
+    sw_status st;
+    sw_error err;
+} online_step;
+
+static sw_status step(const char *current, char **next, void *user_data)
 {
-    char *txt = NULL;
-    sw_status st = sw_store_state_get(store, key, &txt);
-    *fresh = 0;
-    if (st == SW_ERR_NOT_FOUND) {
-        sw_online_init(s, budget, audit_every, epsilon);
-        *fresh = 1;
-        return SW_OK;
+    online_step *c = user_data;
+    sw_online_state *s = &c->s;
+    c->fresh = !current;
+    c->st = SW_OK;
+    if (!current) sw_online_init(s, c->budget, c->audit_every, c->epsilon);
+    else if ((c->st = sw_online_from_json(current, s, &c->err))) return c->st;
+    if (c->curve) {
+        if ((c->st = sw_online_audit_curve(s, c->curve, c->budget, &c->err))) return c->st;
+    } else {
+        c->run = s->runs;
+        sw_online_next(s, c->policy, sizeof c->policy, &c->audit);
     }
-    if (st) return sw_error_set(err, st, "store: %s", sw_store_errmsg(store));
-    st = sw_online_from_json(txt, s, err);
-    free(txt);
-    return st;
+    if (!(*next = sw_online_to_json(s)))
+        return c->st = sw_error_set(&c->err, SW_ERR_NOMEM, "online state: out of memory");
+    return SW_OK;
 }
 
-static sw_status save(sw_store *store, const char *key, const sw_online_state *s, sw_error *err)
+static sw_status update(sw_store *store, const char *key, online_step *c, sw_error *err)
 {
-    char *txt = sw_online_to_json(s);
-    if (!txt) return sw_error_set(err, SW_ERR_NOMEM, "online state: out of memory");
-    sw_status st = sw_store_state_put(store, key, txt);
-    free(txt);
+    sw_status st = sw_store_state_update(store, key, step, c);
+    if (st && c->st) return sw_error_set(err, c->st, "%s", c->err.msg);
     if (st) return sw_error_set(err, st, "store: %s", sw_store_errmsg(store));
     return SW_OK;
 }
@@ -248,23 +267,32 @@ sw_status sw_online_begin(sw_store *store, const char *task_key, uint64_t budget
                           char *policy, size_t plen, int *audit, char *why, size_t wlen, sw_error *err)
 {
     if (!store) return sw_error_set(err, SW_ERR_INVALID, "online mode keeps its state in the store; it needs one (drop --no-store)");
-    sw_online_state s;
-    int fresh;
-    sw_status st = load(store, task_key, budget, audit_every, epsilon, &s, &fresh, err);
-    if (st) return st;
-    int64_t run = s.runs;
-    sw_online_next(&s, policy, plen, audit);
-    if ((st = save(store, task_key, &s, err))) return st;
+    online_step *c = calloc(1, sizeof *c); /* the state is ~20 kB: not on the caller's stack twice */
+    if (!c) return sw_error_set(err, SW_ERR_NOMEM, "online state: out of memory");
+    c->budget = budget;
+    c->audit_every = audit_every;
+    c->epsilon = epsilon;
+    sw_status st = update(store, task_key, c, err);
+    if (st) {
+        free(c);
+        return st;
+    }
+    const sw_online_state *sp = &c->s;
+    int64_t run = c->run;
+    int fresh = c->fresh;
+    *audit = c->audit;
+    snprintf(policy, plen, "%s", c->policy);
     if (*audit)
         snprintf(why, wlen,
                  "online run %lld for task %s%s: an audit, trained to the full budget; the current policy %s "
                  "(level %d of %d) is scored on its curve",
-                 (long long)run, task_key, fresh ? " (new online state)" : "", s.ladder[s.level], s.level + 1,
-                 s.n_ladder);
+                 (long long)run, task_key, fresh ? " (new online state)" : "", sp->ladder[sp->level], sp->level + 1,
+                 sp->n_ladder);
     else
         snprintf(why, wlen, "online run %lld for task %s: policy %s (level %d of %d; next audit at run %lld)",
-                 (long long)run, task_key, policy, s.level + 1, s.n_ladder,
-                 (long long)((run / s.audit_every + 1) * s.audit_every));
+                 (long long)run, task_key, policy, sp->level + 1, sp->n_ladder,
+                 (long long)((run / sp->audit_every + 1) * sp->audit_every));
+    free(c);
     return SW_OK;
 }
 
@@ -272,16 +300,23 @@ sw_status sw_online_record(sw_store *store, const char *task_key, const sw_curve
                            char *why, size_t wlen, sw_error *err)
 {
     if (!store) return sw_error_set(err, SW_ERR_INVALID, "online mode keeps its state in the store; it needs one");
-    sw_online_state s;
-    int fresh;
-    sw_status st = load(store, task_key, budget, 4, 0.5, &s, &fresh, err);
-    if (st) return st;
-    if ((st = sw_online_audit_curve(&s, curve, budget, err))) return st;
-    if ((st = save(store, task_key, &s, err))) return st;
-    const sw_online_audit *a = &s.history[s.n_history - 1];
+    online_step *c = calloc(1, sizeof *c);
+    if (!c) return sw_error_set(err, SW_ERR_NOMEM, "online state: out of memory");
+    c->budget = budget;
+    c->audit_every = 4;
+    c->epsilon = 0.5;
+    c->curve = curve;
+    sw_status st = update(store, task_key, c, err);
+    if (st) {
+        free(c);
+        return st;
+    }
+    const sw_online_state *sp = &c->s;
+    const sw_online_audit *a = &sp->history[sp->n_history - 1];
     sw_snprintf(why, wlen, "audit: stopping with %s would have used %.0f%% of the budget and lost %.3g EM points "
-                "(epsilon %.3g); level %d -> %d, next policy %s",
-                s.ladder[a->level_before], 100 * a->tokens_fraction, a->shortfall, s.epsilon, a->level_before + 1,
-                a->level_after + 1, s.ladder[s.level]);
+             "(epsilon %.3g); level %d -> %d, next policy %s",
+             sp->ladder[a->level_before], 100 * a->tokens_fraction, a->shortfall, sp->epsilon, a->level_before + 1,
+             a->level_after + 1, sp->ladder[sp->level]);
+    free(c);
     return SW_OK;
 }

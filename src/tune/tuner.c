@@ -153,9 +153,11 @@ static sw_status table_build(const sw_curve *const *curves, size_t n, const sw_t
     sw_policy **pol = calloc(t->n_pol, sizeof *pol);
     sw_status st = SW_OK;
     if (!t->cells || !pol) st = sw_error_set(err, SW_ERR_NOMEM, "tune: out of memory");
-    for (size_t p = 0; !st && p < t->n_pol; p++)
-        if ((st = sw_policy_parse(t->texts[p], &pol[p], err)))
-            sw_error_set(err, SW_ERR_INTERNAL, "tune: candidate '%s' does not parse: %s", t->texts[p], err->msg);
+    for (size_t p = 0; !st && p < t->n_pol; p++) {
+        sw_error pe; /* err may be NULL */
+        if ((st = sw_policy_parse(t->texts[p], &pol[p], &pe)))
+            st = sw_error_set(err, SW_ERR_INTERNAL, "tune: candidate '%s' does not parse: %s", t->texts[p], pe.msg);
+    }
     if (!st) {
         double t0 = sw_now();
         st = sw_tune_replay_table((const sw_policy *const *)pol, t->n_pol, curves, n, opt->budget, opt->threads,
