@@ -4,6 +4,8 @@
 #ifndef SW_TRAIN_TRAINER_H
 #define SW_TRAIN_TRAINER_H
 
+#include "stopwise/stop.h"
+#include "stopwise/store.h"
 #include "stopwise/train.h"
 #include "train/average.h"
 #include "train/batch.h"
@@ -73,6 +75,9 @@ typedef struct sw_trainer {
     struct sw_branches *branches;       /* NULL unless opt.forks > 0 */
 
     void *controller;                   /* sw_controller *, when a policy is set */
+    sw_forecaster *forecaster;          /* forecast.c: the final best EM, calibrated on earlier runs */
+    size_t forecast_refs;               /* the earlier runs it learned from (0: uncalibrated) */
+    sw_forecast forecast;               /* as of the latest evaluation (NaN before one) */
     void *store;                        /* sw_store *, when a store is set */
     int owns_run;                       /* 1 once this process began or took back the run's row */
     double last_heartbeat;              /* sw_now() of the last store write */
@@ -84,6 +89,14 @@ typedef struct sw_trainer {
  * (asks the controller: *stop = 1 to stop). */
 sw_status sw_trainer_step(sw_trainer *r);
 sw_status sw_trainer_evaluate(sw_trainer *r, int *stop);
+
+/* forecast.c: the progress line's forecast of the best EM by the budget.
+ * begin: learns from the task's earlier full-budget runs in the store (none
+ * without a store); update: forecasts from the curve so far into
+ * r->forecast and the progress note; free: releases it. */
+sw_status sw_trainer_forecast_begin(sw_trainer *r);
+void sw_trainer_forecast_update(sw_trainer *r);
+void sw_trainer_forecast_free(sw_trainer *r);
 
 /* cooldown.c: the stop's cooldown. */
 /* The cooldown a policy text names (its `cooldown=C[:shape=linear|sqrt]`

@@ -107,6 +107,7 @@ static void point_eval(const sw_trainer_point *pt, sw_metric *m, sw_eval *ev)
 sw_status sw_trainer_hooks_begin(sw_trainer *r)
 {
     sw_status st0 = store_begin(r);
+    if (!st0) st0 = sw_trainer_forecast_begin(r);
     if (st0) return st0;
     return sw_trainer_hooks_rebuild(r);
 }
@@ -151,10 +152,6 @@ static sw_status consult(sw_trainer *r, const sw_trainer_point *pt, int *stop)
     point_eval(pt, m, &ev);
     sw_status st = sw_controller_feed(c, &ev, &d);
     if (st) return sw_error_set(r->err, st, "stopping controller: %s", sw_controller_errmsg(c));
-    double mean, sd;
-    uint64_t horizon;
-    if (sw_controller_prediction(c, &mean, &sd, &horizon) == SW_OK)
-        sw_snprintf(r->note, sizeof r->note, "predicted final EM %.1f ± %.1f", mean, sd);
     if (d.stop) {
         *stop = 1;
         r->diverged = d.diverged;
@@ -168,11 +165,16 @@ static sw_status consult(sw_trainer *r, const sw_trainer_point *pt, int *stop)
 static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt)
 {
     if (!r->store) return SW_OK;
-    sw_store_metric extra[3];
+    sw_store_metric extra[6];
     size_t n = 0;
     if (pt->val_per >= 0) extra[n++] = (sw_store_metric){"val_per", pt->val_per}; /* sequence tasks */
     extra[n++] = (sw_store_metric){"lr", pt->lr};
     extra[n++] = (sw_store_metric){"cooldown", r->in_cooldown};
+    if (!isnan(r->forecast.mean)) { /* the forecast as it stood at this evaluation (dashboards draw its band) */
+        extra[n++] = (sw_store_metric){"forecast_em", r->forecast.mean};
+        extra[n++] = (sw_store_metric){"forecast_lo", r->forecast.lo};
+        extra[n++] = (sw_store_metric){"forecast_hi", r->forecast.hi};
+    }
     sw_store_eval e = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall_s = pt->wall_s, .val_em = pt->val_em,
                        .val_loss = pt->val_loss, .train_loss = pt->train_loss, .metrics = extra, .n_metrics = n};
     double t = sw_now();
@@ -186,6 +188,7 @@ sw_status sw_trainer_record(sw_trainer *r, const sw_trainer_point *pt, int *stop
 {
     sw_status st = sw_trainer_append_point(r, pt);
     if (!st) st = sw_trainer_write_curve(r, pt);
+    if (!st) sw_trainer_forecast_update(r); /* before consult: a stop's reason replaces its note */
     if (!st) st = consult(r, pt, stop);
     if (!st) st = store_log(r, pt);
     return st;
@@ -246,6 +249,7 @@ void sw_trainer_hooks_fail(sw_trainer *r)
 
 void sw_trainer_hooks_free(sw_trainer *r)
 {
+    sw_trainer_forecast_free(r);
     sw_controller_free(r->controller);
     r->controller = NULL;
     sw_store_close(r->store);
