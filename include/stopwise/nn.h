@@ -44,6 +44,20 @@ void sw_threads_set(int n_threads);
 const char *sw_blas_info(void);
 /* Threads used by our OpenMP loops and by the BLAS. */
 int sw_threads(void);
+/* Sharing the cores with other stopwise processes of this user, for a host
+ * that lets stopwise choose the thread count (the CLI without --threads):
+ * threads = cores / (1 + other processes sharing), at least 1, where cores is
+ * sw_threads() at begin. begin joins (one flock'd file per core under
+ * /tmp/stopwise-cores-UID, or $STOPWISE_CORES_DIR; it goes away with the process, even on kill -9)
+ * and sets the count; adjust re-reads the others and sets it again (the
+ * trainer calls it at every evaluation; a no-op unless begun); end leaves and
+ * restores the count. Each returns the threads now in force. Why: BLIS's
+ * barriers spin, so more threads than free cores make every run crawl
+ * (docs/ENGINE.md "Threads"). Results do not depend on the thread count.
+ * Process-wide, like the thread count; not thread-safe. */
+int sw_threads_share_begin(void);
+int sw_threads_share_adjust(void);
+void sw_threads_share_end(void);
 
 /* ---- model specs ------------------------------------------------------------ */
 

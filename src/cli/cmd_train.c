@@ -78,7 +78,9 @@ static const sw_cli_option options[] = {
     {"test-frac", SW_CLI_DOUBLE, "F", "auto", "test share: 0.05; fashion-mnist keeps its official test set"},
     {"max-examples", SW_CLI_INT, "N", "0", "use a seeded subsample of N examples (0: all)"},
     {"published", SW_CLI_FLAG, NULL, NULL, "cmudict: strip stress and map ax to ah (the published form)"},
-    {"threads", SW_CLI_INT, "N", "0", "threads for the BLAS and our loops (0: all cores)"},
+    {"threads", SW_CLI_INT, "N", "0",
+     "threads for the BLAS and our loops; 0: the cores shared out among the stopwise\n"
+     "runs of this user at each evaluation (all cores when alone; OMP_NUM_THREADS fixes it)"},
     {"out", SW_CLI_STRING, "DIR", "runs/DATA-TIME",
      "run folder: best.safetensors, last.safetensors, curve.csv, events.jsonl"},
     {"resume", SW_CLI_FLAG, NULL, NULL, "continue the interrupted run in --out DIR from last.safetensors"},
@@ -305,11 +307,17 @@ int sw_cmd_train(int argc, char **argv)
 
     sw_cli_progress prog;
     sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet"));
-    sw_threads_set((int)sw_cli_int(&a, "threads"));
-    if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s\n", o.data, sw_blas_info());
+    /* --threads or OMP_NUM_THREADS fix the count; else it follows the
+     * other stopwise runs sharing the cores (nn.h sw_threads_share_begin) */
+    int threads = (int)sw_cli_int(&a, "threads"), shared = !threads && !getenv("OMP_NUM_THREADS");
+    if (shared) sw_threads_share_begin();
+    else sw_threads_set(threads);
+    if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s%s\n", o.data, sw_blas_info(),
+                             shared ? " (shared with other stopwise runs: cores / runs)" : "");
     sw_train_result res;
     sw_error_clear(&err);
     st = sw_train(&o, sw_cli_progress_update, &prog, &res, &err);
+    sw_threads_share_end();
     sw_cli_progress_done(&prog);
     free(a.positional);
     if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);

@@ -1,6 +1,7 @@
 /* The trainer loop: batches, steps, token accounting, evaluations, the best
  * checkpoint, resumable state, and (through hooks) the stopping controller and
  * the store. */
+#include "stopwise/nn.h"
 #include "stopwise/stop.h"
 #include "stopwise/train.h"
 #include "train/batch.h"
@@ -233,6 +234,7 @@ sw_status sw_trainer_loop(sw_trainer *r)
             while (r->next_eval <= r->tokens) r->next_eval += sw_trainer_eval_every(r);
             if ((st = sw_trainer_evaluate(r, &stop))) return st;
             if ((st = sw_branches_fork(r))) return st;
+            sw_threads_share_adjust(); /* other runs came or went (a no-op unless the host shares) */
             if ((st = sw_trainer_save_resume(r))) return st;
             last_report = sw_now();
         } else if (sw_now() - last_report >= 1.0) {
