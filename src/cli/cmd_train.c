@@ -301,6 +301,10 @@ int sw_cmd_train(int argc, char **argv)
         if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
         if (!sw_cli_flag(&a, "quiet")) fprintf(stderr, "stopwise train: --stop auto: %s\n", why);
         o.policy = auto_policy;
+        /* a policy that counts evaluations means what it was tuned for only at
+         * the key's cadence (budget/100 unless given): fix it, rather than let
+         * the evaluation sizing stretch it */
+        if (!o.eval_every) o.eval_every = o.budget / 100 ? o.budget / 100 : 1;
     } else if (online) {
         return sw_cli_fail("train", 2, "--online needs --stop auto");
     }
