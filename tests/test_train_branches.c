@@ -181,7 +181,8 @@ Test(train_branches, trunk_is_unaffected_and_bookkeeping_adds_up, .timeout = 300
         for (size_t m = 0; m < e->n_metrics; m++)
             if (!strcmp(e->metrics[m].name, name)) v = &e->metrics[m].value;
         cr_assert(v && fabs(*v - em[fork_rows[k]]) < 1e-6, "joined %s at row %zu", name, fork_rows[k]);
-        cr_assert_eq(e->n_metrics, 4 * 3 + 3, "4 families x 3 columns + the trunk's val_per, lr, cooldown");
+        cr_assert_eq(e->n_metrics, 4 * 3 + 6,
+                     "4 families x 3 columns + the trunk's val_per, lr, cooldown, forecast_em, forecast_lo, forecast_hi");
     }
     sw_store_curve_clear(&sc);
     sw_store_close(s);
