@@ -163,7 +163,7 @@ static int open_store(const sw_cli_args *a, sw_store **store, int64_t **ids, int
     }
     sw_store_run *runs;
     size_t n;
-    sw_run_filter no_branches = {.branches = -1}; /* a branch is one point of its trunk's curve */
+    sw_store_run_filter no_branches = {.branches = -1}; /* a branch is one point of its trunk's curve */
     if ((st = sw_store_runs_list(*store, &no_branches, &runs, &n)))
         return sw_cli_fail("replay", sw_status_exit_code(st), "%s", sw_store_errmsg(*store));
     *ids = malloc(sizeof(int64_t) * (n ? n : 1));

@@ -69,7 +69,7 @@ typedef struct sw_runs_detail {
     sw_runs_summary sum;
     sw_store_kv *tags, *params;
     size_t n_tags, n_params;
-    sw_artifact *arts;
+    sw_store_artifact *arts;
     size_t n_arts;
 } sw_runs_detail;
 

@@ -157,7 +157,7 @@ static void sw_runs_detail_free(sw_runs_detail *d)
     sw_store_run_clear(&d->run);
     sw_store_kv_list_free(d->tags, d->n_tags);
     sw_store_kv_list_free(d->params, d->n_params);
-    sw_artifact_list_free(d->arts, d->n_arts);
+    sw_store_artifact_list_free(d->arts, d->n_arts);
     memset(d, 0, sizeof *d);
 }
 

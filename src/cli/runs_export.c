@@ -68,7 +68,7 @@ static int run(const sw_cli_args *a)
         st = sw_store_run_get(s, ids[i], &r);
         sw_store_run_clear(&r);
     }
-    sw_run_filter f = {.ids = nid ? ids : NULL, .n_ids = (size_t)nid};
+    sw_store_run_filter f = {.ids = nid ? ids : NULL, .n_ids = (size_t)nid};
     if (!st) st = sw_store_runs_list(s, &f, &runs, &n);
     int want_curves = sw_cli_flag(a, "curves");
     if (!st && want_curves && n) {

@@ -30,7 +30,7 @@ const sw_runs_sub sw_runs_ls = {&command, run};
 static int run(const sw_cli_args *a)
 {
     const char *cmd = "runs ls";
-    sw_run_filter f = {0};
+    sw_store_run_filter f = {0};
     f.task = sw_cli_str(a, "task");
     f.study = sw_cli_str(a, "study");
     if (sw_cli_str(a, "status")) {
