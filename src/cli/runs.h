@@ -6,6 +6,7 @@
 #define SW_CLI_RUNS_H
 
 #include "cli/options.h"
+#include "data/json_num.h"
 #include "stopwise/store.h"
 
 #include <jansson.h>
@@ -41,7 +42,6 @@ int sw_runs_store_fail(const char *cmd, sw_store *s, sw_status st);
 char *sw_runs_iso(double t, char *buf, size_t len);
 /* "%.2f", or "-" when not finite; returns buf. */
 const char *sw_runs_em_text(double em, char *buf, size_t len);
-json_t *sw_runs_jreal(double d);
 json_t *sw_runs_jstr(const char *s);
 /* Prints o indented on stdout and releases it. */
 void sw_runs_print_json(json_t *o);

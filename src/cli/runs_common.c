@@ -53,7 +53,6 @@ char *sw_runs_iso(double t, char *buf, size_t len)
     return buf;
 }
 
-json_t *sw_runs_jreal(double d) { return isfinite(d) ? json_real(d) : json_null(); }
 json_t *sw_runs_jstr(const char *s) { return s ? json_string(s) : json_null(); }
 
 void sw_runs_print_json(json_t *o)
@@ -100,8 +99,8 @@ json_t *sw_runs_summary_json(const sw_runs_summary *m)
     json_object_set_new(o, "best_eval", m->has_best ? json_integer((json_int_t)m->best_at) : json_null());
     json_object_set_new(o, "best_tokens", m->has_best ? json_integer((json_int_t)m->best_tokens) : json_null());
     json_object_set_new(o, "best_step", m->has_best ? json_integer((json_int_t)m->best_step) : json_null());
-    json_object_set_new(o, "last_val_em", sw_runs_jreal(m->last_em));
-    json_object_set_new(o, "wall_s", sw_runs_jreal(m->wall_s));
+    json_object_set_new(o, "last_val_em", sw_json_num(m->last_em));
+    json_object_set_new(o, "wall_s", sw_json_num(m->wall_s));
     return o;
 }
 
@@ -118,15 +117,15 @@ json_t *sw_runs_run_json(const sw_store_run *r, int with_config)
     json_object_set_new(o, "stop_reason", sw_runs_jstr(r->stop_reason));
     json_object_set_new(o, "tokens", json_integer((json_int_t)r->tokens));
     json_object_set_new(o, "best_tokens", isfinite(r->best_em) ? json_integer((json_int_t)r->best_tokens) : json_null());
-    json_object_set_new(o, "best_em", sw_runs_jreal(r->best_em));
-    json_object_set_new(o, "val_em", sw_runs_jreal(r->val_em));
-    json_object_set_new(o, "test_em", sw_runs_jreal(r->test_em));
+    json_object_set_new(o, "best_em", sw_json_num(r->best_em));
+    json_object_set_new(o, "val_em", sw_json_num(r->val_em));
+    json_object_set_new(o, "test_em", sw_json_num(r->test_em));
     json_object_set_new(o, "evaluations", json_integer((json_int_t)r->n_evals));
     json_object_set_new(o, "host", sw_runs_jstr(r->host));
     json_object_set_new(o, "pid", json_integer((json_int_t)r->pid));
-    json_object_set_new(o, "started", sw_runs_jreal(r->started));
-    json_object_set_new(o, "ended", sw_runs_jreal(r->ended));
-    json_object_set_new(o, "heartbeat", sw_runs_jreal(r->heartbeat));
+    json_object_set_new(o, "started", sw_json_num(r->started));
+    json_object_set_new(o, "ended", sw_json_num(r->ended));
+    json_object_set_new(o, "heartbeat", sw_json_num(r->heartbeat));
     if (r->parent_run_id > 0) { /* a branch of a trunk run */
         json_object_set_new(o, "parent_run_id", json_integer((json_int_t)r->parent_run_id));
         json_object_set_new(o, "fork_tokens", json_integer((json_int_t)r->fork_tokens));

@@ -33,12 +33,12 @@ static json_t *eval_json(int64_t run_id, size_t i, const sw_store_eval *e)
     json_object_set_new(o, "eval", json_integer((json_int_t)i));
     json_object_set_new(o, "tokens", json_integer((json_int_t)e->tokens));
     json_object_set_new(o, "step", json_integer((json_int_t)e->step));
-    json_object_set_new(o, "wall_s", sw_runs_jreal(e->wall_s));
-    json_object_set_new(o, "val_em", sw_runs_jreal(e->val_em));
-    json_object_set_new(o, "val_loss", sw_runs_jreal(e->val_loss));
-    json_object_set_new(o, "train_loss", sw_runs_jreal(e->train_loss));
+    json_object_set_new(o, "wall_s", sw_json_num(e->wall_s));
+    json_object_set_new(o, "val_em", sw_json_num(e->val_em));
+    json_object_set_new(o, "val_loss", sw_json_num(e->val_loss));
+    json_object_set_new(o, "train_loss", sw_json_num(e->train_loss));
     json_t *m = json_object();
-    for (size_t k = 0; k < e->n_metrics; k++) json_object_set_new(m, e->metrics[k].name, sw_runs_jreal(e->metrics[k].value));
+    for (size_t k = 0; k < e->n_metrics; k++) json_object_set_new(m, e->metrics[k].name, sw_json_num(e->metrics[k].value));
     json_object_set_new(o, "metrics", m);
     return o;
 }
