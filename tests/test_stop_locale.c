@@ -11,18 +11,9 @@
 #include "stopwise/stop.h"
 #include "support.h"
 
-static void comma_locale(void)
-{
-    cr_assert_not_null(setlocale(LC_NUMERIC, "de_DE.UTF-8"),
-                       "the locale de_DE.UTF-8 is missing: run scripts/setup.sh (it generates it)");
-    char probe[32];
-    snprintf(probe, sizeof probe, "%g", 0.5);
-    cr_assert_str_eq(probe, "0,5", "libc itself prints a comma now: the test is meaningful");
-}
-
 Test(stop_locale, policy_text_round_trips)
 {
-    comma_locale();
+    sw_test_comma_locale();
     static const char *texts[] = {
         "patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1.5M",
         "patience=10:min_delta=0.01%",
@@ -49,7 +40,7 @@ Test(stop_locale, policy_text_round_trips)
 
 Test(stop_locale, curve_csv_round_trips)
 {
-    comma_locale();
+    sw_test_comma_locale();
     sw_curve *c;
     cr_assert_eq(sw_curve_create(&c, NULL), SW_OK);
     for (int i = 0; i < 20; i++) {
@@ -84,7 +75,7 @@ Test(stop_locale, curve_csv_round_trips)
 
 Test(stop_locale, controller_state_round_trips)
 {
-    comma_locale();
+    sw_test_comma_locale();
     sw_policy *p;
     cr_assert_eq(sw_policy_parse("patience=3:min_delta=0.25,gl=2.5", &p, NULL), SW_OK);
     sw_controller *c;
