@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stop_helpers.h"
 #include "stopwise/stop.h"
 #include "support.h"
 
@@ -22,15 +23,7 @@ Test(stop_locale, policy_text_round_trips)
         "diverge:max=10.5:factor=3:on=val_loss",
         "target=-2.5e-07,monitor=dev_acc",
     };
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
-        sw_policy *p;
-        sw_error err;
-        cr_assert_eq(sw_policy_parse(texts[i], &p, &err), SW_OK, "%s: %s", texts[i], err.msg);
-        char buf[512];
-        cr_assert_lt(sw_policy_format(p, buf, sizeof buf), sizeof buf);
-        cr_assert_str_eq(buf, texts[i]);
-        sw_policy_free(p);
-    }
+    sw_test_policy_round_trips(texts, sizeof texts / sizeof *texts);
     /* and the comma is still a separator, never a decimal point */
     sw_policy *p;
     sw_error err;
