@@ -60,7 +60,7 @@ static double ours_rate(const char *loc, int n)
     sw_error err = {0};
     if (sw_store_open(loc, &s, &err)) die("open", err.msg);
     int64_t id;
-    sw_run_info info = {.name = "bench", .task = "bench"};
+    sw_store_run_info info = {.name = "bench", .task = "bench"};
     if (sw_store_run_begin(s, &info, &id)) die("begin", sw_store_errmsg(s));
     double t0 = sw_now();
     for (int i = 0; i < n; i++) {
@@ -81,7 +81,7 @@ static double ours_single_us(const char *loc)
     sw_error err = {0};
     if (sw_store_open(loc, &s, &err)) die("open", err.msg);
     int64_t id;
-    sw_run_info info = {.name = "bench-single", .task = "bench"};
+    sw_store_run_info info = {.name = "bench-single", .task = "bench"};
     if (sw_store_run_begin(s, &info, &id)) die("begin", sw_store_errmsg(s));
     double t[SINGLES];
     for (int i = 0; i < SINGLES; i++) {

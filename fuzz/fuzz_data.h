@@ -126,4 +126,23 @@ static inline sw_data_options fuzz_other_options(void)
     return o;
 }
 
+/* The body of a target whose input is one dataset file of `format` ("tsv",
+ * "jsonl", "cmudict"): loads it with the defaults and, when that succeeds,
+ * in the published form (with_published: lexicons) and with
+ * fuzz_other_options(). */
+static inline void fuzz_load_file(const char *format, const uint8_t *data, size_t size, int with_published)
+{
+    char path[4200], spec[4300];
+    fuzz_file("a", data, size, path, sizeof path);
+    snprintf(spec, sizeof spec, "%s:%s", format, path);
+    sw_data_options opt = sw_data_default_options();
+    if (fuzz_load(spec, &opt) != SW_OK) return;
+    if (with_published) {
+        opt.published = 1;
+        fuzz_load(spec, &opt);
+    }
+    opt = fuzz_other_options();
+    fuzz_load(spec, &opt);
+}
+
 #endif

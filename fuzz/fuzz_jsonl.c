@@ -5,13 +5,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char path[4200], spec[4300];
-    fuzz_file("a", data, size, path, sizeof path);
-    snprintf(spec, sizeof spec, "jsonl:%s", path);
-    sw_data_options opt = sw_data_default_options();
-    if (fuzz_load(spec, &opt) == SW_OK) {
-        opt = fuzz_other_options();
-        fuzz_load(spec, &opt);
-    }
+    fuzz_load_file("jsonl", data, size, 0);
     return 0;
 }

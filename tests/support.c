@@ -3,6 +3,7 @@
 #include "stopwise/base.h"
 
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +67,14 @@ int sw_test_cli(const char *args, char **out, char **err)
     int rc = sw_test_sh(cmd, out, err);
     free(cmd);
     return rc;
+}
+
+void sw_test_comma_locale(void)
+{
+    cr_assert_not_null(setlocale(LC_NUMERIC, "de_DE.UTF-8"),
+                       "the locale de_DE.UTF-8 is missing: run scripts/setup.sh (it generates it)");
+    cr_assert_str_eq(localeconv()->decimal_point, ",", "de_DE must use a decimal comma");
+    char probe[32];
+    snprintf(probe, sizeof probe, "%g", 0.5);
+    cr_assert_str_eq(probe, "0,5", "libc itself now prints a comma: the test is meaningful");
 }

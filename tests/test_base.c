@@ -107,18 +107,6 @@ Test(base, atomic_write_replaces_whole_file_and_leaves_no_temp)
 
 /* ---- numbers in text, whatever the process locale ------------------------------ */
 
-/* The process switched to a comma-decimal locale, as a host program may do.
- * scripts/setup.sh generates de_DE.UTF-8. */
-static void comma_locale(void)
-{
-    cr_assert_not_null(setlocale(LC_NUMERIC, "de_DE.UTF-8"),
-                       "the locale de_DE.UTF-8 is missing: run scripts/setup.sh (it generates it)");
-    cr_assert_str_eq(localeconv()->decimal_point, ",", "de_DE must use a decimal comma");
-    char probe[32];
-    snprintf(probe, sizeof probe, "%g", 0.5);
-    cr_assert_str_eq(probe, "0,5", "libc itself now prints a comma: the test is meaningful");
-}
-
 Test(base, format_double_is_shortest_exact)
 {
     char b[32];
@@ -180,7 +168,7 @@ Test(base, format_tokens_exact_reads_back)
  * left as the host set it. */
 Test(base, numbers_ignore_a_comma_decimal_locale)
 {
-    comma_locale();
+    sw_test_comma_locale();
     double d;
     cr_assert_eq(sw_parse_double("0.5", &d), SW_OK);
     cr_assert(d == 0.5);
@@ -246,7 +234,7 @@ static void *number_worker(void *arg)
  * parse side by side, under a comma-decimal process locale. */
 Test(base, numbers_are_thread_safe)
 {
-    comma_locale();
+    sw_test_comma_locale();
     pthread_t th[8];
     worker w[8];
     for (int k = 0; k < 8; k++) {

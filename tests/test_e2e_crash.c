@@ -166,7 +166,7 @@ Test(e2e_crash, resume_backfills_evaluations_the_store_missed, .timeout = 300)
     cr_assert_eq(c.n, n_ckpt, "the interrupted run flushed %zu evaluations of %zu", c.n, n_ckpt);
     sw_store_curve_clear(&c);
     cr_assert_eq(sw_store_run_resume(s, 1, ckpt[13]), SW_OK, "%s", sw_store_errmsg(s));
-    sw_run_result failed = {.status = SW_RUN_FAILED, .tokens = ckpt[13], .best_em = NAN, .val_em = NAN,
+    sw_store_run_result failed = {.status = SW_RUN_FAILED, .tokens = ckpt[13], .best_em = NAN, .val_em = NAN,
                             .test_em = NAN};
     cr_assert_eq(sw_store_run_end(s, 1, &failed), SW_OK, "%s", sw_store_errmsg(s));
     cr_assert_eq(sw_store_curve_get(s, 1, &c), SW_OK);

@@ -165,7 +165,7 @@ Test(e2e_replay, a_refused_store_curve_is_named_once)
     sw_store *s;
     sw_error e;
     cr_assert_eq(sw_store_open(path, &s, &e), SW_OK, "%s", e.msg);
-    sw_run_info info = {.name = "r", .task = "t"};
+    sw_store_run_info info = {.name = "r", .task = "t"};
     int64_t id;
     cr_assert_eq(sw_store_run_begin(s, &info, &id), SW_OK, "%s", sw_store_errmsg(s));
     sw_store_metric m = {"a,b", 1};

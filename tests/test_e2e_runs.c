@@ -13,9 +13,9 @@ static void fill(const char *location)
     sw_store *s;
     sw_error err = {0};
     cr_assert_eq(sw_store_open(location, &s, &err), SW_OK, "%s", err.msg);
-    sw_run_info a = {"alpha", "cmudict", "{\"model\":\"gpt\",\"lr\":0.001}", "patience:5", NULL, 0, 0, 0};
-    sw_run_info b = {"beta, \"quoted\"", "fmnist", "{\"model\":\"mlp\"}", "gl:5", NULL, 0, 0, 0};
-    sw_run_info g = {"gamma", "cmudict", "{}", "", NULL, 0, 0, 0};
+    sw_store_run_info a = {"alpha", "cmudict", "{\"model\":\"gpt\",\"lr\":0.001}", "patience:5", NULL, 0, 0, 0};
+    sw_store_run_info b = {"beta, \"quoted\"", "fmnist", "{\"model\":\"mlp\"}", "gl:5", NULL, 0, 0, 0};
+    sw_store_run_info g = {"gamma", "cmudict", "{}", "", NULL, 0, 0, 0};
     int64_t ia, ib, ig;
     ST_OK(s, sw_store_run_begin(s, &a, &ia));
     double em[] = {10, 30, 55, 60, 58};
@@ -24,7 +24,7 @@ static void fill(const char *location)
         sw_store_eval e = {(uint64_t)(i + 1) * 1000, (i + 1) * 10, i * 1.0, em[i], 1.0 / (i + 1), 2.0, &m, 1};
         ST_OK(s, sw_store_log_eval(s, ia, &e));
     }
-    sw_run_result ra = {SW_RUN_COMPLETED, NULL, NULL, 5000, 4000, 60, 60, 59};
+    sw_store_run_result ra = {SW_RUN_COMPLETED, NULL, NULL, 5000, 4000, 60, 60, 59};
     ST_OK(s, sw_store_run_end(s, ia, &ra));
     ST_OK(s, sw_store_tag_set(s, ia, "env", "prod"));
     ST_OK(s, sw_store_param_set(s, ia, "lr", "0.001"));
@@ -33,7 +33,7 @@ static void fill(const char *location)
         sw_store_eval e = {(uint64_t)(i + 1) * 500, i, i * 1.0, 80 + i, NAN, NAN, NULL, 0};
         ST_OK(s, sw_store_log_eval(s, ib, &e));
     }
-    sw_run_result rb = {SW_RUN_STOPPED, "patience", "no gain in 5 evaluations", 1500, 1500, 82, 82, 81};
+    sw_store_run_result rb = {SW_RUN_STOPPED, "patience", "no gain in 5 evaluations", 1500, 1500, 82, 82, 81};
     ST_OK(s, sw_store_run_end(s, ib, &rb));
     ST_OK(s, sw_store_run_begin(s, &g, &ig));
     cr_assert(ia == 1 && ib == 2 && ig == 3);

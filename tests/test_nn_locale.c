@@ -7,19 +7,11 @@
 #include <string.h>
 
 #include "stopwise/nn.h"
-
-static void comma_locale(void)
-{
-    cr_assert_not_null(setlocale(LC_NUMERIC, "de_DE.UTF-8"),
-                       "the locale de_DE.UTF-8 is missing: run scripts/setup.sh (it generates it)");
-    char probe[32];
-    snprintf(probe, sizeof probe, "%g", 0.5);
-    cr_assert_str_eq(probe, "0,5", "libc itself prints a comma now: the test is meaningful");
-}
+#include "support.h"
 
 Test(nn_locale, model_spec_round_trips)
 {
-    comma_locale();
+    sw_test_comma_locale();
     sw_model_spec s, back;
     sw_error err;
     cr_assert_eq(sw_model_spec_parse("gpt:layers=2,d=32,heads=2,ctx=8,vocab=11,tied=0,dropout=0.1", &s, &err), SW_OK,
@@ -37,7 +29,7 @@ Test(nn_locale, model_spec_round_trips)
 
 Test(nn_locale, optimizer_and_schedule_specs)
 {
-    comma_locale();
+    sw_test_comma_locale();
     sw_optimizer_params p;
     sw_error err;
     cr_assert_eq(sw_optimizer_params_parse("adamw:beta2=0.99,wd=0.1,clip=1.5", &p, &err), SW_OK, "%s", err.msg);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stop_helpers.h"
 #include "stopwise/stop.h"
 
 #define N(a) (sizeof(a) / sizeof *(a))
@@ -183,15 +184,7 @@ Test(groups, text_round_trips_and_accessors)
         "patience=3,cooldown=0.2",
         "cooldown=0.05:shape=linear",
     };
-    for (size_t i = 0; i < N(texts); i++) {
-        sw_policy *p;
-        sw_error err;
-        cr_assert_eq(sw_policy_parse(texts[i], &p, &err), SW_OK, "%s: %s", texts[i], err.msg);
-        char buf[512];
-        cr_assert_lt(sw_policy_format(p, buf, sizeof buf), sizeof buf);
-        cr_assert_str_eq(buf, texts[i]);
-        sw_policy_free(p);
-    }
+    sw_test_policy_round_trips(texts, sizeof texts / sizeof *texts);
     sw_policy *p;
     cr_assert_eq(sw_policy_parse("gain=1,2of(patience=5,gl=5,target=9),diverge,warmup=1M:ignore,cooldown=0.1:shape=sqrt",
                                  &p, NULL), SW_OK);

@@ -8,21 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stop_helpers.h"
 #include "stopwise/stop.h"
 #include "support.h"
 
-static void comma_locale(void)
-{
-    cr_assert_not_null(setlocale(LC_NUMERIC, "de_DE.UTF-8"),
-                       "the locale de_DE.UTF-8 is missing: run scripts/setup.sh (it generates it)");
-    char probe[32];
-    snprintf(probe, sizeof probe, "%g", 0.5);
-    cr_assert_str_eq(probe, "0,5", "libc itself prints a comma now: the test is meaningful");
-}
-
 Test(stop_locale, policy_text_round_trips)
 {
-    comma_locale();
+    sw_test_comma_locale();
     static const char *texts[] = {
         "patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1.5M",
         "patience=10:min_delta=0.01%",
@@ -31,15 +23,7 @@ Test(stop_locale, policy_text_round_trips)
         "diverge:max=10.5:factor=3:on=val_loss",
         "target=-2.5e-07,monitor=dev_acc",
     };
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
-        sw_policy *p;
-        sw_error err;
-        cr_assert_eq(sw_policy_parse(texts[i], &p, &err), SW_OK, "%s: %s", texts[i], err.msg);
-        char buf[512];
-        cr_assert_lt(sw_policy_format(p, buf, sizeof buf), sizeof buf);
-        cr_assert_str_eq(buf, texts[i]);
-        sw_policy_free(p);
-    }
+    sw_test_policy_round_trips(texts, sizeof texts / sizeof *texts);
     /* and the comma is still a separator, never a decimal point */
     sw_policy *p;
     sw_error err;
@@ -49,7 +33,7 @@ Test(stop_locale, policy_text_round_trips)
 
 Test(stop_locale, curve_csv_round_trips)
 {
-    comma_locale();
+    sw_test_comma_locale();
     sw_curve *c;
     cr_assert_eq(sw_curve_create(&c, NULL), SW_OK);
     for (int i = 0; i < 20; i++) {
@@ -84,7 +68,7 @@ Test(stop_locale, curve_csv_round_trips)
 
 Test(stop_locale, controller_state_round_trips)
 {
-    comma_locale();
+    sw_test_comma_locale();
     sw_policy *p;
     cr_assert_eq(sw_policy_parse("patience=3:min_delta=0.25,gl=2.5", &p, NULL), SW_OK);
     sw_controller *c;

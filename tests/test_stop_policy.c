@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "stop_helpers.h"
 #include "stopwise/stop.h"
 
 static void fmt(const sw_policy *p, char *buf, size_t cap)
@@ -27,15 +28,7 @@ Test(policy, canonical_text_prints_back_identically)
         "target=-2.5e-07,monitor=dev_acc",
         "none",
     };
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
-        sw_policy *p;
-        sw_error err;
-        cr_assert_eq(sw_policy_parse(texts[i], &p, &err), SW_OK, "%s: %s", texts[i], err.msg);
-        char buf[512];
-        fmt(p, buf, sizeof buf);
-        cr_assert_str_eq(buf, texts[i]);
-        sw_policy_free(p);
-    }
+    sw_test_policy_round_trips(texts, sizeof texts / sizeof *texts);
 }
 
 Test(policy, any_text_formats_to_an_equivalent_policy)

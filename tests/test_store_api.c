@@ -6,7 +6,7 @@
 
 static int64_t begin(sw_store *s, const char *name, const char *task)
 {
-    sw_run_info info = {.name = name, .task = task, .config_json = "{\"lr\":0.001}", .policy = "patience:5"};
+    sw_store_run_info info = {.name = name, .task = task, .config_json = "{\"lr\":0.001}", .policy = "patience:5"};
     int64_t id = 0;
     ST_OK(s, sw_store_run_begin(s, &info, &id));
     cr_assert_gt(id, 0);
@@ -26,7 +26,7 @@ STORE_TEST(run_round_trip)
 {
     sw_store *s = fx_open(NULL);
     cr_assert_str_eq(sw_store_backend(s), fx.pg ? "postgresql" : "sqlite");
-    sw_run_info info = {.name = "gpt seed 3", .task = "cmudict", .config_json = "{\"model\":\"gpt\",\"lr\":0.001}",
+    sw_store_run_info info = {.name = "gpt seed 3", .task = "cmudict", .config_json = "{\"model\":\"gpt\",\"lr\":0.001}",
                         .policy = "patience:5 warmup:1M", .host = "box-7", .pid = 4242};
     int64_t id;
     ST_OK(s, sw_store_run_begin(s, &info, &id));
@@ -74,7 +74,7 @@ STORE_TEST(run_round_trip)
     cr_assert_geq(r.heartbeat, r.started);
     sw_store_run_clear(&r);
 
-    sw_run_result res = {SW_RUN_STOPPED, "patience", "no gain in 5 evaluations", 2500, 1000, 42.5, 42.0, 41.5};
+    sw_store_run_result res = {SW_RUN_STOPPED, "patience", "no gain in 5 evaluations", 2500, 1000, 42.5, 42.0, 41.5};
     ST_OK(s, sw_store_run_end(s, id, &res));
     ST_OK(s, sw_store_run_get(s, id, &r));
     cr_assert_eq(r.status, SW_RUN_STOPPED);
@@ -163,7 +163,7 @@ STORE_TEST(list_filters_and_order)
     int64_t b = begin(s, "b", "cmudict");
     int64_t c = begin(s, "c", "fashion-mnist");
     int64_t d = begin(s, "d", "cmudict");
-    sw_run_result done = {SW_RUN_COMPLETED, NULL, NULL, 10, 5, 50, 50, 49};
+    sw_store_run_result done = {SW_RUN_COMPLETED, NULL, NULL, 10, 5, 50, 50, 49};
     ST_OK(s, sw_store_run_end(s, b, &done));
     ST_OK(s, sw_store_run_end(s, c, &done));
     ST_OK(s, sw_store_tag_set(s, a, "env", "prod"));
@@ -184,24 +184,24 @@ STORE_TEST(list_filters_and_order)
     cr_assert_eq(runs[3].id, a);
     sw_store_run_list_free(runs, n);
 
-    sw_run_filter f = {.task = "cmudict"};
+    sw_store_run_filter f = {.task = "cmudict"};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 3);
     sw_store_run_list_free(runs, n);
 
-    f = (sw_run_filter){.has_status = 1, .status = SW_RUN_COMPLETED};
+    f = (sw_store_run_filter){.has_status = 1, .status = SW_RUN_COMPLETED};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 2);
     cr_assert_eq(runs[0].id, c);
     cr_assert_eq(runs[1].id, b);
     sw_store_run_list_free(runs, n);
 
-    f = (sw_run_filter){.task = "cmudict", .has_status = 1, .status = SW_RUN_RUNNING};
+    f = (sw_store_run_filter){.task = "cmudict", .has_status = 1, .status = SW_RUN_RUNNING};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 2);
     sw_store_run_list_free(runs, n);
 
-    f = (sw_run_filter){.study = "search-1"};
+    f = (sw_store_run_filter){.study = "search-1"};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 2);
     cr_assert_eq(runs[0].id, d);
@@ -209,33 +209,33 @@ STORE_TEST(list_filters_and_order)
     sw_store_run_list_free(runs, n);
 
     sw_store_kv tag = {"env", "prod"};
-    f = (sw_run_filter){.tags = &tag, .n_tags = 1};
+    f = (sw_store_run_filter){.tags = &tag, .n_tags = 1};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 1);
     cr_assert_eq(runs[0].id, a);
     sw_store_run_list_free(runs, n);
 
     sw_store_kv keys[] = {{"env", NULL}, {"team", "x"}};
-    f = (sw_run_filter){.tags = keys, .n_tags = 2};
+    f = (sw_store_run_filter){.tags = keys, .n_tags = 2};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 1);
     cr_assert_eq(runs[0].id, d);
     sw_store_run_list_free(runs, n);
 
     int64_t ids[] = {a, c};
-    f = (sw_run_filter){.ids = ids, .n_ids = 2};
+    f = (sw_store_run_filter){.ids = ids, .n_ids = 2};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 2);
     cr_assert_eq(runs[0].id, c);
     sw_store_run_list_free(runs, n);
 
-    f = (sw_run_filter){.limit = 3};
+    f = (sw_store_run_filter){.limit = 3};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 3);
     cr_assert_eq(runs[0].id, d);
     sw_store_run_list_free(runs, n);
 
-    f = (sw_run_filter){.task = "nothing"};
+    f = (sw_store_run_filter){.task = "nothing"};
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
     cr_assert_eq(n, 0);
     cr_assert_null(runs);
@@ -258,7 +258,7 @@ STORE_TEST(stale_heartbeat_reads_crashed)
     ST_OK(s, sw_store_run_get(s, id, &r));
     cr_assert_eq(r.status, SW_RUN_CRASHED);
     sw_store_run_clear(&r);
-    sw_run_filter f = {.has_status = 1, .status = SW_RUN_CRASHED};
+    sw_store_run_filter f = {.has_status = 1, .status = SW_RUN_CRASHED};
     sw_store_run *runs;
     size_t n;
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
@@ -272,7 +272,7 @@ STORE_TEST(stale_heartbeat_reads_crashed)
     cr_assert_eq(r.status, SW_RUN_RUNNING, "a fresh heartbeat revives it");
     sw_store_run_clear(&r);
     /* an ended run never reads crashed */
-    sw_run_result done = {SW_RUN_COMPLETED, NULL, NULL, 1, 1, NAN, NAN, NAN};
+    sw_store_run_result done = {SW_RUN_COMPLETED, NULL, NULL, 1, 1, NAN, NAN, NAN};
     ST_OK(s, sw_store_run_end(s, id, &done));
     usleep(800 * 1000);
     ST_OK(s, sw_store_run_get(s, id, &r));
@@ -337,7 +337,7 @@ STORE_TEST(remove_cascades)
     size_t n;
     ST_OK(s, sw_store_trials_list(s, study, &ids, &n));
     cr_assert_eq(n, 0);
-    sw_artifact *arts;
+    sw_store_artifact *arts;
     ST_OK(s, sw_store_artifacts_list(s, a, &arts, &n));
     cr_assert_eq(n, 0);
     ST_OK(s, sw_store_curve_get(s, b, &c));
@@ -371,19 +371,19 @@ STORE_TEST(studies_and_trials)
     cr_assert_eq(ids[0], a);
     cr_assert_eq(ids[1], b);
     free(ids);
-    sw_study study;
+    sw_store_study study;
     ST_OK(s, sw_store_study_get(s, "lr-search", &study));
     cr_assert_eq(study.id, st1);
     cr_assert_str_eq(study.direction, "maximize");
     cr_assert_eq(study.n_trials, 2);
-    sw_study_clear(&study);
+    sw_store_study_clear(&study);
     cr_assert_eq(sw_store_study_get(s, "nope", &study), SW_ERR_NOT_FOUND);
-    sw_study *all;
+    sw_store_study *all;
     ST_OK(s, sw_store_studies_list(s, &all, &n));
     cr_assert_eq(n, 2);
     cr_assert_str_eq(all[0].name, "lr-search");
     cr_assert_str_eq(all[1].name, "other");
-    sw_study_list_free(all, n);
+    sw_store_study_list_free(all, n);
     sw_store_close(s);
 }
 
@@ -465,7 +465,7 @@ STORE_TEST(artifacts_sha256)
     snprintf(path, sizeof path, "%s", sw_test_write(dir, "a.bin", "abc"));
     int64_t aid;
     ST_OK(s, sw_store_artifact_add(s, id, "checkpoint", path, &aid));
-    sw_artifact *a;
+    sw_store_artifact *a;
     size_t n;
     ST_OK(s, sw_store_artifacts_list(s, id, &a, &n));
     cr_assert_eq(n, 1);
@@ -475,7 +475,7 @@ STORE_TEST(artifacts_sha256)
     cr_assert_str_eq(a[0].sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     cr_assert_eq(a[0].bytes, 3);
     cr_assert_eq(a[0].path[0], '/');
-    sw_artifact_list_free(a, n);
+    sw_store_artifact_list_free(a, n);
     cr_assert_eq(sw_store_artifact_add(s, id, "checkpoint", "/nonexistent/ckpt", NULL), SW_ERR_NOT_FOUND);
     cr_assert_eq(sw_store_artifact_add(s, 5555, "checkpoint", path, NULL), SW_ERR_NOT_FOUND);
     char hex[65];
@@ -501,9 +501,9 @@ STORE_TEST(bad_arguments)
     cr_assert_eq(sw_store_log_eval(s, 31337, &e), SW_ERR_NOT_FOUND);
     e.tokens = UINT64_MAX;
     cr_assert_eq(sw_store_log_eval(s, id, &e), SW_ERR_INVALID);
-    sw_run_result running = {SW_RUN_RUNNING, NULL, NULL, 0, 0, 0, 0, 0};
+    sw_store_run_result running = {SW_RUN_RUNNING, NULL, NULL, 0, 0, 0, 0, 0};
     cr_assert_eq(sw_store_run_end(s, id, &running), SW_ERR_INVALID);
-    sw_run_result done = {SW_RUN_FAILED, NULL, "boom", 0, 0, NAN, NAN, NAN};
+    sw_store_run_result done = {SW_RUN_FAILED, NULL, "boom", 0, 0, NAN, NAN, NAN};
     cr_assert_eq(sw_store_run_end(s, 31337, &done), SW_ERR_NOT_FOUND);
     cr_assert_eq(sw_store_heartbeat(s, 31337), SW_ERR_NOT_FOUND);
     sw_store_run r;
@@ -520,11 +520,11 @@ STORE_TEST(bad_arguments)
     sw_store_run_list_free(NULL, 0);
     sw_store_curve_clear(NULL);
     sw_store_kv_list_free(NULL, 0);
-    sw_study_clear(NULL);
-    sw_study_list_free(NULL, 0);
+    sw_store_study_clear(NULL);
+    sw_store_study_list_free(NULL, 0);
     sw_store_policy_clear(NULL);
     sw_store_policy_list_free(NULL, 0);
-    sw_artifact_list_free(NULL, 0);
+    sw_store_artifact_list_free(NULL, 0);
 }
 
 /* ---- schema versions ------------------------------------------------------------------ */
@@ -628,7 +628,7 @@ STORE_TEST(migrates_a_version_2_store)
     cr_assert_eq(r.parent_run_id, 0, "an old run is no branch");
     cr_assert_eq(r.fork_tokens, 0);
     sw_store_run_clear(&r);
-    sw_run_info bi = {.name = "branch", .task = "cmudict", .parent_run_id = 1, .fork_tokens = 777};
+    sw_store_run_info bi = {.name = "branch", .task = "cmudict", .parent_run_id = 1, .fork_tokens = 777};
     int64_t b;
     ST_OK(s, sw_store_run_begin(s, &bi, &b));
     ST_OK(s, sw_store_run_get(s, b, &r));
@@ -650,7 +650,7 @@ STORE_TEST(migrates_a_version_2_store)
 static int64_t add_branch(sw_store *s, int64_t trunk, uint64_t fork, const char *c, const char *shape, double em,
                           double test_em, uint64_t anneal)
 {
-    sw_run_info bi = {.name = "branch", .task = "t", .parent_run_id = trunk, .fork_tokens = fork};
+    sw_store_run_info bi = {.name = "branch", .task = "t", .parent_run_id = trunk, .fork_tokens = fork};
     int64_t b;
     ST_OK(s, sw_store_run_begin(s, &bi, &b));
     ST_OK(s, sw_store_param_set(s, b, "cooldown", c));
@@ -659,7 +659,7 @@ static int64_t add_branch(sw_store *s, int64_t trunk, uint64_t fork, const char 
     sw_store_eval e = {.tokens = fork + anneal, .val_em = em, .val_loss = NAN, .train_loss = NAN, .metrics = m,
                        .n_metrics = isnan(test_em) ? 1 : 2};
     ST_OK(s, sw_store_log_eval(s, b, &e));
-    sw_run_result out = {.status = SW_RUN_COMPLETED, .tokens = anneal, .best_tokens = fork + anneal, .best_em = em,
+    sw_store_run_result out = {.status = SW_RUN_COMPLETED, .tokens = anneal, .best_tokens = fork + anneal, .best_em = em,
                          .val_em = em, .test_em = test_em};
     ST_OK(s, sw_store_run_end(s, b, &out));
     return b;
@@ -677,7 +677,7 @@ static const double *metric(const sw_store_eval *e, const char *name)
 STORE_TEST(branches_join_the_trunk_curve)
 {
     sw_store *s = fx_open(NULL);
-    sw_run_info ti = {.name = "trunk", .task = "t"};
+    sw_store_run_info ti = {.name = "trunk", .task = "t"};
     int64_t trunk;
     ST_OK(s, sw_store_run_begin(s, &ti, &trunk));
     for (int i = 1; i <= 4; i++) {
@@ -689,7 +689,7 @@ STORE_TEST(branches_join_the_trunk_curve)
     add_branch(s, trunk, 2000, "0.2", "sqrt", 27.0, NAN, 400);
     add_branch(s, trunk, 4000, "0.1", "linear", 45.0, 44.5, 400);
     add_branch(s, trunk, 3500, "0.1", "linear", 99.0, 99.0, 350); /* no row at 3500: skipped */
-    sw_run_result tr = {.status = SW_RUN_COMPLETED, .tokens = 4000, .best_tokens = 4000, .best_em = 40,
+    sw_store_run_result tr = {.status = SW_RUN_COMPLETED, .tokens = 4000, .best_tokens = 4000, .best_em = 40,
                         .val_em = 40, .test_em = NAN};
     ST_OK(s, sw_store_run_end(s, trunk, &tr));
 
@@ -705,12 +705,12 @@ STORE_TEST(branches_join_the_trunk_curve)
 
     sw_store_run *list;
     size_t n;
-    sw_run_filter f = {.branches = -1};
+    sw_store_run_filter f = {.branches = -1};
     ST_OK(s, sw_store_runs_list(s, &f, &list, &n));
     cr_assert_eq(n, 1, "no branches in a trunks-only list");
     cr_assert_eq(list[0].id, trunk);
     sw_store_run_list_free(list, n);
-    sw_run_filter g = {.parent_run_id = trunk};
+    sw_store_run_filter g = {.parent_run_id = trunk};
     ST_OK(s, sw_store_runs_list(s, &g, &list, &n));
     cr_assert_eq(n, 4);
     sw_store_run_list_free(list, n);

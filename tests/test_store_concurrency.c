@@ -23,7 +23,7 @@ static int writer(int k)
     }
     char name[32];
     snprintf(name, sizeof name, "writer %d", k);
-    sw_run_info info = {.name = name, .task = "concurrency"};
+    sw_store_run_info info = {.name = name, .task = "concurrency"};
     int64_t id;
     if (sw_store_run_begin(s, &info, &id)) {
         fprintf(stderr, "writer %d: begin: %s\n", k, sw_store_errmsg(s));
@@ -37,7 +37,7 @@ static int writer(int k)
             return 1;
         }
     }
-    sw_run_result res = {SW_RUN_COMPLETED, NULL, NULL, EVALS * 100, 100, 99, 99, 98};
+    sw_store_run_result res = {SW_RUN_COMPLETED, NULL, NULL, EVALS * 100, 100, 99, 99, 98};
     if (sw_store_run_end(s, id, &res)) {
         fprintf(stderr, "writer %d: end: %s\n", k, sw_store_errmsg(s));
         return 1;

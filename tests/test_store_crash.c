@@ -26,7 +26,7 @@ static int logger(int fd)
     sw_store *s;
     sw_error err = {0};
     if (sw_store_open_with(fx.location, &o, &s, &err)) return 2;
-    sw_run_info info = {.name = "doomed", .task = "crash"};
+    sw_store_run_info info = {.name = "doomed", .task = "crash"};
     int64_t id;
     if (sw_store_run_begin(s, &info, &id)) return 2;
     put(fd, id);
@@ -86,7 +86,7 @@ STORE_TEST(sigkill_mid_logging)
     cr_assert_eq(r.tokens, (uint64_t)r.n_evals * 10);
     int64_t n_before = r.n_evals;
     sw_store_run_clear(&r);
-    sw_run_filter f = {.has_status = 1, .status = SW_RUN_CRASHED};
+    sw_store_run_filter f = {.has_status = 1, .status = SW_RUN_CRASHED};
     sw_store_run *runs;
     size_t n;
     ST_OK(s, sw_store_runs_list(s, &f, &runs, &n));
@@ -114,7 +114,7 @@ STORE_TEST(sigkill_mid_logging)
     cr_assert_eq((int64_t)c.n, n_before + 1);
     cr_assert_eq(c.evals[c.n - 1].tokens, (uint64_t)(n_before + 1) * 10);
     sw_store_curve_clear(&c);
-    sw_run_result res = {SW_RUN_STOPPED, "patience", "resumed and stopped", (uint64_t)(n_before + 1) * 10, 10, 99,
+    sw_store_run_result res = {SW_RUN_STOPPED, "patience", "resumed and stopped", (uint64_t)(n_before + 1) * 10, 10, 99,
                          99, NAN};
     ST_OK(s, sw_store_run_end(s, id, &res));
     /* or remove it */

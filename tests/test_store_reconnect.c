@@ -43,7 +43,7 @@ Test(postgres, lost_connection_is_reconnected_and_the_batch_redone, .fini = fx_t
     sw_store_options_default(&o);
     o.eval_batch = 4;
     sw_store *s = fx_open(&o);
-    sw_run_info info = {.name = "reconnect", .task = "t"};
+    sw_store_run_info info = {.name = "reconnect", .task = "t"};
     int64_t id;
     ST_OK(s, sw_store_run_begin(s, &info, &id));
     uint64_t tokens = 0;
@@ -73,7 +73,7 @@ Test(postgres, lost_connection_is_reconnected_and_the_batch_redone, .fini = fx_t
     for (size_t i = 0; i < c.n; i++) cr_assert_eq(c.evals[i].tokens, (i + 1) * 1000);
     sw_store_curve_clear(&c);
     terminate(backend_pid(s));
-    sw_run_result res = {.status = SW_RUN_COMPLETED, .tokens = tokens, .best_em = 50, .val_em = NAN, .test_em = NAN};
+    sw_store_run_result res = {.status = SW_RUN_COMPLETED, .tokens = tokens, .best_em = 50, .val_em = NAN, .test_em = NAN};
     ST_OK(s, sw_store_run_end(s, id, &res));
     sw_store_close(s);
 
@@ -94,7 +94,7 @@ Test(postgres, lost_connection_is_reconnected_and_the_batch_redone, .fini = fx_t
 static void redone_batch_body(void)
 {
     sw_store *s = fx_open(NULL);
-    sw_run_info info = {.name = "redo", .task = "t"};
+    sw_store_run_info info = {.name = "redo", .task = "t"};
     int64_t id;
     ST_OK(s, sw_store_run_begin(s, &info, &id));
     sw_store_metric m[] = {{"lr", 0.5}};

@@ -154,7 +154,7 @@ Test(train_branches, trunk_is_unaffected_and_bookkeeping_adds_up, .timeout = 300
     cr_assert_eq(tr.tokens, rb.tokens);
     cr_assert_eq(tr.parent_run_id, 0);
     sw_store_run_clear(&tr);
-    sw_run_filter f = {.parent_run_id = rb.run_id};
+    sw_store_run_filter f = {.parent_run_id = rb.run_id};
     sw_store_run *runs;
     size_t nr;
     cr_assert_eq(sw_store_runs_list(s, &f, &runs, &nr), SW_OK);

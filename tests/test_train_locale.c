@@ -15,18 +15,9 @@
 #include "stopwise/train.h"
 #include "support.h"
 
-static void comma_locale(void)
-{
-    cr_assert_not_null(setlocale(LC_NUMERIC, "de_DE.UTF-8"),
-                       "the locale de_DE.UTF-8 is missing: run scripts/setup.sh (it generates it)");
-    char probe[32];
-    snprintf(probe, sizeof probe, "%g", 0.5);
-    cr_assert_str_eq(probe, "0,5", "libc itself prints a comma now: the test is meaningful");
-}
-
 Test(train_locale, data_csv_numbers_load)
 {
-    comma_locale();
+    sw_test_comma_locale();
     const char *dir = sw_test_tmpdir();
     char spec[4300];
     snprintf(spec, sizeof spec, "csv:%s",
@@ -68,7 +59,7 @@ static void csv_has_c_numbers(const char *text, int columns)
 
 Test(train_locale, run_files_use_a_decimal_point, .timeout = 300)
 {
-    comma_locale();
+    sw_test_comma_locale();
     const char *dir = sw_test_tmpdir();
     sw_train_options o = sw_train_default_options();
     o.data = "synthetic:copy:n=200,len=4";

@@ -49,6 +49,11 @@ typedef struct sw_store sw_store;
 
 /* ---- runs' status ------------------------------------------------------------ */
 
+/* Not sw_store_-prefixed on purpose: a run's lifecycle is shared vocabulary.
+ * The trainer's hooks set it, tune prunes by it, the CLI prints and parses
+ * its words; the store only records it. Every other type here is the store's
+ * own and carries the prefix. */
+
 typedef enum sw_run_status {
     SW_RUN_RUNNING = 0,
     SW_RUN_COMPLETED, /* trained to its budget                                 */
@@ -118,7 +123,7 @@ const char *sw_store_location(const sw_store *s);
 /* ---- runs ---------------------------------------------------------------------------- */
 
 /* What a run starts with. NULL strings are stored as "" ("{}" for config). */
-typedef struct sw_run_info {
+typedef struct sw_store_run_info {
     const char *name;        /* free text, e.g. "gpt-small seed 3"                */
     const char *task;        /* the task key, e.g. "cmudict"                      */
     const char *config_json; /* the full configuration, as JSON text              */
@@ -127,10 +132,10 @@ typedef struct sw_run_info {
     int64_t pid;             /* 0: this process                                   */
     int64_t parent_run_id;   /* a branch: its trunk run (0: not a branch)          */
     uint64_t fork_tokens;    /* a branch: the trunk's tokens where it forked       */
-} sw_run_info;
+} sw_store_run_info;
 
 /* How a run ended. */
-typedef struct sw_run_result {
+typedef struct sw_store_run_result {
     sw_run_status status;    /* anything but SW_RUN_RUNNING                       */
     const char *stop_rule;   /* the rule that fired, or NULL                      */
     const char *stop_reason; /* one line, or NULL                                 */
@@ -138,7 +143,7 @@ typedef struct sw_run_result {
     uint64_t best_tokens;    /* tokens at the best evaluation                     */
     double best_em;          /* best validation EM (NAN if none)                  */
     double val_em, test_em;  /* EM of the kept checkpoint (NAN if not measured)   */
-} sw_run_result;
+} sw_store_run_result;
 
 /* A run as stored. All strings owned by the record (sw_store_run_clear). */
 typedef struct sw_store_run {
@@ -158,7 +163,7 @@ typedef struct sw_store_run {
 } sw_store_run;
 
 /* Starts a run (status running, heartbeat now); *run_id gets its id. */
-sw_status sw_store_run_begin(sw_store *s, const sw_run_info *info, int64_t *run_id);
+sw_status sw_store_run_begin(sw_store *s, const sw_store_run_info *info, int64_t *run_id);
 /* Refreshes the run's heartbeat, flushing its pending evaluations first. */
 sw_status sw_store_heartbeat(sw_store *s, int64_t run_id);
 /* How often a writer should heartbeat a running run so that it never reads
@@ -168,7 +173,7 @@ sw_status sw_store_heartbeat(sw_store *s, int64_t run_id);
 double sw_store_heartbeat_interval(const sw_store *s);
 /* Flushes pending evaluations, then records the result and the end time.
  * SW_ERR_NOT_FOUND for an unknown run; SW_ERR_INVALID for a RUNNING result. */
-sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_run_result *res);
+sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_store_run_result *res);
 /* Sets a crashed (or failed) run back to running, owned by this process.
  * Evaluations with tokens > keep_tokens are deleted, since the trainer redoes
  * them from its checkpoint (SW_STORE_KEEP_ALL keeps every one). SW_ERR_STATE
@@ -188,7 +193,7 @@ typedef struct sw_store_kv {
 } sw_store_kv;
 
 /* Which runs to list; zero-initialised means all. */
-typedef struct sw_run_filter {
+typedef struct sw_store_run_filter {
     const char *task;          /* NULL: any task                                 */
     int has_status;            /* 1: only runs with (effective) status `status`  */
     sw_run_status status;
@@ -200,11 +205,11 @@ typedef struct sw_run_filter {
     size_t limit;              /* 0: no limit                                    */
     int branches;              /* 0: any; 1: only branches; -1: no branches     */
     int64_t parent_run_id;     /* > 0: only the branches of this trunk          */
-} sw_run_filter;
+} sw_store_run_filter;
 
 /* Lists runs matching `f` (NULL = all), newest first (start time, then id).
  * *runs is an array of *n records; free with sw_store_run_list_free. */
-sw_status sw_store_runs_list(sw_store *s, const sw_run_filter *f, sw_store_run **runs, size_t *n);
+sw_status sw_store_runs_list(sw_store *s, const sw_store_run_filter *f, sw_store_run **runs, size_t *n);
 void sw_store_run_list_free(sw_store_run *runs, size_t n);
 
 /* ---- curves -------------------------------------------------------------------------- */
@@ -253,7 +258,7 @@ void sw_store_curve_clear(sw_store_curve *c);
  * A trunk is a run trained at a constant rate (wsd before its decay); a branch
  * is a run forked from the trunk's state at fork_tokens that anneals for a
  * fraction c of those tokens and is evaluated once (ANNEAL.md). A branch is a
- * run with parent_run_id and fork_tokens set (sw_run_info), params "cooldown"
+ * run with parent_run_id and fork_tokens set (sw_store_run_info), params "cooldown"
  * (c, %g) and "cooldown_shape" (linear|sqrt), and one evaluation: its val_em,
  * and metrics "test_em" (when measured) and "anneal_tokens". Removing a trunk
  * removes its branches. */
@@ -286,22 +291,22 @@ void sw_store_kv_list_free(sw_store_kv *kv, size_t n);
 
 /* ---- studies and trials ---------------------------------------------------------------- */
 
-typedef struct sw_study {
+typedef struct sw_store_study {
     int64_t id;
     char *name;
     char *direction; /* "maximize" or "minimize" */
     int64_t n_trials;
     double created;
-} sw_study;
+} sw_store_study;
 
 /* Creates the study `name`, or finds it if it exists (several workers may
  * call this at once; they all get the same id). direction: "maximize" or
  * "minimize"; an existing study with the other direction is SW_ERR_INVALID. */
 sw_status sw_store_study_create(sw_store *s, const char *name, const char *direction, int64_t *study_id);
-sw_status sw_store_study_get(sw_store *s, const char *name, sw_study *out);
-sw_status sw_store_studies_list(sw_store *s, sw_study **studies, size_t *n);
-void sw_study_clear(sw_study *st);
-void sw_study_list_free(sw_study *st, size_t n);
+sw_status sw_store_study_get(sw_store *s, const char *name, sw_store_study *out);
+sw_status sw_store_studies_list(sw_store *s, sw_store_study **studies, size_t *n);
+void sw_store_study_clear(sw_store_study *st);
+void sw_store_study_list_free(sw_store_study *st, size_t n);
 /* Adds a run to a study as its next trial; *number (may be NULL) gets the
  * trial's number, 0, 1, 2, ... in the order trials were added. A run belongs
  * to one study at most. */
@@ -347,22 +352,22 @@ sw_status sw_store_state_update(sw_store *s, const char *task_key, sw_store_stat
 
 /* ---- artifacts ------------------------------------------------------------------------- */
 
-typedef struct sw_artifact {
+typedef struct sw_store_artifact {
     int64_t id, run_id;
     char *kind;       /* "checkpoint", "report", ...                          */
     char *path;       /* absolute when the file existed at add time           */
     char sha256[65];  /* lowercase hex                                        */
     uint64_t bytes;
     double created;
-} sw_artifact;
+} sw_store_artifact;
 
 /* Records a file of a run, computing its SHA-256 and size. *artifact_id may
  * be NULL. SW_ERR_NOT_FOUND if the file or the run does not exist. */
 sw_status sw_store_artifact_add(sw_store *s, int64_t run_id, const char *kind, const char *path,
                                 int64_t *artifact_id);
-/* A run's artifacts in the order added; free with sw_artifact_list_free. */
-sw_status sw_store_artifacts_list(sw_store *s, int64_t run_id, sw_artifact **out, size_t *n);
-void sw_artifact_list_free(sw_artifact *a, size_t n);
+/* A run's artifacts in the order added; free with sw_store_artifact_list_free. */
+sw_status sw_store_artifacts_list(sw_store *s, int64_t run_id, sw_store_artifact **out, size_t *n);
+void sw_store_artifact_list_free(sw_store_artifact *a, size_t n);
 
 /* SHA-256 (FIPS 180-4, via nettle) of a file's bytes as lowercase hex, and
  * its size (bytes may be NULL). */

@@ -134,10 +134,11 @@ int sw_fprintf(FILE *fp, const char *fmt, ...)
     return n;
 }
 
-/* The shortest "%.Ng" (N = 1..17) that reads back as x; `plain` skips
- * exponent forms for ordinary magnitudes ("10", not "1e+01"). The whole
- * search runs inside one locale switch. */
-char *sw_format_double(double x, char *buf, size_t len)
+/* The shortest "%.Ng" (N = 1..max_prec) that reads back as x (through
+ * strtof when single, else strtod); `plain` skips exponent forms for
+ * ordinary magnitudes ("10", not "1e+01"). The whole search
+ * runs inside one locale switch. */
+static char *format_shortest(double x, int single, char *buf, size_t len)
 {
     if (!buf || !len) return buf;
     if (!isfinite(x)) {
@@ -149,40 +150,21 @@ char *sw_format_double(double x, char *buf, size_t len)
         buf[0] = 0;
         return buf;
     }
+    int max_prec = single ? 9 : 17;
+    float axf = fabsf((float)x); /* a float's bounds compare in float, as they always have */
     double ax = fabs(x);
-    int plain = ax == 0 || (ax >= 1e-4 && ax < 1e15);
+    int plain = single ? axf == 0 || (axf >= 1e-4f && axf < 1e9f) : ax == 0 || (ax >= 1e-4 && ax < 1e15);
     int done = 0;
-    for (int prec = 1; prec <= 17 && !done; prec++) {
+    for (int prec = 1; prec <= max_prec && !done; prec++) {
         snprintf(buf, len, "%.*g", prec, x);
         if (plain && strchr(buf, 'e')) continue;
-        done = strtod(buf, NULL) == x;
+        done = single ? strtof(buf, NULL) == (float)x : strtod(buf, NULL) == x;
     }
-    if (!done) snprintf(buf, len, "%.17g", x);
+    if (!done) snprintf(buf, len, "%.*g", max_prec, x);
     c_end(old);
     return buf;
 }
 
-char *sw_format_float(float x, char *buf, size_t len)
-{
-    if (!buf || !len) return buf;
-    if (!isfinite(x)) {
-        snprintf(buf, len, "%s", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
-        return buf;
-    }
-    locale_t old = c_begin();
-    if (!old) {
-        buf[0] = 0;
-        return buf;
-    }
-    float ax = fabsf(x);
-    int plain = ax == 0 || (ax >= 1e-4f && ax < 1e9f);
-    int done = 0;
-    for (int prec = 1; prec <= 9 && !done; prec++) {
-        snprintf(buf, len, "%.*g", prec, (double)x);
-        if (plain && strchr(buf, 'e')) continue;
-        done = strtof(buf, NULL) == x;
-    }
-    if (!done) snprintf(buf, len, "%.9g", (double)x);
-    c_end(old);
-    return buf;
-}
+char *sw_format_double(double x, char *buf, size_t len) { return format_shortest(x, 0, buf, len); }
+
+char *sw_format_float(float x, char *buf, size_t len) { return format_shortest((double)x, 1, buf, len); }

@@ -5,6 +5,7 @@
 #include "cli/options.h"
 #include "cli/store_curves.h"
 #include "stopwise/stop.h"
+#include "data/json_num.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -53,8 +54,6 @@ static const sw_cli_command command = {
     0,
 };
 
-static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
 static json_t *result_json(const char *policy, const char *path, const sw_replay_result *r)
 {
     json_t *o = json_object();
@@ -69,12 +68,12 @@ static json_t *result_json(const char *policy, const char *path, const sw_replay
     json_object_set_new(o, "reason", json_string(r->reason));
     json_object_set_new(o, "best_index", json_integer((json_int_t)r->best_index));
     json_object_set_new(o, "best_tokens", json_integer((json_int_t)r->best_tokens));
-    json_object_set_new(o, "best_em", num_or_null(r->best_em));
-    json_object_set_new(o, "curve_best_em", num_or_null(r->curve_best_em));
+    json_object_set_new(o, "best_em", sw_json_num(r->best_em));
+    json_object_set_new(o, "curve_best_em", sw_json_num(r->curve_best_em));
     json_object_set_new(o, "saved_tokens", json_integer((json_int_t)r->saved_tokens));
-    json_object_set_new(o, "shortfall", num_or_null(r->shortfall));
+    json_object_set_new(o, "shortfall", sw_json_num(r->shortfall));
     json_object_set_new(o, "charged_tokens", json_integer((json_int_t)r->charged_tokens));
-    json_object_set_new(o, "score_em", num_or_null(r->score_em));
+    json_object_set_new(o, "score_em", sw_json_num(r->score_em));
     return o;
 }
 
@@ -87,20 +86,20 @@ static json_t *anneal_json(const sw_policy *p, const sw_curve *c, const sw_repla
     json_t *a = json_object();
     json_object_set_new(a, "c", json_real(frac));
     json_object_set_new(a, "shape", json_string(sw_cooldown_shape_name(shape)));
-    json_object_set_new(a, "em", num_or_null(r->anneal_em));
+    json_object_set_new(a, "em", sw_json_num(r->anneal_em));
     json_object_set_new(a, "tokens", json_integer((json_int_t)r->anneal_tokens));
     json_object_set_new(a, "predicted", json_boolean(r->anneal_predicted));
     json_object_set_new(a, "charged_tokens", json_integer((json_int_t)r->charged_tokens));
-    json_object_set_new(a, "score_em", num_or_null(r->score_em));
+    json_object_set_new(a, "score_em", sw_json_num(r->score_em));
     sw_anneal_error e;
     if (sw_anneal_loo(c, NULL, frac, shape, &e, NULL) == SW_OK) {
         json_t *l = json_object();
         json_object_set_new(l, "n_forks", json_integer((json_int_t)e.n_forks));
         json_object_set_new(l, "n", json_integer((json_int_t)e.n));
-        json_object_set_new(l, "mae", num_or_null(e.mae));
-        json_object_set_new(l, "rmse", num_or_null(e.rmse));
-        json_object_set_new(l, "bias", num_or_null(e.bias));
-        json_object_set_new(l, "max_abs", num_or_null(e.max_abs));
+        json_object_set_new(l, "mae", sw_json_num(e.mae));
+        json_object_set_new(l, "rmse", sw_json_num(e.rmse));
+        json_object_set_new(l, "bias", sw_json_num(e.bias));
+        json_object_set_new(l, "max_abs", sw_json_num(e.max_abs));
         json_object_set_new(a, "loo", l);
     }
     return a;
@@ -163,7 +162,7 @@ static int open_store(const sw_cli_args *a, sw_store **store, int64_t **ids, int
     }
     sw_store_run *runs;
     size_t n;
-    sw_run_filter no_branches = {.branches = -1}; /* a branch is one point of its trunk's curve */
+    sw_store_run_filter no_branches = {.branches = -1}; /* a branch is one point of its trunk's curve */
     if ((st = sw_store_runs_list(*store, &no_branches, &runs, &n)))
         return sw_cli_fail("replay", sw_status_exit_code(st), "%s", sw_store_errmsg(*store));
     *ids = malloc(sizeof(int64_t) * (n ? n : 1));
@@ -274,12 +273,12 @@ int sw_cmd_replay(int argc, char **argv)
             o = json_object();
             json_object_set_new(o, "policy", json_string(canon));
             json_object_set(o, "curves", list);
-            json_object_set_new(o, "mean_stop_tokens", json_real(sum_stop / total));
-            json_object_set_new(o, "mean_charged_tokens", json_real(sum_charged / total));
-            json_object_set_new(o, "mean_saved_tokens", json_real(sum_saved / total));
-            json_object_set_new(o, "mean_saved_fraction", json_real(sum_frac / total));
-            json_object_set_new(o, "mean_shortfall", num_or_null(mean_short));
-            json_object_set_new(o, "max_shortfall", num_or_null(n_short ? max_short : NAN));
+            json_object_set_new(o, "mean_stop_tokens", sw_json_num(sum_stop / total));
+            json_object_set_new(o, "mean_charged_tokens", sw_json_num(sum_charged / total));
+            json_object_set_new(o, "mean_saved_tokens", sw_json_num(sum_saved / total));
+            json_object_set_new(o, "mean_saved_fraction", sw_json_num(sum_frac / total));
+            json_object_set_new(o, "mean_shortfall", sw_json_num(mean_short));
+            json_object_set_new(o, "max_shortfall", sw_json_num(n_short ? max_short : NAN));
         }
         char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(17));
         printf("%s\n", s);

@@ -9,6 +9,7 @@
 #include "stopwise/store.h"
 #include "stopwise/train.h"
 #include "stopwise/tune.h"
+#include "data/json_num.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -119,44 +120,42 @@ static const sw_cli_command command = {
     .max_positional = 0,
 };
 
-/* null for NaN and infinities: json_real refuses them (docs/ARCHITECTURE.md) */
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
+/* null for NaN and infinities (sw_json_num; docs/ARCHITECTURE.md) */
 static void print_json(const sw_train_result *r, const char *policy, const char *auto_why, int audit)
 {
     json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:I, s:o, s:I}",
                           "run_id", (json_int_t)r->run_id, "status", r->status, "tokens", (json_int_t)r->tokens,
                           "best_tokens", (json_int_t)r->best_tokens, "budget", (json_int_t)r->budget,
                           "saved_tokens", (json_int_t)(r->budget > r->tokens ? r->budget - r->tokens : 0),
-                          "val_em", num(r->val_em), "test_em", num(r->test_em), "wall_s", num(r->wall_s), "checkpoint",
+                          "val_em", sw_json_num(r->val_em), "test_em", sw_json_num(r->test_em), "wall_s", sw_json_num(r->wall_s), "checkpoint",
                           r->checkpoint, "stop_rule", r->stop_rule, "stop_reason", r->stop_reason, "model",
                           r->model_spec, "cooldown_tokens", (json_int_t)r->cooldown_tokens, "best_val_em",
-                          num(r->best_val_em), "evaluations", (json_int_t)r->evaluations);
+                          sw_json_num(r->best_val_em), "evaluations", (json_int_t)r->evaluations);
     json_object_set_new(o, "policy", json_string(policy ? policy : "none"));
     if (auto_why) {
         json_object_set_new(o, "auto", json_string(auto_why));
         json_object_set_new(o, "audit", json_boolean(audit));
     }
-    json_object_set_new(o, "eval_s", num(r->eval_s));
-    json_object_set_new(o, "eval_share", num(r->wall_s > 0 ? r->eval_s / r->wall_s : 0));
+    json_object_set_new(o, "eval_s", sw_json_num(r->eval_s));
+    json_object_set_new(o, "eval_share", sw_json_num(r->wall_s > 0 ? r->eval_s / r->wall_s : 0));
     json_object_set_new(o, "eval_every", json_integer((json_int_t)r->eval_every));
     json_object_set_new(o, "eval_sample", json_integer((json_int_t)r->eval_sample));
     json_object_set_new(o, "confirmations", json_integer((json_int_t)r->confirmations));
     json_object_set_new(o, "refuted_stops", json_integer((json_int_t)r->vetoes));
     json_object_set_new(o, "weights", json_string(r->weights));
-    json_object_set_new(o, "select_em", num(r->select_em));
-    json_object_set_new(o, "score_em", num(r->score_em));
+    json_object_set_new(o, "select_em", sw_json_num(r->select_em));
+    json_object_set_new(o, "score_em", sw_json_num(r->score_em));
     if (r->branches) {
         json_object_set_new(o, "branches", json_integer((json_int_t)r->branches));
         json_object_set_new(o, "branch_tokens", json_integer((json_int_t)r->branch_tokens));
     }
-    json_object_set_new(o, "store_s", num(r->store_s));
+    json_object_set_new(o, "store_s", sw_json_num(r->store_s));
     if (r->test_per >= 0) {
-        json_object_set_new(o, "test_per", num(r->test_per));
-        json_object_set_new(o, "val_per", num(r->val_per));
+        json_object_set_new(o, "test_per", sw_json_num(r->test_per));
+        json_object_set_new(o, "val_per", sw_json_num(r->val_per));
     }
     if (r->test_em_published >= 0) {
-        json_object_set_new(o, "test_em_published", num(r->test_em_published));
+        json_object_set_new(o, "test_em_published", sw_json_num(r->test_em_published));
     }
     char *s = json_dumps(o, JSON_COMPACT);
     puts(s ? s : "{}");

@@ -119,10 +119,9 @@ int sw_cli_parse(const sw_cli_command *cmd, int argc, char **argv, sw_cli_args *
     return -1;
 }
 
-void sw_cli_print_help(const sw_cli_command *cmd, void *file)
+void sw_cli_print_options(const sw_cli_command *cmd, void *file)
 {
     FILE *f = file;
-    fprintf(f, "stopwise %s: %s\n\nusage: %s\n", cmd->name, cmd->synopsis, cmd->usage);
     if (cmd->n_options) fprintf(f, "\noptions:\n");
     for (int i = 0; i < cmd->n_options; i++) {
         const sw_cli_option *o = &cmd->options[i];
@@ -138,6 +137,13 @@ void sw_cli_print_help(const sw_cli_command *cmd, void *file)
         fputc('\n', f);
     }
     fprintf(f, "  %-24s %s\n", "--help", "print this help and exit");
+}
+
+void sw_cli_print_help(const sw_cli_command *cmd, void *file)
+{
+    FILE *f = file;
+    fprintf(f, "stopwise %s: %s\n\nusage: %s\n", cmd->name, cmd->synopsis, cmd->usage);
+    sw_cli_print_options(cmd, f);
     if (cmd->details) fprintf(f, "\n%s\n", cmd->details);
 }
 

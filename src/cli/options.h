@@ -49,6 +49,8 @@ typedef struct sw_cli_args {
  * 2 after printing a usage error to stderr. */
 int sw_cli_parse(const sw_cli_command *cmd, int argc, char **argv, sw_cli_args *out);
 void sw_cli_print_help(const sw_cli_command *cmd, void *file /* FILE * */);
+/* Only the "options:" block of the help (every option with its default). */
+void sw_cli_print_options(const sw_cli_command *cmd, void *file /* FILE * */);
 
 /* Accessors by option name; the option must exist in the table (a missing
  * name is a programming error and aborts). Values were validated by parse. */

@@ -62,25 +62,37 @@ static void finish_layout(sw_model *m)
     m->n_params = off;
 }
 
-sw_status sw_model_create(const sw_model_spec *spec, uint64_t seed, sw_model **out, sw_error *err)
+/* A checked spec's model with its named tensors laid out, no memory for
+ * them yet (params and grads NULL). */
+static sw_status layout(const sw_model_spec *spec, sw_model **out, sw_error *err)
 {
-    if (!out) return sw_error_set(err, SW_ERR_INVALID, "sw_model_create: out is NULL");
-    *out = NULL;
     sw_status st = sw_model_spec_check(spec, err);
     if (st != SW_OK) return st;
     sw_model *m = calloc(1, sizeof *m);
     if (!m) return sw_error_set(err, SW_ERR_NOMEM, "model: out of memory");
     m->spec = *spec;
     st = spec->kind == SW_MODEL_GPT ? sw_gpt_build(m) : sw_mlp_build(m);
-    if (st == SW_OK) {
-        finish_layout(m);
-        m->params = sw_floats_alloc(m->n_params);
-        m->grads = sw_floats_alloc(m->n_params);
-        if (!m->params || !m->grads) st = SW_ERR_NOMEM;
-    }
     if (st != SW_OK) {
         sw_model_free(m);
-        return sw_error_set(err, st, "model: out of memory building the model");
+        return sw_error_set(err, st, "model: out of memory laying out the model");
+    }
+    finish_layout(m);
+    *out = m;
+    return SW_OK;
+}
+
+sw_status sw_model_create(const sw_model_spec *spec, uint64_t seed, sw_model **out, sw_error *err)
+{
+    if (!out) return sw_error_set(err, SW_ERR_INVALID, "sw_model_create: out is NULL");
+    *out = NULL;
+    sw_model *m = NULL;
+    sw_status st = layout(spec, &m, err);
+    if (st != SW_OK) return st;
+    m->params = sw_floats_alloc(m->n_params);
+    m->grads = sw_floats_alloc(m->n_params);
+    if (!m->params || !m->grads) {
+        sw_model_free(m);
+        return sw_error_set(err, SW_ERR_NOMEM, "model: out of memory building the model");
     }
     if (spec->kind == SW_MODEL_GPT)
         sw_gpt_init(m, seed);
@@ -93,19 +105,13 @@ sw_status sw_model_create(const sw_model_spec *spec, uint64_t seed, sw_model **o
 sw_status sw_model_spec_num_params(const sw_model_spec *spec, uint64_t *n, sw_error *err)
 {
     *n = 0;
-    sw_status st = sw_model_spec_check(spec, err);
-    if (st != SW_OK) return st;
-    sw_model *m = calloc(1, sizeof *m);
-    if (!m) return sw_error_set(err, SW_ERR_NOMEM, "model: out of memory");
-    m->spec = *spec;
+    sw_model *m = NULL;
     /* the build only lays out named tensors (a few kB); params stay NULL */
-    st = spec->kind == SW_MODEL_GPT ? sw_gpt_build(m) : sw_mlp_build(m);
-    if (st == SW_OK) {
-        finish_layout(m);
-        *n = (uint64_t)m->n_params;
-    }
+    sw_status st = layout(spec, &m, err);
+    if (st != SW_OK) return st;
+    *n = (uint64_t)m->n_params;
     sw_model_free(m);
-    return st ? sw_error_set(err, st, "model: out of memory laying out the model") : SW_OK;
+    return SW_OK;
 }
 
 void sw_model_free(sw_model *m)

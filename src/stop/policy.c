@@ -448,10 +448,32 @@ static void put(char *buf, size_t cap, size_t *pos, const char *s)
     *pos += n;
 }
 
+/* Appends ":name=value", the value as text, a number or a whole number. */
+static void put_opt(char *buf, size_t cap, size_t *pos, const char *name, const char *value)
+{
+    put(buf, cap, pos, ":");
+    put(buf, cap, pos, name);
+    put(buf, cap, pos, "=");
+    put(buf, cap, pos, value);
+}
+
+static void put_num(char *buf, size_t cap, size_t *pos, const char *name, double v)
+{
+    char num[64];
+    put_opt(buf, cap, pos, name, sw_format_double(v, num, sizeof num));
+}
+
+static void put_int(char *buf, size_t cap, size_t *pos, const char *name, int v)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%d", v);
+    put_opt(buf, cap, pos, name, num);
+}
+
 /* Appends rule r's text (name, value, the options that were written). */
 static void format_rule(const sw_rule *r, char *buf, size_t cap, size_t *pos)
 {
-    char num[64], tmp[128];
+    char num[64];
     put(buf, cap, pos, sw_rule_kind_name(r->kind));
     if (r->kind != SW_RULE_DIVERGE) {
         sw_format_double(r->value, num, sizeof num);
@@ -459,46 +481,17 @@ static void format_rule(const sw_rule *r, char *buf, size_t cap, size_t *pos)
         put(buf, cap, pos, num);
     }
     if (r->set & SW_OPT_MIN_DELTA) {
-        sw_format_double(r->min_delta, num, sizeof num);
-        snprintf(tmp, sizeof tmp, ":min_delta=%s%s", num, r->relative ? "%" : "");
-        put(buf, cap, pos, tmp);
+        put_num(buf, cap, pos, "min_delta", r->min_delta);
+        if (r->relative) put(buf, cap, pos, "%");
     }
-    if (r->set & SW_OPT_MAX) {
-        sw_format_double(r->max_loss, num, sizeof num);
-        snprintf(tmp, sizeof tmp, ":max=%s", num);
-        put(buf, cap, pos, tmp);
-    }
-    if (r->set & SW_OPT_FACTOR) {
-        sw_format_double(r->factor, num, sizeof num);
-        snprintf(tmp, sizeof tmp, ":factor=%s", num);
-        put(buf, cap, pos, tmp);
-    }
-    if (r->set & SW_OPT_ON) {
-        snprintf(tmp, sizeof tmp, ":on=%s", r->on);
-        put(buf, cap, pos, tmp);
-    }
-    if (r->set & SW_OPT_K) {
-        snprintf(tmp, sizeof tmp, ":k=%d", r->k);
-        put(buf, cap, pos, tmp);
-    }
-    if (r->set & SW_OPT_WINDOW) {
-        snprintf(tmp, sizeof tmp, ":window=%d", r->window);
-        put(buf, cap, pos, tmp);
-    }
-    if (r->set & SW_OPT_Z) {
-        sw_format_double(r->z, num, sizeof num);
-        snprintf(tmp, sizeof tmp, ":z=%s", num);
-        put(buf, cap, pos, tmp);
-    }
-    if (r->set & SW_OPT_MIN_POINTS) {
-        snprintf(tmp, sizeof tmp, ":min_points=%d", r->min_points);
-        put(buf, cap, pos, tmp);
-    }
-    if (r->set & SW_OPT_AT) {
-        sw_format_tokens_exact(r->at, 3, num, sizeof num);
-        snprintf(tmp, sizeof tmp, ":at=%s", num);
-        put(buf, cap, pos, tmp);
-    }
+    if (r->set & SW_OPT_MAX) put_num(buf, cap, pos, "max", r->max_loss);
+    if (r->set & SW_OPT_FACTOR) put_num(buf, cap, pos, "factor", r->factor);
+    if (r->set & SW_OPT_ON) put_opt(buf, cap, pos, "on", r->on);
+    if (r->set & SW_OPT_K) put_int(buf, cap, pos, "k", r->k);
+    if (r->set & SW_OPT_WINDOW) put_int(buf, cap, pos, "window", r->window);
+    if (r->set & SW_OPT_Z) put_num(buf, cap, pos, "z", r->z);
+    if (r->set & SW_OPT_MIN_POINTS) put_int(buf, cap, pos, "min_points", r->min_points);
+    if (r->set & SW_OPT_AT) put_opt(buf, cap, pos, "at", sw_format_tokens_exact(r->at, 3, num, sizeof num));
 }
 
 size_t sw_policy_format(const sw_policy *p, char *buf, size_t cap)

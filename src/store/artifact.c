@@ -77,7 +77,7 @@ sw_status sw_store_artifact_add(sw_store *s, int64_t run_id, const char *kind, c
     return st;
 }
 
-sw_status sw_store_artifacts_list(sw_store *s, int64_t run_id, sw_artifact **out, size_t *n)
+sw_status sw_store_artifacts_list(sw_store *s, int64_t run_id, sw_store_artifact **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -91,7 +91,7 @@ sw_status sw_store_artifacts_list(sw_store *s, int64_t run_id, sw_artifact **out
     if (r.nrows) {
         if (!(*out = calloc(r.nrows, sizeof **out))) st = sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
         for (size_t i = 0; !st && i < r.nrows; i++) {
-            sw_artifact *a = &(*out)[i];
+            sw_store_artifact *a = &(*out)[i];
             a->id = sw_db_get_int(&r, i, 0);
             a->run_id = sw_db_get_int(&r, i, 1);
             a->kind = sw_db_dup_text(&r, i, 2);
@@ -106,7 +106,7 @@ sw_status sw_store_artifacts_list(sw_store *s, int64_t run_id, sw_artifact **out
     return st;
 }
 
-void sw_artifact_list_free(sw_artifact *a, size_t n)
+void sw_store_artifact_list_free(sw_store_artifact *a, size_t n)
 {
     if (!a) return;
     for (size_t i = 0; i < n; i++) {

@@ -156,7 +156,7 @@ sw_status sw_store_study_create(sw_store *s, const char *name, const char *direc
 
 #define STUDY_COLUMNS "id, name, direction, n_trials, created"
 
-static void study_from_row(const sw_db_result *r, size_t i, sw_study *st)
+static void study_from_row(const sw_db_result *r, size_t i, sw_store_study *st)
 {
     st->id = sw_db_get_int(r, i, 0);
     st->name = sw_db_dup_text(r, i, 1);
@@ -165,7 +165,7 @@ static void study_from_row(const sw_db_result *r, size_t i, sw_study *st)
     st->created = sw_db_get_real(r, i, 4);
 }
 
-sw_status sw_store_study_get(sw_store *s, const char *name, sw_study *out)
+sw_status sw_store_study_get(sw_store *s, const char *name, sw_store_study *out)
 {
     memset(out, 0, sizeof *out);
     sw_db_val p = sw_db_text(name);
@@ -178,7 +178,7 @@ sw_status sw_store_study_get(sw_store *s, const char *name, sw_study *out)
     return st;
 }
 
-sw_status sw_store_studies_list(sw_store *s, sw_study **studies, size_t *n)
+sw_status sw_store_studies_list(sw_store *s, sw_store_study **studies, size_t *n)
 {
     *studies = NULL;
     *n = 0;
@@ -194,7 +194,7 @@ sw_status sw_store_studies_list(sw_store *s, sw_study **studies, size_t *n)
     return st;
 }
 
-void sw_study_clear(sw_study *st)
+void sw_store_study_clear(sw_store_study *st)
 {
     if (!st) return;
     free(st->name);
@@ -202,10 +202,10 @@ void sw_study_clear(sw_study *st)
     memset(st, 0, sizeof *st);
 }
 
-void sw_study_list_free(sw_study *st, size_t n)
+void sw_store_study_list_free(sw_store_study *st, size_t n)
 {
     if (!st) return;
-    for (size_t i = 0; i < n; i++) sw_study_clear(&st[i]);
+    for (size_t i = 0; i < n; i++) sw_store_study_clear(&st[i]);
     free(st);
 }
 

@@ -28,7 +28,7 @@ sw_status sw_run_status_parse(const char *name, sw_run_status *out)
 /* ---- begin ---------------------------------------------------------------------- */
 
 typedef struct begin_ctx {
-    const sw_run_info *info;
+    const sw_store_run_info *info;
     const char *host;
     int64_t pid;
     int64_t id;
@@ -37,7 +37,7 @@ typedef struct begin_ctx {
 static sw_status begin_tx(sw_store *s, void *vctx)
 {
     begin_ctx *c = vctx;
-    const sw_run_info *in = c->info;
+    const sw_store_run_info *in = c->info;
     sw_db_val p[] = {sw_db_text(in->name ? in->name : ""),
                      sw_db_text(in->task ? in->task : ""),
                      sw_db_text(in->config_json && *in->config_json ? in->config_json : "{}"),
@@ -65,9 +65,9 @@ static sw_status seq_add(sw_store *s, int64_t run_id, int64_t next)
     return SW_OK;
 }
 
-sw_status sw_store_run_begin(sw_store *s, const sw_run_info *info, int64_t *run_id)
+sw_status sw_store_run_begin(sw_store *s, const sw_store_run_info *info, int64_t *run_id)
 {
-    static const sw_run_info none = {0};
+    static const sw_store_run_info none = {0};
     char host[256] = "";
     begin_ctx c = {info ? info : &none, NULL, 0, 0};
     if (c.info->host) c.host = c.info->host;
@@ -86,7 +86,7 @@ sw_status sw_store_run_begin(sw_store *s, const sw_run_info *info, int64_t *run_
 
 typedef struct end_ctx {
     int64_t id;
-    const sw_run_result *res; /* NULL: heartbeat only */
+    const sw_store_run_result *res; /* NULL: heartbeat only */
     int found;
 } end_ctx;
 
@@ -99,7 +99,7 @@ static sw_status end_tx(sw_store *s, void *vctx)
         sw_db_val p = sw_db_int(c->id);
         st = sw_store_sql(s, "UPDATE runs SET heartbeat = {NOW} WHERE id = ? RETURNING id", &p, 1, &r);
     } else {
-        const sw_run_result *x = c->res;
+        const sw_store_run_result *x = c->res;
         sw_db_val p[] = {sw_db_text(sw_run_status_str(x->status)),
                          sw_db_text(x->stop_rule),
                          sw_db_text(x->stop_reason),
@@ -131,7 +131,7 @@ sw_status sw_store_heartbeat(sw_store *s, int64_t run_id)
     return st;
 }
 
-sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_run_result *res)
+sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_store_run_result *res)
 {
     if (!res || res->status == SW_RUN_RUNNING || (unsigned)res->status >= SW_RUN_STATUS_COUNT)
         return sw_error_set(&s->err, SW_ERR_INVALID, "a run's result needs a final status, not running");
@@ -302,9 +302,9 @@ static void q_param(query *q, sw_db_val v)
     q->p[q->n++] = v;
 }
 
-sw_status sw_store_runs_list(sw_store *s, const sw_run_filter *f, sw_store_run **runs, size_t *n)
+sw_status sw_store_runs_list(sw_store *s, const sw_store_run_filter *f, sw_store_run **runs, size_t *n)
 {
-    static const sw_run_filter all = {0};
+    static const sw_store_run_filter all = {0};
     *runs = NULL;
     *n = 0;
     if (!f) f = &all;

@@ -147,7 +147,7 @@ static sw_status store_branch(sw_trainer *r, const sw_branch_family *f, const sw
     sw_snprintf(cbuf, sizeof cbuf, "%g", f->c);
     snprintf(cfg, sizeof cfg, "{\"cooldown\":%s,\"cooldown_shape\":\"%s\",\"fork_tokens\":%" PRIu64 "}", cbuf,
              sw_decay_shape_name(f->shape), fork);
-    sw_run_info info = {.name = name, .task = sw_dataset_name(r->ds), .config_json = cfg, .policy = "none",
+    sw_store_run_info info = {.name = name, .task = sw_dataset_name(r->ds), .config_json = cfg, .policy = "none",
                         .parent_run_id = r->res->run_id, .fork_tokens = fork};
     int64_t id;
     double t = sw_now();
@@ -158,7 +158,7 @@ static sw_status store_branch(sw_trainer *r, const sw_branch_family *f, const sw
     sw_store_eval e = {.tokens = fork + x->anneal_tokens, .step = (int64_t)r->step, .wall_s = 0, .val_em = x->val_em,
                        .val_loss = x->val_loss, .train_loss = NAN, .metrics = m, .n_metrics = isnan(x->test_em) ? 1 : 2};
     if (!st && !x->diverged) st = sw_store_log_eval(s, id, &e);
-    sw_run_result out = {.status = x->diverged ? SW_RUN_DIVERGED : SW_RUN_COMPLETED,
+    sw_store_run_result out = {.status = x->diverged ? SW_RUN_DIVERGED : SW_RUN_COMPLETED,
                          .tokens = x->anneal_tokens,
                          .best_tokens = fork + x->anneal_tokens,
                          .best_em = x->val_em,

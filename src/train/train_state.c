@@ -6,29 +6,27 @@
  * same curve into its controller (an infinite val_loss and a NaN one are not
  * the same to Prechelt's UP rule). docs/ARCHITECTURE.md "Files a run writes". */
 #include "train/train_state.h"
+#include "data/json_num.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The shared number-or-null (data/json_num.h), with infinities as strings. */
 static json_t *num(double v)
 {
-    if (isfinite(v)) return json_real(v);
-    if (isnan(v)) return json_null();
-    return json_string(v > 0 ? "Infinity" : "-Infinity");
+    if (isinf(v)) return json_string(v > 0 ? "Infinity" : "-Infinity");
+    return sw_json_num(v);
 }
 
 /* The inverse of num(); *bad is set for anything else (a missing key too). */
 static double num_get(json_t *x, int *bad)
 {
-    if (json_is_number(x)) return json_number_value(x);
-    if (json_is_null(x)) return NAN;
     const char *t = json_string_value(x);
     if (t && !strcmp(t, "Infinity")) return INFINITY;
     if (t && !strcmp(t, "-Infinity")) return -INFINITY;
-    *bad = 1;
-    return NAN;
+    return sw_json_num_get(x, bad);
 }
 
 char *sw_train_state_to_json(const sw_train_state *st)

@@ -85,7 +85,7 @@ static sw_status store_begin(sw_trainer *r)
         }
     }
     char *config = sw_trainer_config_json(r);
-    sw_run_info info = {.name = r->opt.run_name, .task = sw_dataset_name(r->ds), .config_json = config,
+    sw_store_run_info info = {.name = r->opt.run_name, .task = sw_dataset_name(r->ds), .config_json = config,
                         .policy = r->opt.policy ? r->opt.policy : "none"};
     st = sw_store_run_begin(s, &info, &r->res->run_id);
     free(config);
@@ -222,7 +222,7 @@ sw_status sw_trainer_hooks_end(sw_trainer *r)
     if (!strcmp(res->status, "interrupted")) { /* as if killed: the row stays running */
         st = sw_store_flush(s);
     } else {
-        sw_run_result out = {.status = run_status(res->status),
+        sw_store_run_result out = {.status = run_status(res->status),
                              .stop_rule = res->stop_rule[0] ? res->stop_rule : NULL,
                              .stop_reason = res->stop_reason[0] ? res->stop_reason : NULL,
                              .tokens = res->tokens,
@@ -241,7 +241,7 @@ void sw_trainer_hooks_fail(sw_trainer *r)
     /* Only a row this process began or took back is ours to mark: a refused
      * --resume (a completed run, a live one) leaves the record untouched. */
     if (!r->store || r->res->run_id < 0 || !r->owns_run) return;
-    sw_run_result out = {.status = SW_RUN_FAILED, .stop_reason = r->err ? r->err->msg : NULL,
+    sw_store_run_result out = {.status = SW_RUN_FAILED, .stop_reason = r->err ? r->err->msg : NULL,
                          .tokens = r->tokens, .best_tokens = r->best_tokens,
                          .best_em = r->best_em >= 0 ? r->best_em : NAN, .val_em = NAN, .test_em = NAN};
     sw_store_run_end(r->store, r->res->run_id, &out); /* best effort: the first error is the one reported */

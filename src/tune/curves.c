@@ -92,7 +92,7 @@ sw_status sw_tune_curves_from_store(sw_store *s, const char *query, int allow_tr
     *flagged = NULL;
     *n_flagged = 0;
     size_t cap_flagged = 0;
-    sw_run_filter f;
+    sw_store_run_filter f;
     memset(&f, 0, sizeof f);
     int64_t *ids = NULL;
     size_t nids = 0;

@@ -5,6 +5,7 @@
  * level would also have passed earns a step up; a bad audit costs two steps
  * and a ceiling, so the ladder does not oscillate around a level that fails. */
 #include "stopwise/tune.h"
+#include "data/json_num.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -94,8 +95,6 @@ sw_status sw_online_audit_curve(sw_online_state *s, const sw_curve *curve, uint6
     return SW_OK;
 }
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
 /* Runs counted by an online state: far beyond any store's life, and low
  * enough that counting on and rounding to the next audit cannot overflow. */
 #define SW_ONLINE_MAX_RUNS (INT64_C(1) << 62)
@@ -111,11 +110,6 @@ static long long int_get(json_t *o, const char *k, long long lo, long long hi, i
         return lo;
     }
     return v;
-}
-static double num_get(json_t *o, const char *k)
-{
-    json_t *x = json_object_get(o, k);
-    return json_is_number(x) ? json_number_value(x) : NAN;
 }
 
 char *sw_online_to_json(const sw_online_state *s)
@@ -137,16 +131,16 @@ char *sw_online_to_json(const sw_online_state *s)
     json_object_set_new(o, "ceiling_audits", json_integer(s->ceiling_audits));
     json_object_set_new(o, "runs", json_integer(s->runs));
     json_object_set_new(o, "audit_every", json_integer(s->audit_every));
-    json_object_set_new(o, "epsilon", num(s->epsilon));
+    json_object_set_new(o, "epsilon", sw_json_num(s->epsilon));
     for (int i = 0; i < s->n_history; i++) {
         const sw_online_audit *a = &s->history[i];
         json_t *x = json_object();
         json_object_set_new(x, "run", json_integer(a->run));
         json_object_set_new(x, "level_before", json_integer(a->level_before));
         json_object_set_new(x, "level_after", json_integer(a->level_after));
-        json_object_set_new(x, "shortfall", num(a->shortfall));
-        json_object_set_new(x, "next_shortfall", num(a->next_shortfall));
-        json_object_set_new(x, "tokens_fraction", num(a->tokens_fraction));
+        json_object_set_new(x, "shortfall", sw_json_num(a->shortfall));
+        json_object_set_new(x, "next_shortfall", sw_json_num(a->next_shortfall));
+        json_object_set_new(x, "tokens_fraction", sw_json_num(a->tokens_fraction));
         json_array_append_new(hist, x);
     }
     json_object_set_new(o, "audits", hist);
@@ -189,7 +183,7 @@ sw_status sw_online_from_json(const char *text, sw_online_state *s, sw_error *er
     s->ceiling_audits = (int)int_get(o, "ceiling_audits", 1, INT_MAX, &bad);
     s->runs = (int64_t)int_get(o, "runs", 0, SW_ONLINE_MAX_RUNS, &bad);
     s->audit_every = (int)int_get(o, "audit_every", 1, INT_MAX, &bad);
-    s->epsilon = num_get(o, "epsilon");
+    s->epsilon = sw_json_num_get(json_object_get(o, "epsilon"), NULL);
     if (bad || !(s->epsilon >= 0)) {
         st = sw_error_set(err, SW_ERR_FORMAT,
                           "online state: level, ceiling, good_streak, ceiling_audits, runs, audit_every or epsilon out of range");
@@ -208,9 +202,9 @@ sw_status sw_online_from_json(const char *text, sw_online_state *s, sw_error *er
             st = sw_error_set(err, SW_ERR_FORMAT, "online state: audit %zu: run or level out of range", i);
             goto done;
         }
-        a->shortfall = num_get(x, "shortfall");
-        a->next_shortfall = num_get(x, "next_shortfall");
-        a->tokens_fraction = num_get(x, "tokens_fraction");
+        a->shortfall = sw_json_num_get(json_object_get(x, "shortfall"), NULL);
+        a->next_shortfall = sw_json_num_get(json_object_get(x, "next_shortfall"), NULL);
+        a->tokens_fraction = sw_json_num_get(json_object_get(x, "tokens_fraction"), NULL);
     }
 done:
     json_decref(o);

@@ -2,6 +2,7 @@
  * "%.17g", locale-independent) and its Pareto frontier as CSV (sw_snprintf:
  * the "C" locale whatever the process's). */
 #include "stopwise/tune.h"
+#include "data/json_num.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -9,17 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
-
 static json_t *point_json(const sw_tune_point *p)
 {
     json_t *o = json_object();
     json_object_set_new(o, "policy", json_string(p->policy));
     json_object_set_new(o, "family", json_string(sw_tune_family_name(p->family)));
-    json_object_set_new(o, "tokens_fraction", num(p->tokens_fraction));
-    json_object_set_new(o, "shortfall", num(p->shortfall));
-    json_object_set_new(o, "worst_shortfall", num(p->worst_shortfall));
-    json_object_set_new(o, "mean_tokens", num(p->mean_tokens));
+    json_object_set_new(o, "tokens_fraction", sw_json_num(p->tokens_fraction));
+    json_object_set_new(o, "shortfall", sw_json_num(p->shortfall));
+    json_object_set_new(o, "worst_shortfall", sw_json_num(p->worst_shortfall));
+    json_object_set_new(o, "mean_tokens", sw_json_num(p->mean_tokens));
     return o;
 }
 
@@ -29,24 +28,24 @@ char *sw_tune_report_json(const sw_tune_report *r)
     if (!o) return NULL;
     json_object_set_new(o, "policy", json_string(r->chosen.policy));
     json_object_set_new(o, "family", json_string(sw_tune_family_name(r->chosen.family)));
-    json_object_set_new(o, "cv_tokens_fraction", num(r->cv_tokens_fraction));
-    json_object_set_new(o, "cv_shortfall", num(r->cv_shortfall));
-    json_object_set_new(o, "cv_worst_shortfall", num(r->cv_worst_shortfall));
-    json_object_set_new(o, "tokens_fraction", num(r->chosen.tokens_fraction));
-    json_object_set_new(o, "shortfall", num(r->chosen.shortfall));
-    json_object_set_new(o, "worst_shortfall", num(r->chosen.worst_shortfall));
+    json_object_set_new(o, "cv_tokens_fraction", sw_json_num(r->cv_tokens_fraction));
+    json_object_set_new(o, "cv_shortfall", sw_json_num(r->cv_shortfall));
+    json_object_set_new(o, "cv_worst_shortfall", sw_json_num(r->cv_worst_shortfall));
+    json_object_set_new(o, "tokens_fraction", sw_json_num(r->chosen.tokens_fraction));
+    json_object_set_new(o, "shortfall", sw_json_num(r->chosen.shortfall));
+    json_object_set_new(o, "worst_shortfall", sw_json_num(r->chosen.worst_shortfall));
     json_object_set_new(o, "objective", json_string(sw_tune_objective_name(r->objective)));
-    json_object_set_new(o, "epsilon", num(r->epsilon));
-    json_object_set_new(o, "lambda", num(r->lambda));
+    json_object_set_new(o, "epsilon", sw_json_num(r->epsilon));
+    json_object_set_new(o, "lambda", sw_json_num(r->lambda));
     json_object_set_new(o, "budget", json_integer((json_int_t)r->budget));
     json_object_set_new(o, "n_curves", json_integer((json_int_t)r->n_curves));
     json_object_set_new(o, "folds", json_integer((json_int_t)r->n_folds));
     json_object_set_new(o, "n_candidates", json_integer((json_int_t)r->n_candidates));
     json_object_set_new(o, "n_replays", json_integer((json_int_t)r->n_replays));
-    json_object_set_new(o, "replay_seconds", num(r->replay_seconds));
-    json_object_set_new(o, "confidence", num(r->confidence));
+    json_object_set_new(o, "replay_seconds", sw_json_num(r->replay_seconds));
+    json_object_set_new(o, "confidence", sw_json_num(r->confidence));
     json_object_set_new(o, "bootstrap", json_integer(r->bootstrap));
-    json_object_set_new(o, "ucb_shortfall", num(r->ucb_shortfall));
+    json_object_set_new(o, "ucb_shortfall", sw_json_num(r->ucb_shortfall));
     json_t *cool = json_array();
     for (size_t i = 0; i < r->n_cooldowns; i++) {
         char buf[64];
@@ -55,18 +54,18 @@ char *sw_tune_report_json(const sw_tune_report *r)
     }
     json_object_set_new(o, "cooldowns", cool);
     json_object_set_new(o, "val_size", r->val_size ? json_integer((json_int_t)r->val_size) : json_null());
-    json_object_set_new(o, "em_standard_error", num(r->em_se));
+    json_object_set_new(o, "em_standard_error", sw_json_num(r->em_se));
     json_object_set_new(o, "epsilon_below_se", json_boolean(r->epsilon_below_se));
     json_t *fam = json_object();
     for (size_t i = 0; i < r->n_families; i++) {
         const sw_tune_family_report *f = &r->families[i];
         json_t *x = json_object();
         json_object_set_new(x, "policy", json_string(f->chosen.policy));
-        json_object_set_new(x, "cv_tokens_fraction", num(f->cv_tokens_fraction));
-        json_object_set_new(x, "cv_shortfall", num(f->cv_shortfall));
-        json_object_set_new(x, "cv_worst_shortfall", num(f->cv_worst_shortfall));
-        json_object_set_new(x, "tokens_fraction", num(f->chosen.tokens_fraction));
-        json_object_set_new(x, "shortfall", num(f->chosen.shortfall));
+        json_object_set_new(x, "cv_tokens_fraction", sw_json_num(f->cv_tokens_fraction));
+        json_object_set_new(x, "cv_shortfall", sw_json_num(f->cv_shortfall));
+        json_object_set_new(x, "cv_worst_shortfall", sw_json_num(f->cv_worst_shortfall));
+        json_object_set_new(x, "tokens_fraction", sw_json_num(f->chosen.tokens_fraction));
+        json_object_set_new(x, "shortfall", sw_json_num(f->chosen.shortfall));
         json_object_set_new(x, "n_candidates", json_integer((json_int_t)f->n_candidates));
         json_object_set_new(fam, sw_tune_family_name(f->family), x);
     }
@@ -79,8 +78,8 @@ char *sw_tune_report_json(const sw_tune_report *r)
             if (f->scored_on[c]) json_array_append_new(held, json_integer((json_int_t)c));
         json_object_set_new(x, "held_out", held);
         json_object_set_new(x, "policy", json_string(f->policy));
-        json_object_set_new(x, "tokens_fraction", num(f->tokens_fraction));
-        json_object_set_new(x, "shortfall", num(f->shortfall));
+        json_object_set_new(x, "tokens_fraction", sw_json_num(f->tokens_fraction));
+        json_object_set_new(x, "shortfall", sw_json_num(f->shortfall));
         json_array_append_new(folds, x);
     }
     json_object_set_new(o, "cv_folds", folds);
