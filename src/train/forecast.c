@@ -46,7 +46,7 @@ sw_status sw_trainer_forecast_begin(sw_trainer *r)
     sw_curve *refs[FORECAST_MAX_REFS] = {0};
     size_t n = 0;
     if (r->store) {
-        sw_run_filter f;
+        sw_store_run_filter f;
         memset(&f, 0, sizeof f);
         f.task = sw_dataset_name(r->ds);
         f.has_status = 1;
