@@ -152,6 +152,8 @@ Test(e2e_replay, bench_tokens_scores_annealed_curves, .timeout = 300)
             cr_assert_float_eq(json_number_value(json_object_get(row, "tokens_pct")), 110, 1e-9, "300k + 30k");
     }
     json_decref(j);
+    free(out);
+    free(err);
 }
 
 /* A store curve that stop/ refuses (a metric name with a comma): the message
