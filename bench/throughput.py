@@ -8,7 +8,7 @@ repetition, so machine noise hits all alike and no idle pool of a neighbour
 process steals the cores (the old harness kept three workers alive and
 measured PyTorch at a third of its standalone speed):
   ours          build/bench/bench_throughput --serve (BLAS as stopwise sets it
-                up, OMP_WAIT_POLICY as the CLI sets it: passive; --ours-env)
+                up, GOMP_SPINCOUNT as the CLI sets it: 10000; --ours-env)
   torch-default bench/ref/torch_*.py --threads N --serve, the environment as it
                 is (this machine sets OPENBLAS_CORETYPE=Haswell)
   torch-best    OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=N and
@@ -174,7 +174,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--models", default="gpt128,gpt256,mlp")
     ap.add_argument("--quick", action="store_true", help="square GEMMs up to 1024 only")
-    ap.add_argument("--ours-env", default="OMP_WAIT_POLICY=passive",
+    ap.add_argument("--ours-env", default="GOMP_SPINCOUNT=10000",
                     help="environment of our worker, VAR=VALUE,...: the CLI's default wait policy")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "throughput.json"))
     a = ap.parse_args()

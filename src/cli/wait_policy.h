@@ -10,10 +10,13 @@
 /* The environment variable that marks the second execution (so it happens
  * once) and that a user can set to keep libgomp's own default: "1". */
 #define SW_CLI_WAIT_POLICY_MARK "STOPWISE_WAIT_POLICY_SET"
+/* The spin count the CLI sets: an idle thread spins this many rounds (tens
+ * of microseconds), then sleeps (wait_policy.c says why). */
+#define SW_CLI_SPINCOUNT "10000"
 
 /* If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set (the user's own
  * settings always win) and SW_CLI_WAIT_POLICY_MARK is unset, sets the
- * stopwise default (OMP_WAIT_POLICY=passive) and the mark, and re-executes
+ * stopwise default (GOMP_SPINCOUNT=SW_CLI_SPINCOUNT) and the mark, and re-executes
  * /proc/self/exe with the same argv. Returns only when nothing was to be done
  * or the re-execution failed (then the process goes on with libgomp's
  * default, which is only slower under load). Call first thing in main(),
