@@ -174,7 +174,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--models", default="gpt128,gpt256,mlp")
     ap.add_argument("--quick", action="store_true", help="square GEMMs up to 1024 only")
-    ap.add_argument("--ours-env", default="GOMP_SPINCOUNT=10000",
+    ap.add_argument("--ours-env", default="GOMP_SPINCOUNT=100000",
                     help="environment of our worker, VAR=VALUE,...: the CLI's default wait policy")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "throughput.json"))
     a = ap.parse_args()

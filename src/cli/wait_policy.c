@@ -8,10 +8,12 @@
  * tokens/s each instead of ~800). Sleeping at once (OMP_WAIT_POLICY=passive)
  * cures that but costs every wake-up a futex: measured alone, the MLP at 2
  * threads ran at 78k tokens/s passive against 123k spinning, the d128 gpt at
- * 27.4k against 29.6k. GOMP_SPINCOUNT=10000 (tens of microseconds, then
- * sleep) ran at 125k and 29.0k: the speed of spinning, and a sibling that
- * is descheduled costs at most that much. Concurrent stopwise runs also share
- * out the cores (nn/threads_share.c), so they do not oversubscribe them. */
+ * 27.4k against 29.6k. A bounded spin keeps the speed of spinning and caps
+ * what a descheduled sibling costs: GOMP_SPINCOUNT=10000 ran at 125k and
+ * 29.0k, and a whole default run (bench/concurrency.sh) at 0.956 of libgomp's
+ * default; 100000 at 0.986, and N concurrent runs at 0.66-0.71 of the same
+ * runs in sequence. Concurrent stopwise runs also share out the cores
+ * (nn/threads_share.c), so they do not oversubscribe them. */
 #include "cli/wait_policy.h"
 
 #include <stdlib.h>

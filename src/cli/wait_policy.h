@@ -11,8 +11,8 @@
  * once) and that a user can set to keep libgomp's own default: "1". */
 #define SW_CLI_WAIT_POLICY_MARK "STOPWISE_WAIT_POLICY_SET"
 /* The spin count the CLI sets: an idle thread spins this many rounds (tens
- * of microseconds), then sleeps (wait_policy.c says why). */
-#define SW_CLI_SPINCOUNT "10000"
+ * of microseconds to a few hundred), then sleeps (wait_policy.c says why). */
+#define SW_CLI_SPINCOUNT "100000"
 
 /* If neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT is set (the user's own
  * settings always win) and SW_CLI_WAIT_POLICY_MARK is unset, sets the
