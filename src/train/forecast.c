@@ -83,8 +83,9 @@ void sw_trainer_forecast_update(sw_trainer *r)
             r->forecast = fo;
             char b[32];
             if (fo.calibrated)
-                sw_snprintf(r->note, sizeof r->note, "forecast: best EM by %s tokens %.1f (90%%: %.1f-%.1f, from %zu earlier runs)",
-                            sw_format_tokens(r->opt.budget, b, sizeof b), fo.mean, fo.lo, fo.hi, r->forecast_refs);
+                sw_snprintf(r->note, sizeof r->note, "forecast: best EM by %s tokens %.1f (90%%: %.1f-%.1f, from %zu earlier run%s)",
+                            sw_format_tokens(r->opt.budget, b, sizeof b), fo.mean, fo.lo, fo.hi, r->forecast_refs,
+                            r->forecast_refs == 1 ? "" : "s");
             else
                 sw_snprintf(r->note, sizeof r->note, "forecast: best EM by %s tokens %.1f (%.1f-%.1f, uncalibrated: no earlier runs)",
                             sw_format_tokens(r->opt.budget, b, sizeof b), fo.mean, fo.lo, fo.hi);
