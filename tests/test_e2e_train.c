@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "stopwise/train.h"
+#include "checkpoint_params.h"
 #include "support.h"
 
 static json_t *parse_json(const char *out)
@@ -73,17 +74,6 @@ Test(e2e_train, reversal_reaches_full_em, .timeout = 300)
     json_decref(e);
     free(out);
     free(err);
-}
-
-static void params_of(const char *path, float **p, size_t *n)
-{
-    sw_checkpoint ck;
-    sw_error err;
-    cr_assert_eq(sw_checkpoint_load(path, &ck, &err), SW_OK, "%s", err.msg);
-    *n = sw_model_num_params(ck.model);
-    *p = malloc(sizeof(float) * *n);
-    memcpy(*p, sw_model_params(ck.model), sizeof(float) * *n);
-    sw_checkpoint_free(&ck);
 }
 
 /* An interrupted and resumed run ends with the same weights, bit for bit, as

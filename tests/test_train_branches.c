@@ -13,6 +13,7 @@
 #include "stopwise/stop.h"
 #include "stopwise/store.h"
 #include "stopwise/train.h"
+#include "checkpoint_params.h"
 #include "support.h"
 
 #define BUDGET 40000
@@ -41,17 +42,6 @@ static sw_train_options trunk(const char *dir, const char *name, int forks)
     o.branch_shapes = shapes;
     o.n_branch_shapes = 2;
     return o;
-}
-
-static void params_of(const char *path, float **p, size_t *n)
-{
-    sw_checkpoint ck;
-    sw_error err;
-    cr_assert_eq(sw_checkpoint_load(path, &ck, &err), SW_OK, "%s", err.msg);
-    *n = sw_model_num_params(ck.model);
-    *p = malloc(sizeof(float) * *n);
-    memcpy(*p, sw_model_params(ck.model), sizeof(float) * *n);
-    sw_checkpoint_free(&ck);
 }
 
 static sw_curve *read_curve(const char *dir)
