@@ -56,6 +56,10 @@ int sw_threads(void);
  * (docs/ENGINE.md "Threads"). Results do not depend on the thread count.
  * Process-wide, like the thread count; not thread-safe. */
 int sw_threads_share_begin(void);
+/* For a run with a fixed thread count: sets it and holds that many slots (as
+ * many as are free), so sharing runs count its threads as taken; adjust
+ * leaves the count alone; end leaves. */
+int sw_threads_share_hold(int threads);
 int sw_threads_share_adjust(void);
 void sw_threads_share_end(void);
 

@@ -290,7 +290,7 @@ int sw_cmd_tune(int argc, char **argv)
     /* the training runs' threads (the replay's come with o); 0: shared out
      * among the stopwise runs on this machine, as train does */
     if (!o.threads && !getenv("OMP_NUM_THREADS")) sw_threads_share_begin();
-    else sw_threads_set(o.threads);
+    else sw_threads_share_hold(o.threads);
     o.confidence = sw_cli_double(&a, "confidence");
     if (!(o.confidence >= 0 && o.confidence < 1)) return sw_cli_fail("tune", 2, "--confidence %g: must be in [0, 1)", o.confidence);
     if (sw_cli_int(&a, "val-size") < 0) return sw_cli_fail("tune", 2, "--val-size must be >= 0");
