@@ -62,6 +62,7 @@ Test(train_branches, trunk_is_unaffected_and_bookkeeping_adds_up, .timeout = 300
     snprintf(store, sizeof store, "%s/s.db", dir);
     sw_train_options plain = trunk(dir, "plain", 0), forked = trunk(dir, "forked", 10);
     forked.store = store;
+    forked.eval_test = SIZE_MAX; /* scoring the test split must not perturb training either */
     sw_train_result ra, rb;
     sw_error err = {0};
     cr_assert_eq(sw_train(&plain, NULL, NULL, &ra, &err), SW_OK, "%s", err.msg);
@@ -136,6 +137,16 @@ Test(train_branches, trunk_is_unaffected_and_bookkeeping_adds_up, .timeout = 300
         }
     cr_assert_eq(rb.branch_tokens, sum, "branch tokens add up");
 
+    /* --eval-test all: the trunk's test_em at the best row is the final report's */
+    const double *test = sw_curve_column(cb, "test_em", NULL);
+    cr_assert_not_null(test, "no test_em column with eval_test");
+    size_t best_row = n;
+    for (size_t i = 0; i < n; i++)
+        if (tok[i] == rb.best_tokens) best_row = i;
+    cr_assert_lt(best_row, n);
+    cr_assert_float_eq(test[best_row], rb.test_em, 1e-6, "test_em at the best row %g, final report %g", test[best_row],
+                       rb.test_em);
+
     /* the store: a trunk run and 40 branch runs, joined back into the trunk's curve */
     sw_store *s;
     cr_assert_eq(sw_store_open(store, &s, &err), SW_OK, "%s", err.msg);
@@ -171,13 +182,54 @@ Test(train_branches, trunk_is_unaffected_and_bookkeeping_adds_up, .timeout = 300
         for (size_t m = 0; m < e->n_metrics; m++)
             if (!strcmp(e->metrics[m].name, name)) v = &e->metrics[m].value;
         cr_assert(v && fabs(*v - em[fork_rows[k]]) < 1e-6, "joined %s at row %zu", name, fork_rows[k]);
-        cr_assert_eq(e->n_metrics, 4 * 3 + 6,
-                     "4 families x 3 columns + the trunk's val_per, lr, cooldown, forecast_em, forecast_lo, forecast_hi");
+        cr_assert_eq(e->n_metrics, 4 * 3 + 7,
+                     "4 families x 3 columns + the trunk's val_per, lr, cooldown, forecast_em, forecast_lo, "
+                     "forecast_hi, test_em");
     }
     sw_store_curve_clear(&sc);
     sw_store_close(s);
     sw_curve_free(ca);
     sw_curve_free(cb);
+}
+
+/* A branch is scored on the examples the trunk's evaluations read: a branch
+ * that anneals for a single step is nearly the trunk, so over the forks its
+ * validation EM stays within a few examples of the trunk's at the fork rows
+ * (measured: 2 examples in all; branches that read the first eval_limit
+ * examples of the whole validation split, as they once did, differ by 6). */
+Test(train_branches, branches_read_the_trunks_sample, .timeout = 120)
+{
+    sw_train_options o = trunk(sw_test_tmpdir(), "one-step", 10);
+    o.data = "synthetic:copy:n=2000,len=3"; /* EM crosses 10..90% between the forks */
+    o.model = "gpt:layers=1,d=32,heads=2,dropout=0";
+    o.schedule = "wsd:lr=1e-3,min=0.01";
+    o.budget = 60000;
+    o.eval_every = 6000;
+    o.eval_limit = 40;
+    static const double tiny[] = {1e-9}; /* c x T rounds to one step */
+    static const sw_decay_shape linear[] = {SW_DECAY_LINEAR};
+    o.branch_cooldowns = tiny;
+    o.n_branch_cooldowns = 1;
+    o.branch_shapes = linear;
+    o.n_branch_shapes = 1;
+    sw_train_result res;
+    sw_error err = {0};
+    cr_assert_eq(sw_train(&o, NULL, NULL, &res, &err), SW_OK, "%s", err.msg);
+    sw_curve *c = read_curve(o.out_dir);
+    char name[160];
+    sw_store_annealed_name("val_em", tiny[0], "linear", name, sizeof name);
+    const unsigned char *present;
+    const double *a = sw_curve_column(c, name, &present), *em = sw_curve_column(c, "val_em", NULL);
+    size_t forks = 0;
+    double moved = 0;
+    for (size_t i = 0; i < sw_curve_len(c); i++) {
+        if (!present[i]) continue;
+        forks++;
+        moved += fabs(a[i] - em[i]);
+    }
+    cr_assert_eq(forks, 10);
+    cr_assert_leq(moved, 3 * 100.0 / 40 + 1e-9, "one annealing step per fork moved %g examples in all", moved * 40 / 100);
+    sw_curve_free(c);
 }
 
 /* Forks need the wsd schedule and refuse --resume; bad families are refused. */

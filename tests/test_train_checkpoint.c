@@ -125,11 +125,11 @@ static int same(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 Test(train_checkpoint, non_finite_numbers_survive_the_resume_state)
 {
     sw_trainer_point pts[] = {
-        /* the last five: raw and averaged EM (NaN without an average), which set, examples, refuted */
-        {1000, 1, 0.5, 2.0, 1.5, 10, 50, 1e-3, 10, NAN, 0, 100, 0},
-        {2000, 2, 1.0, NAN, INFINITY, 20, 40, 1e-3, 20, 19, 0, 100, 1}, /* no train loss since the last evaluation; val_loss overflowed */
-        {3000, 3, 1.5, INFINITY, NAN, 30, 30, 1e-3, 28, 30, 1, 100, 0},
-        {4000, 4, 2.0, 1.0, -INFINITY, 40, -1, 5e-4, 40, -INFINITY, 0, 400, 0}, /* val_per -1: not measured */
+        /* the last six: raw and averaged EM (NaN without an average), which set, examples, refuted, test EM */
+        {1000, 1, 0.5, 2.0, 1.5, 10, 50, 1e-3, 10, NAN, 0, 100, 0, NAN},
+        {2000, 2, 1.0, NAN, INFINITY, 20, 40, 1e-3, 20, 19, 0, 100, 1, 18}, /* no train loss since the last evaluation; val_loss overflowed */
+        {3000, 3, 1.5, INFINITY, NAN, 30, 30, 1e-3, 28, 30, 1, 100, 0, 29.5},
+        {4000, 4, 2.0, 1.0, -INFINITY, 40, -1, 5e-4, 40, -INFINITY, 0, 400, 0, NAN}, /* val_per -1: not measured */
     };
     sw_train_state in = {
         .tokens = 4000, .step = 4, .epoch = 1, .next_batch = 7, .next_eval = 5000, .best_tokens = 3000,
@@ -167,6 +167,8 @@ Test(train_checkpoint, non_finite_numbers_survive_the_resume_state)
         cr_assert(same(a->val_em_raw, b->val_em_raw) && same(a->val_em_avg, b->val_em_avg) &&
                       a->weights == b->weights && a->n_eval == b->n_eval && a->vetoed == b->vetoed,
                   "point %zu: the averaging and sizing fields\n%s", i, text);
+        cr_assert(same(a->test_em, b->test_em), "point %zu: test_em %g came back as %g\n%s", i, a->test_em,
+                  b->test_em, text);
     }
     /* NaN is written as null, infinities as the strings "Infinity" and "-Infinity" */
     cr_assert(strstr(text, "null") && strstr(text, "\"Infinity\"") && strstr(text, "\"-Infinity\""), "%s", text);

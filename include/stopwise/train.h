@@ -131,6 +131,11 @@ typedef struct sw_train_options {
                                  evaluation cost (docs/TRAINING.md)                    */
     size_t eval_limit;        /* examples of the select half each evaluation reads;
                                  0 = sized from the measured cost                      */
+    size_t eval_test;         /* benchmarks: also score this many test examples (a
+                                 fixed seeded sample; SIZE_MAX = all) at every
+                                 evaluation, with the weights it chose, and at every
+                                 branch (curve.csv's test_em); nothing reads it to
+                                 decide; 0 = none                                    */
     double eval_share;        /* the wall-time share evaluation may take when sized: 0.10 */
     double confirm_alpha;     /* a stop is refuted when a paired sign test on a larger
                                  sample finds the current weights better than the best

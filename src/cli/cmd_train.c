@@ -11,8 +11,10 @@
 #include "stopwise/tune.h"
 #include "data/json_num.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +61,9 @@ static const sw_cli_option options[] = {
      "examples of the validation split's select half each evaluation reads (a\n"
      "fixed seeded sample); auto sizes it with the cadence from the measured\n"
      "costs (below)"},
+    {"eval-test", SW_CLI_STRING, "N|all", "0",
+     "benchmarks: also score N test examples (a fixed seeded sample) at every\n"
+     "evaluation and branch, as curve.csv's test_em; nothing reads it to decide"},
     {"eval-share", SW_CLI_DOUBLE, "S", "0.1", "the share of wall time automatic sizing lets evaluation take"},
     {"confirm", SW_CLI_DOUBLE, "ALPHA", "0.05",
      "before a no-gain rule stops the run, compare the current weights with the\n"
@@ -225,6 +230,16 @@ int sw_cmd_train(int argc, char **argv)
     o.policy = sw_cli_str(&a, "stop");
     o.cooldown = sw_cli_double(&a, "cooldown");
     if (sw_cli_given(&a, "eval-limit")) o.eval_limit = (size_t)sw_cli_int(&a, "eval-limit");
+    const char *et = sw_cli_str(&a, "eval-test");
+    if (!strcmp(et, "all")) o.eval_test = SIZE_MAX;
+    else {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(et, &end, 10);
+        if (errno || end == et || *end || et[0] == '-')
+            return sw_cli_fail("train", 2, "--eval-test: expected a count or all, got '%s'", et);
+        o.eval_test = (size_t)v;
+    }
     o.eval_share = sw_cli_double(&a, "eval-share");
     if (!(o.eval_share > 0 && o.eval_share < 1)) return sw_cli_fail("train", 2, "--eval-share must be in (0, 1)");
     o.confirm_alpha = sw_cli_double(&a, "confirm");
@@ -310,11 +325,12 @@ int sw_cmd_train(int argc, char **argv)
 
     sw_cli_progress prog;
     sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet"));
-    /* --threads or OMP_NUM_THREADS fix the count; else it follows the
-     * other stopwise runs sharing the cores (nn.h sw_threads_share_begin) */
+    /* --threads or OMP_NUM_THREADS fix the count (and hold that many of the
+     * shared slots); else it follows the other stopwise runs sharing the
+     * cores (nn.h sw_threads_share_begin) */
     int threads = (int)sw_cli_int(&a, "threads"), shared = !threads && !getenv("OMP_NUM_THREADS");
     if (shared) sw_threads_share_begin();
-    else sw_threads_set(threads);
+    else sw_threads_share_hold(threads);
     if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s%s\n", o.data, sw_blas_info(),
                              shared ? " (shared with other stopwise runs: cores / runs)" : "");
     sw_train_result res;

@@ -189,18 +189,17 @@ static sw_status run_branch(sw_trainer *r, size_t fam, const trunk_state *t)
     if (st) return st;
     x.anneal_tokens = used;
     x.diverged = r->diverged;
-    double t0 = sw_now();
     if (!x.diverged) {
         sw_eval_result ev;
-        if ((st = sw_evaluate(r->model, r->ds, SW_SPLIT_VAL, r->opt.eval_limit, &ev, r->err))) return st;
+        double t0 = sw_now();
+        /* the examples the trunk's evaluations read, so annealed and trunk EM compare */
+        st = sw_evaluate_subset(r->model, r->ds, SW_SPLIT_VAL, r->plan.order, r->plan.n_sample, NULL, &ev, r->err);
+        r->eval_s += sw_now() - t0;
+        if (st) return st;
         x.val_em = ev.em;
         x.val_loss = ev.loss;
-        if (sw_dataset_count(r->ds, SW_SPLIT_TEST) > 0) {
-            if ((st = sw_evaluate(r->model, r->ds, SW_SPLIT_TEST, r->opt.eval_limit, &ev, r->err))) return st;
-            x.test_em = ev.em;
-        }
+        if ((st = sw_trainer_eval_test(r, &x.test_em))) return st;
     }
-    r->eval_s += sw_now() - t0;
     r->res->branch_tokens += used;
     r->res->branches++;
     if ((st = add_result(r, &x))) return st;

@@ -34,11 +34,11 @@ char *sw_train_state_to_json(const sw_train_state *st)
     json_t *curve = json_array(), *s = json_object();
     for (size_t i = 0; curve && i < st->n_curve; i++) {
         const sw_trainer_point *p = &st->curve[i];
-        json_array_append_new(curve, json_pack("[I,I,o,o,o,o,o,o,o,o,i,I,b]", (json_int_t)p->tokens,
+        json_array_append_new(curve, json_pack("[I,I,o,o,o,o,o,o,o,o,i,I,b,o]", (json_int_t)p->tokens,
                                                (json_int_t)p->step, num(p->wall_s), num(p->train_loss),
                                                num(p->val_loss), num(p->val_em), num(p->val_per), num(p->lr),
                                                num(p->val_em_raw), num(p->val_em_avg), p->weights,
-                                               (json_int_t)p->n_eval, p->vetoed));
+                                               (json_int_t)p->n_eval, p->vetoed, num(p->test_em)));
     }
     if (!curve || !s || json_array_size(curve) != st->n_curve) {
         json_decref(curve);
@@ -115,9 +115,9 @@ sw_status sw_train_state_from_json(const char *text, sw_train_state *st, sw_erro
     }
     json_array_foreach(curve, i, p)
     {
-        /* 8 fields before weight averaging and sized evaluation, 13 since */
+        /* 8 fields before weight averaging and sized evaluation, 13 before the test sample, 14 since */
         size_t k = json_array_size(p);
-        if (!json_is_array(p) || (k != 8 && k != 13)) bad = 1;
+        if (!json_is_array(p) || (k != 8 && k != 13 && k != 14)) bad = 1;
         st->curve[st->n_curve++] = (sw_trainer_point){
             .tokens = (uint64_t)json_integer_value(json_array_get(p, 0)),
             .step = (uint64_t)json_integer_value(json_array_get(p, 1)),
@@ -127,11 +127,12 @@ sw_status sw_train_state_from_json(const char *text, sw_train_state *st, sw_erro
             .val_em = num_get(json_array_get(p, 5), &bad),
             .val_per = num_get(json_array_get(p, 6), &bad),
             .lr = num_get(json_array_get(p, 7), &bad),
-            .val_em_raw = k == 13 ? num_get(json_array_get(p, 8), &bad) : NAN,
-            .val_em_avg = k == 13 ? num_get(json_array_get(p, 9), &bad) : NAN,
-            .weights = k == 13 ? (int)json_integer_value(json_array_get(p, 10)) : 0,
-            .n_eval = k == 13 ? (size_t)json_integer_value(json_array_get(p, 11)) : 0,
-            .vetoed = k == 13 && json_is_true(json_array_get(p, 12)),
+            .val_em_raw = k >= 13 ? num_get(json_array_get(p, 8), &bad) : NAN,
+            .val_em_avg = k >= 13 ? num_get(json_array_get(p, 9), &bad) : NAN,
+            .weights = k >= 13 ? (int)json_integer_value(json_array_get(p, 10)) : 0,
+            .n_eval = k >= 13 ? (size_t)json_integer_value(json_array_get(p, 11)) : 0,
+            .vetoed = k >= 13 && json_is_true(json_array_get(p, 12)),
+            .test_em = k == 14 ? num_get(json_array_get(p, 13), &bad) : NAN,
         };
     }
     if (bad) {

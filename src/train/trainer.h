@@ -20,6 +20,7 @@ typedef struct sw_trainer_point {
     int weights;                   /* the set val_em is from: 0 raw, 1 the average */
     size_t n_eval;                 /* examples evaluated */
     int vetoed;                    /* a rule fired here and the paired test refuted it */
+    double test_em;                /* with opt.eval_test: the test sample's EM, else NaN */
 } sw_trainer_point;
 
 /* What evaluations read and how often (trainer_eval.c, evalplan.h). */
@@ -33,6 +34,8 @@ typedef struct sw_trainer_plan {
     double t0;                    /* sw_now() when training began in this process */
     uint64_t tokens0;             /* tokens then */
     uint8_t *hits_a, *hits_b;     /* (n_select) paired outcomes of a confirmation */
+    uint32_t *test_order;         /* opt.eval_test: a seeded permutation of the test split */
+    size_t n_test;                /* the test sample: test_order[0..n_test) (0: none) */
     size_t confirmations, vetoes;
 } sw_trainer_plan;
 
@@ -152,6 +155,8 @@ uint64_t sw_trainer_eval_every(const sw_trainer *r);
 /* Evaluates the raw and averaged weights on the sample, fills the point's
  * metrics with the better, keeps the best checkpoint. */
 sw_status sw_trainer_eval_point(sw_trainer *r, sw_trainer_point *pt);
+/* The test sample's EM (opt.eval_test) for the weights the model holds; NaN without one. */
+sw_status sw_trainer_eval_test(sw_trainer *r, double *em);
 /* After a rule fired (*stop = 1): the paired test of the current weights
  * against the best checkpoint on the larger sample; clears *stop if refuted. */
 sw_status sw_trainer_confirm_stop(sw_trainer *r, const sw_trainer_point *pt, int *stop);

@@ -28,6 +28,19 @@ sw_status sw_trainer_eval_setup(sw_trainer *r)
         return sw_error_set(r->err, SW_ERR_NOMEM, "out of memory");
     sw_eval_halves(n, r->opt.data_opt.seed, p->select, &p->n_select, p->score, &p->n_score);
     sw_eval_sample_order(p->select, p->n_select, r->opt.data_opt.seed, p->order);
+    size_t nt = sw_dataset_count(r->ds, SW_SPLIT_TEST);
+    if (r->opt.eval_test && nt) { /* the benchmark's test sample: a seeded permutation, like the select half's */
+        uint32_t *all = malloc(sizeof(uint32_t) * nt);
+        p->test_order = malloc(sizeof(uint32_t) * nt);
+        if (!all || !p->test_order) {
+            free(all);
+            return sw_error_set(r->err, SW_ERR_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < nt; i++) all[i] = (uint32_t)i;
+        sw_eval_sample_order(all, nt, r->opt.data_opt.seed ^ 0x7e57, p->test_order);
+        free(all);
+        p->n_test = r->opt.eval_test < nt ? r->opt.eval_test : nt;
+    }
     sw_average_spec spec;
     sw_status st = sw_average_spec_parse(r->opt.average, &spec, r->err);
     if (st) return st;
@@ -57,6 +70,7 @@ void sw_trainer_eval_free(sw_trainer *r)
     free(p->order);
     free(p->hits_a);
     free(p->hits_b);
+    free(p->test_order);
     sw_average_free(&r->avg);
 }
 
@@ -102,6 +116,19 @@ static sw_status eval_sample(sw_trainer *r, size_t n, uint8_t *hits, sw_eval_res
     return st;
 }
 
+sw_status sw_trainer_eval_test(sw_trainer *r, double *em)
+{
+    *em = NAN;
+    if (!r->plan.n_test) return SW_OK;
+    sw_eval_result ev;
+    double t = sw_now();
+    sw_status st = sw_evaluate_subset(r->model, r->ds, SW_SPLIT_TEST, r->plan.test_order, r->plan.n_test, NULL, &ev,
+                                      r->err);
+    r->eval_s += sw_now() - t;
+    if (!st) *em = ev.em;
+    return st;
+}
+
 /* Swaps the model's parameters with the best checkpoint's (again to undo). */
 static void swap_best(sw_trainer *r)
 {
@@ -140,6 +167,10 @@ sw_status sw_trainer_eval_point(sw_trainer *r, sw_trainer_point *pt)
     pt->val_per = ev->per;
     pt->weights = use_avg;
     pt->n_eval = ev->n;
+    if (use_avg) sw_average_swap(a, w);
+    st = sw_trainer_eval_test(r, &pt->test_em);
+    if (use_avg) sw_average_swap(a, w);
+    if (st) return st;
     /* the best checkpoint: highest EM, ties broken by lower validation loss */
     if (ev->em > r->best_em || (ev->em == r->best_em && ev->loss < r->best_loss)) {
         r->best_em = ev->em;

@@ -38,6 +38,7 @@ char *sw_trainer_config_json(const sw_trainer *r)
         json_object_set_new(c, "average", json_string(sw_average_spec_format(&r->avg.spec, avg, sizeof avg)));
     }
     if (o->eval_limit) json_object_set_new(c, "eval_limit", json_integer((json_int_t)o->eval_limit));
+    if (r->plan.n_test) json_object_set_new(c, "eval_test", json_integer((json_int_t)r->plan.n_test));
     if (o->data_opt.train_folds > 1) {
         json_object_set_new(c, "train_fold", json_integer(o->data_opt.train_fold));
         json_object_set_new(c, "train_folds", json_integer(o->data_opt.train_folds));
@@ -231,6 +232,8 @@ sw_status sw_trainer_write_curve_csv(sw_trainer *r)
     const char *an = sw_average_name(r->avg.spec.kind);
     fprintf(fp, "tokens,step,wall_s,train_loss,val_loss,val_em,val_per,lr,eval_n");
     if (avg) fprintf(fp, ",val_em_raw,val_em_%s", an);
+    int test = r->plan.n_test > 0; /* the benchmark's test sample (--eval-test) */
+    if (test) fprintf(fp, ",test_em");
     sw_branches_csv_header(r, fp);
     fputc('\n', fp);
     for (size_t i = 0; i < r->n_curve; i++) {
@@ -238,6 +241,7 @@ sw_status sw_trainer_write_curve_csv(sw_trainer *r)
         sw_fprintf(fp, "%" PRIu64 ",%" PRIu64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%zu", p->tokens, p->step, p->wall_s,
                    p->train_loss, p->val_loss, p->val_em, p->val_per, p->lr, p->n_eval);
         if (avg) sw_fprintf(fp, ",%.9g,%.9g", p->val_em_raw, p->val_em_avg);
+        if (test) sw_fprintf(fp, ",%.9g", p->test_em);
         sw_branches_csv_cells(r, fp, i);
         fputc('\n', fp);
     }

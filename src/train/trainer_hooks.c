@@ -165,7 +165,7 @@ static sw_status consult(sw_trainer *r, const sw_trainer_point *pt, int *stop)
 static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt)
 {
     if (!r->store) return SW_OK;
-    sw_store_metric extra[6];
+    sw_store_metric extra[7];
     size_t n = 0;
     if (pt->val_per >= 0) extra[n++] = (sw_store_metric){"val_per", pt->val_per}; /* sequence tasks */
     extra[n++] = (sw_store_metric){"lr", pt->lr};
@@ -175,6 +175,7 @@ static sw_status store_log(sw_trainer *r, const sw_trainer_point *pt)
         extra[n++] = (sw_store_metric){"forecast_lo", r->forecast.lo};
         extra[n++] = (sw_store_metric){"forecast_hi", r->forecast.hi};
     }
+    if (!isnan(pt->test_em)) extra[n++] = (sw_store_metric){"test_em", pt->test_em}; /* --eval-test */
     sw_store_eval e = {.tokens = pt->tokens, .step = (int64_t)pt->step, .wall_s = pt->wall_s, .val_em = pt->val_em,
                        .val_loss = pt->val_loss, .train_loss = pt->train_loss, .metrics = extra, .n_metrics = n};
     double t = sw_now();
