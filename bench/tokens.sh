@@ -7,9 +7,9 @@
 #                           (c = 0.05, 0.1, 0.2; shapes linear and 1-sqrt)
 #   TASK-cosine/seed-K.csv  the task's default cosine schedule over the whole
 #                           budget: what "train the full budget" gives
-# Both score the whole test split at every evaluation and branch
-# (--eval-test all; nothing decides on it), so a policy's stop can be scored
-# on test. bench/tokens.py then replays every baseline policy and the tuned
+# Both score the test split (fashion-mnist whole, cmudict a fixed sample) at
+# every evaluation and branch (--eval-test; nothing decides on it), so a
+# policy's stop can be scored on test. bench/tokens.py then replays every baseline policy and the tuned
 # one (leave-one-seed-out) with stops followed by their cooldown, against the
 # cosine runs of the same seeds; and, for comparison, truncation-only
 # policies on the cosine curves.
@@ -26,8 +26,11 @@
 #                  on all 10k test images; 20 fork points (every 135k)
 #   cmudict        T_max 12M tokens, about 8 epochs of the 90% training
 #                  split, the default gpt; evaluation every 120k tokens on
-#                  2000 select-half words, test on the whole 5% test split
-#                  (about 6.7k words); 10 fork points (every 1.2M)
+#                  2000 select-half words, test on a fixed seeded 2000 of the
+#                  5% test split's 6.7k words (the same words in every run, so
+#                  differences between runs are paired; decoding the whole
+#                  split at 160 points per seed would cost half an hour);
+#                  10 fork points (every 1.2M)
 # The learning rate, floor and warm-up of the wsd trunk are the cosine
 # default's (docs/TRAINING.md), so the two differ only in the schedule's shape.
 set -eu
@@ -49,7 +52,7 @@ record() { # kind task seed budget extra-args...
     echo "tokens: recording $task $kind seed $seed ($budget tokens) from $(date +%H:%M:%S)" >&2
     t0=$(date +%s)
     "$STOPWISE" train --data "$task" --budget "$budget" --seed "$seed" --threads "$THREADS" --no-store \
-        --stop none --eval-test all --out "$out" --quiet --json "$@" > "$out.json"
+        --stop none --out "$out" --quiet --json "$@" > "$out.json"
     cp "$out/curve.csv" "$csv.tmp" && mv "$csv.tmp" "$csv"
     echo "tokens: $task $kind seed $seed done in $(( $(date +%s) - t0 )) s" >&2
 }
@@ -58,11 +61,11 @@ for task in "$@"; do
     case $task in
     fashion-mnist)
         budget=2.7M seeds=${SEEDS:-5} forks=20
-        eval="--eval-every 27k --eval-limit 3000"
+        eval="--eval-every 27k --eval-limit 3000 --eval-test all"
         wsd="wsd:lr=1e-3,min=0.01,warmup=27k" ;;
     cmudict)
         budget=12M seeds=${SEEDS:-3} forks=10
-        eval="--eval-every 120k --eval-limit 2000"
+        eval="--eval-every 120k --eval-limit 2000 --eval-test 2000"
         wsd="wsd:lr=2e-3,min=0.05,warmup=240k" ;;
     *) echo "tokens.sh: unknown task $task (fashion-mnist or cmudict)" >&2; exit 2 ;;
     esac

@@ -62,36 +62,74 @@ Test(train_plan, sizing_keeps_the_share)
 {
     /* cheap evaluation: the whole select half every budget/100 tokens */
     sw_eval_sizing z = {.share = 0.1, .c_tok = 1e-4, .c_ex = 1e-5, .weight_sets = 1, .budget = 1000000, .n_select = 1000};
-    uint64_t e;
-    size_t n;
-    sw_eval_size(&z, &e, &n);
-    cr_assert_eq(e, 10000);
-    cr_assert_eq(n, 1000);
-    /* a 440k lexicon: 11k select examples at 1.2 ms, 60 us per token, 2M tokens */
+    sw_eval_sizes o = sw_eval_size(&z);
+    cr_assert_eq(o.every, 10000);
+    cr_assert_eq(o.sample, 1000);
+    cr_assert_eq(o.final, SIZE_MAX);
+    /* 11k select examples at 1.2 ms, 60 us per token, 2M tokens, no final report */
     z = (sw_eval_sizing){.share = 0.1, .c_tok = 6e-5, .c_ex = 1.2e-3, .weight_sets = 1, .budget = 2000000, .n_select = 11000};
-    sw_eval_size(&z, &e, &n);
-    cr_assert_eq(n, 500, "the floor of the sample, got %zu", n);
-    double share = n * z.c_ex / (n * z.c_ex + (double)e * z.c_tok);
-    cr_assert_leq(share, 0.1 + 1e-9, "share %.3f with E=%llu n=%zu", share, (unsigned long long)e, n);
-    cr_assert_geq(e, 20000);
-    cr_assert_leq(e, 200000, "at least 10 evaluations");
+    o = sw_eval_size(&z);
+    cr_assert_eq(o.sample, 500, "the floor of the sample, got %zu", o.sample);
+    double share = o.sample * z.c_ex / (o.sample * z.c_ex + (double)o.every * z.c_tok);
+    cr_assert_leq(share, 0.1 + 1e-9, "share %.3f with E=%llu n=%zu", share, (unsigned long long)o.every, o.sample);
+    cr_assert_geq(o.every, 20000);
+    cr_assert_leq(o.every, 200000, "at least 10 evaluations");
     /* an average doubles the cost per example: the cadence doubles */
-    uint64_t e2;
     z.weight_sets = 2;
-    sw_eval_size(&z, &e2, &n);
-    cr_assert_eq(n, 500);
-    cr_assert_geq(e2, 2 * e - e / 10);
+    sw_eval_sizes o2 = sw_eval_size(&z);
+    cr_assert_eq(o2.sample, 500);
+    cr_assert_geq(o2.every, 2 * o.every - o.every / 10);
     /* fixed by the user: both respected */
     z.every = 5000;
     z.limit = 100;
-    sw_eval_size(&z, &e, &n);
-    cr_assert_eq(e, 5000);
-    cr_assert_eq(n, 100);
+    o = sw_eval_size(&z);
+    cr_assert_eq(o.every, 5000);
+    cr_assert_eq(o.sample, 100);
     /* between: budget/100 tokens pay for n examples */
     z = (sw_eval_sizing){.share = 0.1, .c_tok = 1e-4, .c_ex = 1e-3, .weight_sets = 1, .budget = 10000000, .n_select = 100000};
-    sw_eval_size(&z, &e, &n);
-    cr_assert_eq(e, 100000);
-    cr_assert_eq(n, 1100, "0.1/0.9 * 1e5 * 1e-4 / 1e-3 = 1111 -> 1100, got %zu", n);
+    o = sw_eval_size(&z);
+    cr_assert_eq(o.every, 100000);
+    cr_assert_eq(o.sample, 1100, "0.1/0.9 * 1e5 * 1e-4 / 1e-3 = 1111 -> 1100, got %zu", o.sample);
+}
+
+/* The whole run's evaluation, the final report included, within the share. */
+static double run_share(const sw_eval_sizing *z, sw_eval_sizes o)
+{
+    size_t fin = (o.final < z->n_score ? o.final : z->n_score) + (o.final < z->n_test ? o.final : z->n_test);
+    double eval = (double)(z->budget / o.every) * (double)o.sample * z->c_ex + (double)fin * z->c_ex;
+    return eval / (eval + (double)z->budget * z->c_tok);
+}
+
+Test(train_plan, the_final_report_counts_in_the_share)
+{
+    /* a 440k-word lexicon: 11k select, 11k score and 22k test words at 1.2 ms,
+     * 60 us per token, 2M tokens. Whole splits (39.6 s) would be 3x the
+     * allowance (13.3 s): the report reads the floor, 2000 per split */
+    sw_eval_sizing z = {.share = 0.1, .c_tok = 6e-5, .c_ex = 1.2e-3, .weight_sets = 1, .budget = 2000000,
+                        .n_select = 11000, .n_score = 11000, .n_test = 22000};
+    sw_eval_sizes o = sw_eval_size(&z);
+    cr_assert_eq(o.final, SW_EVAL_FINAL_MIN, "got %zu", o.final);
+    cr_assert_eq(o.sample, 500);
+    cr_assert_leq(run_share(&z, o), 0.1 + 1e-9, "share %.4f (E=%llu)", run_share(&z, o), (unsigned long long)o.every);
+    /* 10x the budget: a quarter of the allowance buys more than the floor */
+    z.budget = 20000000;
+    o = sw_eval_size(&z);
+    cr_assert_eq(o.final, 13000, "0.1/0.9 * 20M * 60us / 4 / 2.4 ms = 13889 -> 13000, got %zu", o.final);
+    cr_assert_leq(run_share(&z, o), 0.1 + 1e-9);
+    /* a split that fits a quarter of the allowance is read whole, and the cadence pays for it */
+    z = (sw_eval_sizing){.share = 0.1, .c_tok = 1e-4, .c_ex = 1e-4, .weight_sets = 1, .budget = 1000000,
+                         .n_select = 3000, .n_score = 3000, .n_test = 10000};
+    o = sw_eval_size(&z);
+    cr_assert_eq(o.final, SIZE_MAX);
+    cr_assert_leq(run_share(&z, o), 0.1 + 1e-9, "share %.4f", run_share(&z, o));
+    sw_eval_sizing alone = z;
+    alone.n_score = alone.n_test = 0;
+    cr_assert_lt(o.sample, sw_eval_size(&alone).sample, "the report's cost shrinks the periodic sample");
+    /* the user's limit wins; one at least the split sizes means whole splits */
+    z.final_limit = 500;
+    cr_assert_eq(sw_eval_size(&z).final, 500);
+    z.final_limit = 10000;
+    cr_assert_eq(sw_eval_size(&z).final, SIZE_MAX);
 }
 
 /* One-sided exact sign test against hand-computed values. */

@@ -137,6 +137,10 @@ typedef struct sw_train_options {
                                  branch (curve.csv's test_em); nothing reads it to
                                  decide; 0 = none                                    */
     double eval_share;        /* the wall-time share evaluation may take when sized: 0.10 */
+    size_t final_limit;       /* the final report's examples per split (score half, test);
+                                 0 = sized with the cadence: whole splits unless they
+                                 would cost more than a quarter of the evaluation share
+                                 (docs/TRAINING.md); SIZE_MAX = whole splits         */
     double confirm_alpha;     /* a stop is refuted when a paired sign test on a larger
                                  sample finds the current weights better than the best
                                  checkpoint at this significance; 0 = no confirmation */
@@ -210,6 +214,8 @@ typedef struct sw_train_result {
     double best_val_em, val_em, test_em, test_per, val_per; /* of the best checkpoint   */
     double select_em, score_em; /* the best checkpoint on the validation halves: select
                                    (read by decisions) and score (read by none; -1 if empty) */
+    size_t final_sample;      /* examples per split the final report read; 0 = whole splits */
+    double test_se;           /* test_em's standard error from that sampling (0 when whole) */
     char weights[8];          /* the best checkpoint's weights: raw, ema or lawa         */
     uint64_t eval_every;      /* the cadence used                                         */
     size_t eval_sample;       /* examples per periodic evaluation                         */

@@ -64,7 +64,14 @@ static const sw_cli_option options[] = {
     {"eval-test", SW_CLI_STRING, "N|all", "0",
      "benchmarks: also score N test examples (a fixed seeded sample) at every\n"
      "evaluation and branch, as curve.csv's test_em; nothing reads it to decide"},
-    {"eval-share", SW_CLI_DOUBLE, "S", "0.1", "the share of wall time automatic sizing lets evaluation take"},
+    {"eval-share", SW_CLI_DOUBLE, "S", "0.1",
+     "the share of wall time automatic sizing lets evaluation take, the final\n"
+     "report included"},
+    {"final-limit", SW_CLI_STRING, "N|all|auto", "auto",
+     "examples per split the final report reads on the score half and the test\n"
+     "split (a fixed seeded sample; the test EM then carries a standard error);\n"
+     "auto: whole splits unless they would cost more than a quarter of the\n"
+     "evaluation share (a huge lexicon), then a sample of at least 2000"},
     {"confirm", SW_CLI_DOUBLE, "ALPHA", "0.05",
      "before a no-gain rule stops the run, compare the current weights with the\n"
      "best checkpoint on a 4x larger sample (paired sign test); a gain\n"
@@ -150,6 +157,9 @@ static void print_json(const sw_train_result *r, const char *policy, const char 
     json_object_set_new(o, "weights", json_string(r->weights));
     json_object_set_new(o, "select_em", sw_json_num(r->select_em));
     json_object_set_new(o, "score_em", sw_json_num(r->score_em));
+    /* null: the final report read the whole splits */
+    json_object_set_new(o, "final_sample", r->final_sample ? json_integer((json_int_t)r->final_sample) : json_null());
+    json_object_set_new(o, "test_se", sw_json_num(r->test_se));
     if (r->branches) {
         json_object_set_new(o, "branches", json_integer((json_int_t)r->branches));
         json_object_set_new(o, "branch_tokens", json_integer((json_int_t)r->branch_tokens));
@@ -183,8 +193,12 @@ static void print_human(const sw_train_result *r)
     if (r->branches)
         printf("branches    %zu, %s tokens of cooldowns (not counted above)\n", r->branches,
                sw_format_tokens(r->branch_tokens, cool, sizeof cool));
-    printf("val EM      %.2f (select half %.2f, score half %.2f), %s weights\ntest EM     %.2f\n", r->val_em,
+    printf("val EM      %.2f (select half %.2f, score half %.2f), %s weights\ntest EM     %.2f", r->val_em,
            r->select_em, r->score_em, r->weights, r->test_em);
+    if (r->final_sample)
+        printf(" +- %.2f (a seeded sample of %zu examples per split; --final-limit all reads them whole)",
+               r->test_se, r->final_sample);
+    printf("\n");
     if (r->test_per >= 0) printf("test PER    %.2f\n", r->test_per);
     if (r->test_em_published >= 0) printf("test EM     %.2f in the published form (no stress, ax = ah)\n", r->test_em_published);
     printf("evaluation  %zu examples every %llu tokens, %zu paired confirmations (%zu refuted)\n", r->eval_sample,
@@ -212,6 +226,25 @@ static sw_status record_audit(const sw_train_options *o, const char *key, char *
     return st;
 }
 
+/* "all" -> SIZE_MAX, the option's default word ("0", "auto") -> 0, else a
+ * positive count; prints the error and returns nonzero on anything else. */
+static int count_or_all(const char *text, const char *flag, const char *zero, size_t *out)
+{
+    if (!strcmp(text, "all")) *out = SIZE_MAX;
+    else if (!strcmp(text, zero)) *out = 0;
+    else {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (errno || end == text || *end || text[0] == '-' || v == 0) {
+            sw_cli_fail("train", 2, "%s: expected a positive count, %s or all, got '%s'", flag, zero, text);
+            return 1;
+        }
+        *out = (size_t)v;
+    }
+    return 0;
+}
+
 int sw_cmd_train(int argc, char **argv)
 {
     sw_cli_args a;
@@ -230,16 +263,8 @@ int sw_cmd_train(int argc, char **argv)
     o.policy = sw_cli_str(&a, "stop");
     o.cooldown = sw_cli_double(&a, "cooldown");
     if (sw_cli_given(&a, "eval-limit")) o.eval_limit = (size_t)sw_cli_int(&a, "eval-limit");
-    const char *et = sw_cli_str(&a, "eval-test");
-    if (!strcmp(et, "all")) o.eval_test = SIZE_MAX;
-    else {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(et, &end, 10);
-        if (errno || end == et || *end || et[0] == '-')
-            return sw_cli_fail("train", 2, "--eval-test: expected a count or all, got '%s'", et);
-        o.eval_test = (size_t)v;
-    }
+    if (count_or_all(sw_cli_str(&a, "eval-test"), "--eval-test", "0", &o.eval_test)) return 2;
+    if (count_or_all(sw_cli_str(&a, "final-limit"), "--final-limit", "auto", &o.final_limit)) return 2;
     o.eval_share = sw_cli_double(&a, "eval-share");
     if (!(o.eval_share > 0 && o.eval_share < 1)) return sw_cli_fail("train", 2, "--eval-share must be in (0, 1)");
     o.confirm_alpha = sw_cli_double(&a, "confirm");
@@ -297,7 +322,7 @@ int sw_cmd_train(int argc, char **argv)
 
     /* --stop auto: the tuned policy for this task, or the online ladder's */
     char auto_policy[512], why[1024], key[1024];
-    int audit = 0, online = sw_cli_flag(&a, "online");
+    int audit = 0, online = sw_cli_flag(&a, "online"), tuned = 0;
     if (o.policy && !strcmp(o.policy, "auto")) {
         char data_key[600];
         snprintf(data_key, sizeof data_key, "%s%s", o.data, o.data_opt.published ? "+published" : "");
@@ -309,16 +334,17 @@ int sw_cmd_train(int argc, char **argv)
             return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
         st = online ? sw_online_begin(s, key, o.budget, (int)sw_cli_int(&a, "audit-every"), sw_cli_double(&a, "epsilon"),
                                       auto_policy, sizeof auto_policy, &audit, why, sizeof why, &err)
-                    : sw_tune_policy_for_task(s, key, o.budget, auto_policy, sizeof auto_policy, why, sizeof why, NULL,
+                    : sw_tune_policy_for_task(s, key, o.budget, auto_policy, sizeof auto_policy, why, sizeof why, &tuned,
                                               &err);
         sw_store_close(s);
         if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
         if (!sw_cli_flag(&a, "quiet")) fprintf(stderr, "stopwise train: --stop auto: %s\n", why);
         o.policy = auto_policy;
-        /* a policy that counts evaluations means what it was tuned for only at
-         * the key's cadence (budget/100 unless given): fix it, rather than let
-         * the evaluation sizing stretch it */
-        if (!o.eval_every) o.eval_every = o.budget / 100 ? o.budget / 100 : 1;
+        /* a tuned policy that counts evaluations means what it was tuned for
+         * only at the key's cadence (budget/100 unless given): fix it, rather
+         * than let the evaluation sizing stretch it. The conservative default
+         * keeps the sizing: a longer cadence only makes it more patient. */
+        if ((tuned || online) && !o.eval_every) o.eval_every = o.budget / 100 ? o.budget / 100 : 1;
     } else if (online) {
         return sw_cli_fail("train", 2, "--online needs --stop auto");
     }

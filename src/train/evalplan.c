@@ -51,7 +51,13 @@ static double two_digits(double x, int up)
     return (up ? ceil(x / p - 1e-9) : floor(x / p + 1e-9)) * p;
 }
 
-void sw_eval_size(const sw_eval_sizing *z, uint64_t *every, size_t *n)
+/* Examples the final report reads when it reads at most k per split. */
+static size_t final_examples(const sw_eval_sizing *z, size_t k)
+{
+    return (k < z->n_score ? k : z->n_score) + (k < z->n_test ? k : z->n_test);
+}
+
+sw_eval_sizes sw_eval_size(const sw_eval_sizing *z)
 {
     double s = z->share > 0 && z->share < 1 ? z->share : 0.10;
     int w = z->weight_sets > 0 ? z->weight_sets : 1;
@@ -60,23 +66,35 @@ void sw_eval_size(const sw_eval_sizing *z, uint64_t *every, size_t *n)
     if (cap < e0) cap = e0;
     size_t ns = z->n_select ? z->n_select : 1;
     int timed = z->c_tok > 0 && z->c_ex > 0;
-    size_t m;
-    if (z->limit) m = z->limit < ns ? z->limit : ns;
-    else if (!timed) m = ns;
+    sw_eval_sizes out = {.final = z->final_limit ? z->final_limit : SIZE_MAX};
+    /* the final report's part of the allowance A, and the ratio left to periodic evaluation */
+    double ratio = s / (1 - s);
+    if (timed) {
+        double allowance = ratio * (double)z->budget * z->c_tok;
+        if (!z->final_limit && (double)final_examples(z, SIZE_MAX) * z->c_ex > allowance / 4) {
+            double fit = two_digits(allowance / 4 / (2 * z->c_ex), 0);
+            out.final = fit > SW_EVAL_FINAL_MIN ? (size_t)fit : SW_EVAL_FINAL_MIN;
+        }
+        double left = allowance - (double)final_examples(z, out.final) * z->c_ex;
+        ratio *= left > 0 ? left / allowance : 0;
+    }
+    if (out.final >= z->n_score && out.final >= z->n_test) out.final = SIZE_MAX;
+    if (z->limit) out.sample = z->limit < ns ? z->limit : ns;
+    else if (!timed) out.sample = ns;
     else {
-        double fit = s / (1 - s) * (double)e0 * z->c_tok / (w * z->c_ex);
-        m = fit >= (double)ns ? ns : (size_t)two_digits(fit, 0);
+        double fit = ratio * (double)e0 * z->c_tok / (w * z->c_ex);
+        out.sample = fit >= (double)ns ? ns : (size_t)two_digits(fit, 0);
         size_t floor_n = ns < SW_EVAL_MIN_SAMPLE ? ns : SW_EVAL_MIN_SAMPLE;
-        if (m < floor_n) m = floor_n;
+        if (out.sample < floor_n) out.sample = floor_n;
     }
     uint64_t e = e0;
     if (!z->every && timed) {
-        double need = (1 - s) / s * (double)m * w * z->c_ex / z->c_tok;
-        if (need > (double)e) e = (uint64_t)two_digits(need, 1);
+        double need = ratio > 0 ? (double)out.sample * w * z->c_ex / (z->c_tok * ratio) : (double)cap;
+        if (need > (double)e) e = need < (double)cap ? (uint64_t)two_digits(need, 1) : cap;
         if (e > cap) e = cap;
     }
-    *every = e ? e : 1;
-    *n = m;
+    out.every = e ? e : 1;
+    return out;
 }
 
 double sw_eval_sign_test(size_t b, size_t c)

@@ -23,7 +23,17 @@
  *        10 evaluations), unless --eval-every fixes it
  * so that n*w*c_ex / (n*w*c_ex + E*c_tok) <= s whenever the caps allow. E is
  * rounded up and n down to two significant digits, so small timing jitter
- * rarely changes them. */
+ * rarely changes them.
+ *
+ * The final report. It scores the best checkpoint once on the score half and
+ * the test split (F examples in all). The run's whole evaluation allowance is
+ * A = s/(1-s) * B * c_tok seconds. When F*c_ex fits in A/4 the report reads
+ * the whole splits; otherwise it reads a seeded sample of each, of
+ *   n_final = max(SW_EVAL_FINAL_MIN, A/4 / (2 c_ex)) examples (two digits, down),
+ * and periodic evaluation gets what is left, R = A - n_final's cost: in the
+ * formulas above s/(1-s) becomes s/(1-s) * R/A. So the report stays within
+ * the share on a huge split (a 440k-word lexicon) and a small one is read
+ * whole. */
 #ifndef SW_TRAIN_EVALPLAN_H
 #define SW_TRAIN_EVALPLAN_H
 
@@ -32,7 +42,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { SW_EVAL_MIN_SAMPLE = 500 };
+/* The smallest periodic sample, and the smallest final-report sample per split
+ * (a standard error of at most 1.2 EM points). */
+enum { SW_EVAL_MIN_SAMPLE = 500, SW_EVAL_FINAL_MIN = 2000 };
 
 /* Splits n validation examples into the select half (ceil(n/2)) and the score
  * half, each sorted; `select` and `score` hold n entries together (caller's
@@ -50,10 +62,18 @@ typedef struct sw_eval_sizing {
     uint64_t every;      /* fixed by the user, or 0 */
     size_t limit;        /* fixed by the user, or 0 */
     size_t n_select;
+    size_t n_score, n_test; /* what the final report would read in whole */
+    size_t final_limit;     /* fixed by the user (SIZE_MAX: whole splits), or 0 */
 } sw_eval_sizing;
 
-/* The sizing formula above: the cadence in tokens and the sample size. */
-void sw_eval_size(const sw_eval_sizing *z, uint64_t *every, size_t *n);
+typedef struct sw_eval_sizes {
+    uint64_t every;  /* the cadence in tokens */
+    size_t sample;   /* examples per periodic evaluation */
+    size_t final;    /* examples per split of the final report; SIZE_MAX = whole splits */
+} sw_eval_sizes;
+
+/* The sizing formulas above. */
+sw_eval_sizes sw_eval_size(const sw_eval_sizing *z);
 
 /* The one-sided exact sign test (McNemar's test on the discordant pairs) of
  * "A is better than B" on paired 0/1 outcomes: b = examples A gets right and B

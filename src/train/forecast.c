@@ -80,15 +80,19 @@ void sw_trainer_forecast_update(sw_trainer *r)
     if (tok && v) {
         for (size_t i = 0; i < r->n_curve; i++) tok[i] = r->curve[i].tokens, v[i] = r->curve[i].val_em;
         if (sw_forecaster_predict(r->forecaster, tok, v, r->n_curve, r->opt.budget, &fo, NULL) == SW_OK) {
+            /* EM is a percentage: the interval of its future maximum is too */
+            if (fo.hi > 100) fo.hi = 100;
+            if (fo.lo < 0) fo.lo = 0;
             r->forecast = fo;
-            char b[32];
+            char b[32], text[256];
+            sw_format_tokens(r->opt.budget, b, sizeof b);
             if (fo.calibrated)
-                sw_snprintf(r->note, sizeof r->note, "forecast: best EM by %s tokens %.1f (90%%: %.1f-%.1f, from %zu earlier run%s)",
-                            sw_format_tokens(r->opt.budget, b, sizeof b), fo.mean, fo.lo, fo.hi, r->forecast_refs,
-                            r->forecast_refs == 1 ? "" : "s");
+                sw_snprintf(text, sizeof text, "forecast: best EM by %s tokens %.1f (90%%: %.1f-%.1f, from %zu earlier run%s)",
+                            b, fo.mean, fo.lo, fo.hi, r->forecast_refs, r->forecast_refs == 1 ? "" : "s");
             else
-                sw_snprintf(r->note, sizeof r->note, "forecast: best EM by %s tokens %.1f (%.1f-%.1f, uncalibrated: no earlier runs)",
-                            sw_format_tokens(r->opt.budget, b, sizeof b), fo.mean, fo.lo, fo.hi);
+                sw_snprintf(text, sizeof text, "forecast: best EM by %s tokens %.1f (%.1f-%.1f, uncalibrated: no earlier runs)",
+                            b, fo.mean, fo.lo, fo.hi);
+            sw_trainer_note(r, "%s", text);
         }
     }
     free(tok);

@@ -63,10 +63,11 @@ char *sw_train_state_to_json(const sw_train_state *st)
     json_object_set_new(s, "average_updates", json_integer((json_int_t)st->average_updates));
     if (st->has_plan)
         json_object_set_new(s, "eval_plan",
-                            json_pack("{s:I, s:I, s:I, s:b, s:I, s:I}", "every", (json_int_t)st->plan_every, "sample",
+                            json_pack("{s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "every", (json_int_t)st->plan_every, "sample",
                                       (json_int_t)st->plan_sample, "confirm", (json_int_t)st->plan_confirm,
                                       "calibrated", st->plan_calibrated, "confirmations",
-                                      (json_int_t)st->plan_confirmations, "vetoes", (json_int_t)st->plan_vetoes));
+                                      (json_int_t)st->plan_confirmations, "vetoes", (json_int_t)st->plan_vetoes,
+                                      "final", (json_int_t)st->plan_final));
     char *text = json_dumps(s, JSON_COMPACT | JSON_REAL_PRECISION(17));
     json_decref(s);
     return text;
@@ -106,6 +107,8 @@ sw_status sw_train_state_from_json(const char *text, sw_train_state *st, sw_erro
         st->plan_calibrated = json_is_true(json_object_get(plan, "calibrated"));
         st->plan_confirmations = (size_t)json_integer_value(json_object_get(plan, "confirmations"));
         st->plan_vetoes = (size_t)json_integer_value(json_object_get(plan, "vetoes"));
+        /* absent (older runs): whole splits */
+        st->plan_final = (size_t)json_integer_value(json_object_get(plan, "final"));
     }
     json_t *curve = json_object_get(s, "curve"), *p;
     size_t n = json_array_size(curve), i;

@@ -15,6 +15,7 @@ typedef struct sw_train_state {
     int has_plan;             /* the evaluation plan below was saved (evalplan.h)     */
     uint64_t plan_every;
     size_t plan_sample, plan_confirm, plan_confirmations, plan_vetoes;
+    size_t plan_final;        /* the final report's examples per split; 0 = whole splits */
     int plan_calibrated;
     sw_trainer_point *curve; /* to_json: borrowed; from_json: malloc'd, the caller frees */
     size_t n_curve;

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,19 @@ static void report(sw_trainer *r, int is_eval, const char *note)
     r->progress(&p, r->user_data);
 }
 
+void sw_trainer_note(sw_trainer *r, const char *fmt, ...)
+{
+    size_t len = strlen(r->note);
+    if (len && len + 2 < sizeof r->note) {
+        memcpy(r->note + len, "; ", 3);
+        len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->note + len, sizeof r->note - len, fmt, ap);
+    va_end(ap);
+}
+
 /* Evaluates on the validation sample (raw and averaged weights), records the
  * point, keeps the best parameters, and asks the controller whether to go on
  * (*stop = 1 if not; a stop a paired test refutes is taken back). */
@@ -263,22 +277,25 @@ sw_status sw_trainer_finish(sw_trainer *r)
     res->cooldown_tokens = r->cooldown_tokens;
     res->best_tokens = r->best_tokens;
     res->evaluations = r->evaluations;
+    res->store_s = r->store_s;
+    if (strcmp(res->status, "interrupted")) {
+        /* report the best checkpoint: its validation and test figures */
+        memcpy(sw_model_params(r->model), r->best_params, sizeof(float) * sw_model_num_params(r->model));
+        sw_eval_result val, test;
+        double t = sw_now();
+        sw_status st = sw_trainer_eval_final(r, &val, &test);
+        r->eval_s += sw_now() - t;
+        if (st) return st;
+        res->best_val_em = r->best_em;
+        res->val_em = val.em;
+        res->val_per = val.per;
+        res->test_em = test.em;
+        res->test_per = test.per;
+        res->test_em_published = test.em_published;
+    }
+    /* after the report: the wall time and the evaluation share count it */
     res->wall_s = sw_now() - r->t0 + r->elapsed_before;
     res->eval_s = r->eval_s;
-    res->store_s = r->store_s;
-    if (!strcmp(res->status, "interrupted")) return sw_trainer_hooks_end(r);
-    /* report the best checkpoint: its validation and test figures */
-    memcpy(sw_model_params(r->model), r->best_params, sizeof(float) * sw_model_num_params(r->model));
-    sw_eval_result val, test;
-    sw_status st = sw_trainer_eval_final(r, &val);
-    if (!st) st = sw_evaluate(r->model, r->ds, SW_SPLIT_TEST, 0, &test, r->err);
-    if (st) return st;
-    res->best_val_em = r->best_em;
-    res->val_em = val.em;
-    res->val_per = val.per;
-    res->test_em = test.em;
-    res->test_per = test.per;
-    res->test_em_published = test.em_published;
     return sw_trainer_hooks_end(r);
 }
 

@@ -33,9 +33,12 @@ typedef struct sw_trainer_plan {
     int calibrated;               /* sizes fixed (measured, given, or restored) */
     double t0;                    /* sw_now() when training began in this process */
     uint64_t tokens0;             /* tokens then */
+    double eval_s0;               /* eval_s then */
     uint8_t *hits_a, *hits_b;     /* (n_select) paired outcomes of a confirmation */
     uint32_t *test_order;         /* opt.eval_test: a seeded permutation of the test split */
     size_t n_test;                /* the test sample: test_order[0..n_test) (0: none) */
+    uint32_t *score_order;        /* (n_score) a seeded permutation of the score half */
+    size_t n_final;               /* the final report's examples per split; SIZE_MAX = whole splits */
     size_t confirmations, vetoes;
 } sw_trainer_plan;
 
@@ -91,6 +94,8 @@ typedef struct sw_trainer {
  * non-finite loss), and one validation evaluation recorded as a curve point
  * (asks the controller: *stop = 1 to stop). */
 sw_status sw_trainer_step(sw_trainer *r);
+/* Adds a remark to the next progress report's note ("; " between remarks). */
+void sw_trainer_note(sw_trainer *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 sw_status sw_trainer_evaluate(sw_trainer *r, int *stop);
 
 /* forecast.c: the progress line's forecast of the best EM by the budget.
@@ -160,9 +165,11 @@ sw_status sw_trainer_eval_test(sw_trainer *r, double *em);
 /* After a rule fired (*stop = 1): the paired test of the current weights
  * against the best checkpoint on the larger sample; clears *stop if refuted. */
 sw_status sw_trainer_confirm_stop(sw_trainer *r, const sw_trainer_point *pt, int *stop);
-/* The final report: the best weights on the whole validation split, and on
- * its select and score halves. */
-sw_status sw_trainer_eval_final(sw_trainer *r, sw_eval_result *val);
+/* The final report on the best weights (held by the model): the validation
+ * split, its select and score halves, and the test split; whole, or a seeded
+ * sample of plan.n_final per split (evalplan.h), the select half then read
+ * from the periodic sample the checkpoint was chosen on. */
+sw_status sw_trainer_eval_final(sw_trainer *r, sw_eval_result *val, sw_eval_result *test);
 void sw_trainer_eval_free(sw_trainer *r);
 
 /* trainer_hooks.c: the stopping controller and the store. */

@@ -39,6 +39,9 @@ char *sw_trainer_config_json(const sw_trainer *r)
     }
     if (o->eval_limit) json_object_set_new(c, "eval_limit", json_integer((json_int_t)o->eval_limit));
     if (r->plan.n_test) json_object_set_new(c, "eval_test", json_integer((json_int_t)r->plan.n_test));
+    if (o->final_limit)
+        json_object_set_new(c, "final_limit", o->final_limit == SIZE_MAX ? json_string("all")
+                                                                         : json_integer((json_int_t)o->final_limit));
     if (o->data_opt.train_folds > 1) {
         json_object_set_new(c, "train_fold", json_integer(o->data_opt.train_fold));
         json_object_set_new(c, "train_folds", json_integer(o->data_opt.train_folds));
@@ -105,6 +108,7 @@ sw_status sw_trainer_save_resume(sw_trainer *r)
         .plan_calibrated = r->plan.calibrated,
         .plan_confirmations = r->plan.confirmations,
         .plan_vetoes = r->plan.vetoes,
+        .plan_final = r->plan.n_final == SIZE_MAX ? 0 : r->plan.n_final,
         .curve = r->curve,
         .n_curve = r->n_curve,
     };
@@ -175,6 +179,7 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
         r->plan.calibrated = s.plan_calibrated;
         r->plan.confirmations = s.plan_confirmations;
         r->plan.vetoes = s.plan_vetoes;
+        r->plan.n_final = s.plan_final ? s.plan_final : SIZE_MAX;
         if (!r->plan.every || !r->plan.n_sample || r->plan.n_sample > r->plan.n_select ||
             r->plan.n_confirm > r->plan.n_select) {
             st = bad_state(r, path, "its evaluation plan does not fit the validation split");
