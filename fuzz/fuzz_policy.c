@@ -1,7 +1,9 @@
 /* Fuzz target: the policy text form (stop/policy.c). A policy that parses
  * must print to text that parses to the same policy (stop.h), and a
  * controller built from it must run a fixed curve and survive save/restore
- * at every step. */
+ * at every step. One that does not must fail the same way through
+ * sw_policy_parse_located, whose column and width lie in the text (or just
+ * past a value left empty at its end) and agree with the message. */
 #include "fuzz_stop.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -12,6 +14,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     err.msg[0] = 0;
     if (sw_policy_parse(text, &p, &err) != SW_OK) {
         FUZZ_CHECK(p == NULL && err.msg[0]);
+        size_t col = 99, width = 99, len = strlen(text);
+        sw_error err2;
+        FUZZ_CHECK(sw_policy_parse_located(text, &p, &col, &width, &err2) == err.status && p == NULL);
+        FUZZ_CHECK(!strcmp(err.msg, err2.msg));
+        if (col) {
+            char head[64];
+            snprintf(head, sizeof head, "policy character %zu (", col);
+            FUZZ_CHECK(col <= len + 1 && col - 1 + width <= len && !strncmp(err.msg, head, strlen(head)));
+        } else {
+            FUZZ_CHECK(width == 0 && strncmp(err.msg, "policy character ", 17));
+        }
         free(text);
         return 0;
     }

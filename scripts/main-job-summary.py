@@ -22,7 +22,7 @@ def main():
     print("stopped by       %s" % (run["stop_reason"] or run["status"]))
     print("tokens           %d of %d (%.1f%%, cooldown %d included): saved %.1f%%"
           % (run["tokens"], budget, 100.0 * run["tokens"] / budget, run["cooldown_tokens"],
-             100.0 - 100.0 * run["tokens"] / budget))
+             max(0.0, 100.0 - 100.0 * run["tokens"] / budget)))
     em = [f["test_em"] for f in full]
     mean = statistics.mean(em)
     sd = statistics.stdev(em) if len(em) > 1 else float("nan")

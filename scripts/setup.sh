@@ -23,6 +23,9 @@ packages=(
   festlex-cmu dataset-fashion-mnist
   # references for parity checks and benchmarks
   python3 python3-numpy python3-torch python3-sklearn
+  # the Python binding: its Optuna pruner (python/stopwise/optuna.py), and what its
+  # install test uses (pip install ./python into a venv, offline: setuptools)
+  python3-optuna python3-pip python3-venv python3-setuptools
 )
 
 SUDO=""

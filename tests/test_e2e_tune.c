@@ -139,7 +139,9 @@ Test(e2e_tune, bad_input_exits_2_with_a_message)
     snprintf(args, sizeof args, "tune --curves %s --curves %s --families patience,magic --no-store", a, b);
     expect_exit2(args, "magic");
     expect_exit2("tune --no-store", "--data");
-    expect_exit2("tune --data synthetic:copy --no-store", "--budget");
+    expect_exit2("tune --data synthetic:copy --budget 0 --no-store", "--budget");
+    /* without --budget the data's default budget is computed: bad data says so */
+    expect_exit2("tune --data nosuch:thing --no-store", "nosuch");
     snprintf(args, sizeof args, "tune status --store %s/none.db", dir);
     expect_exit2(args, "--task");
 }

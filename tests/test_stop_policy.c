@@ -130,6 +130,50 @@ Test(policy, parse_errors_point_at_the_bad_part)
     bad("patience=5:", "empty option after ':'", NULL);
 }
 
+/* sw_policy_parse_located: the column and width agree with the message's
+ * "policy character N ('PART' ...)" and mark PART in the text. */
+static void located(const char *text, size_t column, const char *part)
+{
+    sw_policy *p = (sw_policy *)1;
+    sw_error err;
+    size_t col = 99, width = 99;
+    cr_assert_eq(sw_policy_parse_located(text, &p, &col, &width, &err), SW_ERR_INVALID, "%s", text);
+    cr_assert_null(p);
+    cr_assert_eq(col, column, "'%s': column %zu, expected %zu (%s)", text, col, column, err.msg);
+    cr_assert_eq(width, strlen(part), "'%s': width %zu, expected %zu", text, width, strlen(part));
+    cr_assert(!strncmp(text + col - 1, part, width), "'%s': column %zu does not start '%s'", text, col, part);
+    char head[64];
+    snprintf(head, sizeof head, "policy character %zu ('%s'", column, part);
+    cr_assert(strstr(err.msg, head), "'%s': message '%s' lacks '%s'", text, err.msg, head);
+}
+
+Test(policy, parse_located_gives_the_column_and_width)
+{
+    located("patience=x", 10, "x");
+    located("patience=5,bogus=1", 12, "bogus");
+    located("patience=5:foo=1", 12, "foo");
+    located("patience=5, gain=1", 12, " ");
+    located("warmup=abc", 8, "abc");
+    located("all(patience=5,gain=1", 21, "1");
+    located("patience=", 10, ""); /* an empty value: just past the '=' */
+
+    /* failures that point at no character, and success, give 0 */
+    sw_policy *p;
+    size_t col = 99, width = 99;
+    cr_assert_eq(sw_policy_parse_located("", &p, &col, &width, NULL), SW_ERR_INVALID);
+    cr_assert_eq(col, 0);
+    cr_assert_eq(width, 0);
+    col = width = 99;
+    cr_assert_eq(sw_policy_parse_located(NULL, &p, &col, &width, NULL), SW_ERR_INVALID);
+    cr_assert_eq(col + width, 0);
+    col = width = 99;
+    cr_assert_eq(sw_policy_parse_located("patience=5,diverge", &p, &col, &width, NULL), SW_OK);
+    cr_assert_eq(col + width, 0);
+    sw_policy_free(p);
+    /* the pointers are optional */
+    cr_assert_eq(sw_policy_parse_located("patience=x", &p, NULL, NULL, NULL), SW_ERR_INVALID);
+}
+
 /* Found by fuzz_policy: a subnormal threshold (written in hex) printed as
  * "5e-324", which did not parse back. */
 Test(policy, a_subnormal_number_prints_back)

@@ -153,6 +153,14 @@ typedef struct sw_policy sw_policy;
  * sw_policy_free). On failure *out is NULL and err says where: "policy
  * character 10 ('x' in 'patience=x'): patience needs ...". */
 sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err);
+/* The same, also saying where a failure points, for callers that mark the
+ * spot themselves (an editor, the Python binding's StopwiseError.position):
+ * *column gets the 1-based character of `text` that the message names
+ * ("policy character N") and *width the length of the faulty part there
+ * (0 for a value left empty: "patience=" points at column 10, just past the
+ * '='); both are 0 when the failure points at no character (no text, empty
+ * text, out of memory) and on success. Either may be NULL. */
+sw_status sw_policy_parse_located(const char *text, sw_policy **out, size_t *column, size_t *width, sw_error *err);
 void sw_policy_free(sw_policy *p); /* NULL is a no-op */
 /* Writes the canonical text form into buf (always NUL-terminated when cap > 0)
  * and returns its length, snprintf-style: a result >= cap means truncated. */
@@ -283,10 +291,123 @@ sw_status sw_curve_append(sw_curve *c, const sw_eval *ev, sw_error *err);
  * `tokens` is required; `step` and `wall` are optional; every other column is
  * a metric. Cells are numbers (nan and inf allowed for metrics), or empty for
  * missing. Errors (SW_ERR_FORMAT) name the file, the line and what was
- * expected; SW_ERR_NOT_FOUND/SW_ERR_IO when the file cannot be read. */
+ * expected; SW_ERR_NOT_FOUND/SW_ERR_IO when the file cannot be read.
+ * Other tools' CSVs are read too, with the default options of
+ * sw_curve_read_csv_with below; a header whose first column is tokens is
+ * always this format, read exactly as before. */
 sw_status sw_curve_read_csv(const char *path, sw_curve **out, sw_error *err);
 /* The same from memory; `name` is used in messages. */
 sw_status sw_curve_parse_csv(const char *text, size_t len, const char *name, sw_curve **out, sw_error *err);
+
+/* ---- curves from other tools (docs/STOPPING.md, "Curves from other tools") ----
+ *
+ * The CSVs other tools write, recognised by their header:
+ *   native       stopwise's own: a tokens column (as above)
+ *   keras        Keras CSVLogger: epoch first, then the logs' keys
+ *                (loss, accuracy, val_loss, val_accuracy, ...)
+ *   lightning    Lightning CSVLogger metrics.csv: epoch and step columns;
+ *                sparse rows (train and validation metrics on separate lines)
+ *   mlflow       an MLflow metric-history export: one row per logged value,
+ *                columns key, value, step (and run_id, timestamp in ms)
+ *   wandb        a W&B run history (_step, _runtime, _timestamp and the
+ *                logged keys; a pandas index column allowed) or a panel export
+ *                (Step and "RUN - METRIC" columns, __MIN/__MAX ignored)
+ *   tensorboard  TensorBoard's scalar download: Wall time,Step,Value
+ * A header that fits none, or two, is SW_ERR_FORMAT naming the columns found
+ * and the option that resolves it (a tokens column that is not first, beside
+ * another tool's signature, fits two).
+ *
+ * Mapping. Every row with an x value is placed at
+ *     tokens = round((x + e) · N)
+ * N = tokens_per_step (1 when 0: the x axis counts as tokens), e = 1 for the
+ * epoch column of Keras and Lightning (which number the epoch just finished
+ * from 0), else 0; with x = tokens, tokens = x (a whole number). Rows with the
+ * same x are one evaluation (their cells merged; of two values of one
+ * column the later wins, except two of the metric: SW_ERR_FORMAT); rows
+ * without the metric are dropped; x must never fall and tokens must rise.
+ * The metric M (metric, else the one validation-accuracy column: val_em,
+ * val_acc, val_accuracy, eval/accuracy, ...; none or several is
+ * SW_ERR_FORMAT naming them) fills the column `target`, oriented:
+ *     target = s · k · M,   s = -1 when M's mode (max/min) differs from
+ *                           target_maximize, else +1;  k = scale
+ * so a loss (mode min) read into val_em (maximized) is negated: val_em =
+ * -loss, and "EM lost" is then in loss units. M also keeps its own column
+ * (raw); every other numeric column comes along under its name (Keras's
+ * "loss" as train_loss, a W&B panel's "RUN - METRIC" as METRIC), except axes
+ * and clocks and names a stopwise CSV cannot hold (tokens, step, wall, or
+ * with quotes, commas or outer spaces). step and wall come
+ * from the file's step and time columns where it has them (wall in seconds
+ * from the first row). For a native curve only metric/mode/scale apply (the
+ * target column replaced by the oriented metric); the x options are
+ * SW_ERR_INVALID there. */
+typedef enum sw_curve_format {
+    SW_CURVE_FORMAT_AUTO = 0, /* detect from the header */
+    SW_CURVE_FORMAT_NATIVE,
+    SW_CURVE_FORMAT_KERAS,
+    SW_CURVE_FORMAT_LIGHTNING,
+    SW_CURVE_FORMAT_MLFLOW,
+    SW_CURVE_FORMAT_WANDB,
+    SW_CURVE_FORMAT_TENSORBOARD
+} sw_curve_format;
+/* "auto", "native", "keras", "lightning", "mlflow", "wandb", "tensorboard". */
+const char *sw_curve_format_name(sw_curve_format f);
+/* The reverse; SW_ERR_INVALID for another name. */
+sw_status sw_curve_format_parse(const char *name, sw_curve_format *out);
+
+/* The x axis: AUTO is the format's own (keras: epoch; tensorboard, mlflow,
+ * lightning, wandb: step, i.e. Step, step, step, _step or a panel's Step). */
+typedef enum sw_curve_axis {
+    SW_CURVE_AXIS_AUTO = 0,
+    SW_CURVE_AXIS_STEP,
+    SW_CURVE_AXIS_EPOCH,
+    SW_CURVE_AXIS_TOKENS
+} sw_curve_axis;
+/* "auto", "step", "epoch", "tokens". */
+const char *sw_curve_axis_name(sw_curve_axis a);
+sw_status sw_curve_axis_parse(const char *name, sw_curve_axis *out);
+
+typedef struct sw_curve_csv_options {
+    sw_curve_format format;    /* AUTO: from the header */
+    sw_curve_axis x;           /* AUTO: the format's own axis */
+    const char *x_column;      /* the column holding x (NULL: the axis's column
+                                  in that format: epoch, step, _step, Step,
+                                  tokens); no epoch offset e when given */
+    uint64_t tokens_per_step;  /* N above for step and epoch; 0: 1 */
+    const char *metric;        /* NULL: the validation-accuracy column */
+    int mode;                  /* 1 max, -1 min, 0: min for a name ending in
+                                  "loss", else max */
+    double scale;              /* k above; 0 means 1 */
+    const char *target;        /* the column the metric fills; NULL: val_em */
+    int target_maximize;       /* the target's orientation (1: larger is better) */
+    const char *source_run;    /* a file holding several runs (MLflow run_id,
+                                  W&B panel "RUN - METRIC"): the one to read */
+} sw_curve_csv_options;
+/* AUTO format and axis, N = 1, no metric, mode 0, scale 1, target val_em
+ * maximized, no source run. */
+void sw_curve_csv_options_default(sw_curve_csv_options *o);
+
+/* What a read found (for messages and records). */
+typedef struct sw_curve_csv_info {
+    sw_curve_format format;
+    char metric[256];   /* the column read as the metric ("" for a native
+                           curve read without a metric option) */
+    char target[64];    /* the column it filled */
+    int maximize;       /* the metric's mode: 1 max, 0 min */
+    int negated;        /* 1: target = -scale · metric */
+    char x_column[256]; /* the column read as x ("tokens" for native) */
+    sw_curve_axis x;
+    size_t rows;        /* data rows in the file */
+    double metric_min, metric_max; /* finite raw values of the metric
+                                      (NaN when none) */
+} sw_curve_csv_info;
+
+/* Reads a curve from any of the formats above; o NULL means the defaults;
+ * info (may be NULL) is filled on success. Errors as sw_curve_read_csv;
+ * SW_ERR_INVALID for options that contradict each other or the file. */
+sw_status sw_curve_read_csv_with(const char *path, const sw_curve_csv_options *o, sw_curve **out,
+                                 sw_curve_csv_info *info, sw_error *err);
+sw_status sw_curve_parse_csv_with(const char *text, size_t len, const char *name, const sw_curve_csv_options *o,
+                                  sw_curve **out, sw_curve_csv_info *info, sw_error *err);
 /* Writes the same format atomically (tokens,step,wall, then the metrics in
  * column order; doubles with %.17g, missing cells empty). */
 sw_status sw_curve_write_csv(const sw_curve *c, const char *path, sw_error *err);

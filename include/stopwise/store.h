@@ -253,6 +253,21 @@ sw_status sw_store_flush(sw_store *s);
 sw_status sw_store_curve_get(sw_store *s, int64_t run_id, sw_store_curve *out);
 void sw_store_curve_clear(sw_store_curve *c);
 
+/* Records a finished run with its whole curve in one transaction, as
+ * `stopwise runs import` does for curves other tools recorded: a new run with
+ * `info` (host and pid as sw_store_run_begin fills them; parent_run_id and
+ * fork_tokens are ignored: an imported run is no branch), ended with `res`,
+ * its n evaluations in order (its curve, as log_eval would write them) and
+ * n_tags tags. Everything lands or nothing does: a failure rolls the whole
+ * of it back and leaves no run. Checked before anything is written:
+ * SW_ERR_INVALID for a running result, a metric name empty, reserved or
+ * twice in one evaluation, tokens beyond the store's range, a tag without a
+ * key or value, or a NaN wall_s (the column holds numbers: give 0 for
+ * unknown). *run_id (may be NULL) gets the new run's id. */
+sw_status sw_store_run_import(sw_store *s, const sw_store_run_info *info, const sw_store_run_result *res,
+                              const sw_store_eval *evals, size_t n, const sw_store_kv *tags, size_t n_tags,
+                              int64_t *run_id);
+
 /* ---- trunks and branches -----------------------------------------------------------------
  *
  * A trunk is a run trained at a constant rate (wsd before its decay); a branch

@@ -34,7 +34,7 @@ int sw_cmd_eval(int argc, char **argv)
     sw_cli_args a;
     int rc = sw_cli_parse(&command, argc, argv, &a);
     if (rc >= 0) return rc;
-    free(a.positional);
+    sw_cli_args_free(&a);
     const char *model = sw_cli_str(&a, "model"), *data = sw_cli_str(&a, "data"), *split = sw_cli_str(&a, "split");
     if (!model || !data) return sw_cli_fail("eval", 2, "--model CKPT and --data SPEC are required");
     sw_split s;

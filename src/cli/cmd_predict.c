@@ -45,7 +45,7 @@ int sw_cmd_predict(int argc, char **argv)
     sw_cli_args a;
     int rc = sw_cli_parse(&command, argc, argv, &a);
     if (rc >= 0) return rc;
-    free(a.positional);
+    sw_cli_args_free(&a);
     const char *model = sw_cli_str(&a, "model");
     long long batch = sw_cli_int(&a, "batch");
     if (!model) return sw_cli_fail("predict", 2, "--model CKPT is required");

@@ -2,6 +2,7 @@
  * curves, the tokens it saves and the EM it loses. The logic is sw_replay in
  * stop/; this file parses, prints and sums up. */
 #include "cli/commands.h"
+#include "cli/curve_options.h"
 #include "cli/options.h"
 #include "cli/store_curves.h"
 #include "stopwise/stop.h"
@@ -18,9 +19,11 @@ static const sw_cli_option options[] = {
      "the stopping policy, e.g. patience=5:min_delta=0.1,gain=0.2,diverge,warmup=1M or\n"
      "all(patience=5,gain=0.1),diverge,warmup=1M:ignore,cooldown=0.1:shape=sqrt\n"
      "(grammar and formulas: docs/STOPPING.md)"},
-    {"curve", SW_CLI_MULTI, "FILE.csv", NULL,
-     "a recorded curve: CSV with a header naming tokens, val_em, val_loss,\n"
-     "train_loss (extra columns allowed); repeat for several curves"},
+    {"curve", SW_CLI_LIST, "FILE.csv...", NULL,
+     "recorded curves: stopwise CSVs with a header naming tokens, val_em, val_loss,\n"
+     "train_loss (extra columns allowed), or other tools' CSVs (Keras, Lightning,\n"
+     "MLflow, W&B, TensorBoard; see --format); several after one flag (a shell glob:\n"
+     "--curve runs/*.csv) or the flag repeated"},
     {"run", SW_CLI_MULTI, "ID", NULL, "a run's curve from the store; repeat for several"},
     {"all", SW_CLI_FLAG, NULL, NULL, "every run in the store that has a curve"},
     {"store", SW_CLI_STRING, "PATH|URL", "$STOPWISE_STORE or ./stopwise.db", "the store for --run and --all"},
@@ -28,12 +31,14 @@ static const sw_cli_option options[] = {
      "also report the oracle: the first evaluation whose score is within EPS EM points of\n"
      "the curve's best score (with the policy's cooldown, scored the same way)"},
     {"json", SW_CLI_FLAG, NULL, NULL, "print one JSON object on stdout instead of text"},
+    SW_CLI_CURVE_OPTIONS,
 };
 
 static const sw_cli_command command = {
     "replay",
     "replay a stopping policy over recorded curves",
-    "stopwise replay --policy POLICY (--curve FILE.csv ... | --run ID ... | --all) [--store PATH|URL] [--json]",
+    "stopwise replay --policy POLICY (--curve FILE.csv... | --run ID ... | --all) [--store PATH|URL] [--json]\n"
+    "                [--format NAME] [--x step|epoch|tokens] [--tokens-per-step N] [--metric NAME] [--mode max|min]",
     "For each curve: where the policy stops (tokens and rule), the best checkpoint up to\n"
     "the stop, tokens saved = curve end - stop tokens, and shortfall = best val_em of the\n"
     "whole curve - val_em of that checkpoint (EM lost). extrapolate predicts at the\n"
@@ -47,7 +52,13 @@ static const sw_cli_command command = {
     "branch columns val_em_annealed:c=C:shape=S and anneal_tokens:c=C:shape=S (predicted\n"
     "between forks); --json adds \"anneal\": {\"em\",\"tokens\",\"predicted\",\"charged_tokens\",\n"
     "\"score_em\",\"loo\": {\"n\",\"mae\",\"rmse\",\"bias\",\"max_abs\"}} per curve, the prediction's\n"
-    "leave-one-fork-out error.",
+    "leave-one-fork-out error.\n"
+    "Other tools' CSVs: the metric (--metric, else the validation accuracy column) fills\n"
+    "the column the policy monitors (val_em, or monitor=NAME's column, which a policy\n"
+    "naming another metric reads from the file under that name), oriented to the\n"
+    "policy's mode: --mode min into a max monitor is negated (val_em = -loss), so EM lost\n"
+    "is then in the metric's units; --scale 100 reads an accuracy in [0, 1] as percent.\n"
+    "Each row is placed at tokens = round((x + e) x N) (see --x); rows of one x merge.",
     options,
     sizeof options / sizeof *options,
     0,
@@ -178,7 +189,7 @@ int sw_cmd_replay(int argc, char **argv)
     sw_cli_args args;
     int rc = sw_cli_parse(&command, argc, argv, &args);
     if (rc >= 0) {
-        free(args.positional);
+        sw_cli_args_free(&args);
         return rc;
     }
     const char **curves;
@@ -203,11 +214,28 @@ int sw_cmd_replay(int argc, char **argv)
         rc = sw_cli_fail("replay", 2, "give at least one --curve FILE.csv, --run ID or --all");
         goto done;
     }
+    sw_curve_csv_options copt;
+    if ((rc = sw_cli_curve_options("replay", &args, &copt)) >= 0) goto done;
+    rc = 0;
+    if (!ncurves && sw_cli_curve_options_given(&args)) {
+        rc = sw_cli_fail("replay", 2, "--format, --x, --metric and the other mapping options apply to --curve files");
+        goto done;
+    }
     if ((nruns || all) && (rc = open_store(&args, &store, &ids, &nids, run_ids, nruns, all))) goto done;
     if (sw_policy_parse(ptext, &p, &err)) {
         rc = sw_cli_fail("replay", 2, "--policy: %s", err.msg);
         goto done;
     }
+    /* another tool's metric fills the column the policy monitors, turned
+     * to its mode; a policy monitoring another column than val_em reads
+     * that column from the file unless --metric says otherwise */
+    copt.target = sw_policy_monitor(p);
+    copt.target_maximize = sw_policy_maximize(p);
+    if (!copt.metric && strcmp(copt.target, "val_em")) {
+        copt.metric = copt.target;
+        if (!copt.mode) copt.mode = copt.target_maximize ? 1 : -1;
+    }
+    sw_cli_curve_notes notes = {0};
     char canon[4096];
     sw_policy_format(p, canon, sizeof canon);
     list = json_array();
@@ -220,7 +248,7 @@ int sw_cmd_replay(int argc, char **argv)
         char name[64];
         const char *label = k < ncurves ? curves[k] : name;
         if (k >= ncurves) snprintf(name, sizeof name, "run:%lld", (long long)ids[k - ncurves]);
-        sw_status st = k < ncurves ? sw_curve_read_csv(curves[k], &c, &err)
+        sw_status st = k < ncurves ? sw_cli_curve_read("replay", curves[k], &copt, &notes, &c, NULL, &err)
                                    : sw_cli_curve_from_store(store, ids[k - ncurves], &c, &err);
         if (!st) {
             st = sw_replay(p, c, &r, &err);
@@ -293,6 +321,6 @@ done:
     sw_store_close(store);
     json_decref(list);
     sw_policy_free(p);
-    free(args.positional);
+    sw_cli_args_free(&args);
     return rc;
 }

@@ -1,5 +1,5 @@
-/* stopwise runs ls | show | compare | export | rm: reads (and removes) runs
- * in the store. One file per subcommand (runs_*.c), each with its own option
+/* stopwise runs ls | show | compare | export | rm | import: reads, removes
+ * and imports runs in the store. One file per subcommand (runs_*.c), each with its own option
  * table; this file only dispatches, and `runs --help` is printed from the
  * subcommands' tables. */
 #include "cli/commands.h"
@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const sw_runs_sub *const subs[] = {&sw_runs_ls, &sw_runs_show, &sw_runs_compare, &sw_runs_export,
-                                          &sw_runs_rm};
+static const sw_runs_sub *const subs[] = {&sw_runs_ls,     &sw_runs_show, &sw_runs_compare,
+                                          &sw_runs_export, &sw_runs_rm,   &sw_runs_import};
 #define N_SUBS (sizeof subs / sizeof *subs)
 
 static void usage(FILE *f, int full)
 {
-    fprintf(f, "stopwise runs: list, show, compare, export and remove runs in the store\n\nusage:\n");
+    fprintf(f, "stopwise runs: list, show, compare, export, remove and import runs in the store\n\nusage:\n");
     for (size_t i = 0; i < N_SUBS; i++) fprintf(f, "  %s\n", subs[i]->cmd->usage);
     if (!full) {
         fprintf(f, "\n'stopwise runs --help' or 'stopwise runs SUBCOMMAND --help' lists the options and defaults.\n");
@@ -51,7 +51,7 @@ int sw_cmd_runs(int argc, char **argv)
     if (!a) return sw_cli_fail("runs", 1, "out of memory");
     int code = sw_cli_parse(sub->cmd, argc - 1, argv + 1, a);
     if (code < 0) code = sub->run(a);
-    free(a->positional);
+    sw_cli_args_free(a);
     free(a);
     return code;
 }

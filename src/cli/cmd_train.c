@@ -84,7 +84,8 @@ static const sw_cli_option options[] = {
     {"optimizer", SW_CLI_STRING, "SPEC", "per task",
      "adamw[:beta1=0.9,beta2=0.95,eps=1e-8,wd=..,l1=..,l2=..,clip=..] or\nsgd[:momentum=0.9,nesterov=0|1,wd=..,l1=..,l2=..,clip=..]"},
     {"schedule", SW_CLI_STRING, "SPEC", "per task",
-     "learning rate over tokens: constant, warmup, step, cosine, restarts, wsd,\ne.g. cosine:lr=2e-3,warmup=100k,min=0.05 or wsd:lr=2e-3,decay=0.2"},
+     "learning rate over tokens: constant, warmup, step, cosine, restarts, wsd,\ne.g. cosine:lr=2e-3,warmup=100k,min=0.05 or wsd:lr=2e-3,decay=0.2; a bare kind\n"
+     "(wsd) keeps the task default's rate, floor and warm-up"},
     {"seed", SW_CLI_INT, "N", "1", "seed of the initialisation, data order and dropout"},
     {"data-seed", SW_CLI_INT, "N", "1", "seed of the train/validation/test split"},
     {"val-frac", SW_CLI_DOUBLE, "F", "auto", "validation share: 0.05, fashion-mnist 0.1 of its training images"},
@@ -364,7 +365,7 @@ int sw_cmd_train(int argc, char **argv)
     st = sw_train(&o, sw_cli_progress_update, &prog, &res, &err);
     sw_threads_share_end();
     sw_cli_progress_done(&prog);
-    free(a.positional);
+    sw_cli_args_free(&a);
     if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
     if (online && audit && (st = record_audit(&o, key, why, sizeof why, &err)))
         return sw_cli_fail("train", sw_status_exit_code(st), "audit: %s", err.msg);

@@ -5,6 +5,7 @@
  * the runs of --data; curves.c: --runs; tuner.c), the printing in
  * tune_print.c. */
 #include "cli/commands.h"
+#include "cli/curve_options.h"
 #include "cli/options.h"
 #include "cli/progress.h"
 #include "cli/tune_print.h"
@@ -25,9 +26,11 @@
 static const sw_cli_option options[] = {
     {"data", SW_CLI_STRING, "SPEC", NULL,
      "train --folds runs on this dataset to the full budget, then tune on their curves"},
-    {"curves", SW_CLI_MULTI, "FILE.csv", NULL,
-     "tune on recorded curves instead (the `replay` CSV format: tokens, val_em, val_loss,\n"
-     "train_loss by header name); repeat for several curves"},
+    {"curves", SW_CLI_LIST, "FILE.csv...", NULL,
+     "tune on recorded curves instead: stopwise CSVs (tokens, val_em, val_loss, train_loss\n"
+     "by header name) or other tools' (Keras, Lightning, MLflow, W&B, TensorBoard; see\n"
+     "--format and the options after it); several after one flag (a shell glob:\n"
+     "--curves runs/*.csv) or the flag repeated"},
     {"runs", SW_CLI_STRING, "QUERY", NULL,
      "tune on curves in the store instead: run ids (12,15,20-25), task=NAME or study=NAME\n"
      "(completed runs only), or a bare task name"},
@@ -35,7 +38,8 @@ static const sw_cli_option options[] = {
      "with --data: runs to train (0 means 5), scored leave-one-curve-out; with --curves or\n"
      "--runs: cross-validation folds, curve i in fold i mod K (0: one fold per curve)"},
     {"budget", SW_CLI_TOKENS, "TOKENS", NULL,
-     "the token budget B (required with --data); tokens fraction = T_stop / B\n"
+     "the token budget B (with --data, default: train's, 50 epochs of the data, at most\n"
+     "20M); tokens fraction = T_stop / B\n"
      "(without it, each curve's last tokens)"},
     {"epsilon", SW_CLI_DOUBLE, "POINTS", "0.5",
      "EM points the tuned policy may lose on average: minimise mean T_stop/B subject to\n"
@@ -75,12 +79,13 @@ static const sw_cli_option options[] = {
      "with --runs: tune on runs that stopped early too (flagged in the report)"},
     {"quiet", SW_CLI_FLAG, NULL, NULL, "no progress on stderr"},
     {"json", SW_CLI_FLAG, NULL, NULL, "print one JSON object on stdout instead of tables"},
+    SW_CLI_CURVE_OPTIONS,
 };
 
 static const sw_cli_command command = {
     "tune",
     "tune stopping thresholds from recorded curves, cross-validated",
-    "stopwise tune --data SPEC --budget T [--folds K] [--epsilon 0.5] [options]\n"
+    "stopwise tune --data SPEC [--budget T] [--folds K] [--epsilon 0.5] [options]\n"
     "       stopwise tune --curves FILE.csv... [--budget T] [--epsilon 0.5] [options]\n"
     "       stopwise tune --runs QUERY [options]\n"
     "       stopwise tune status (--task KEY | --data SPEC --budget T [--model SPEC] [--schedule S]\n"
@@ -101,7 +106,12 @@ static const sw_cli_command command = {
     "the training split less its k-th fold (K folds of the training data); validation is shared.\n"
     "With --schedule wsd:..., run k is a trunk held at the constant rate with cooldown branches\n"
     "forked at every budget/--forks tokens (curve.csv's val_em_annealed:c=..:shape=.. columns).\n"
-    "`tune status` prints the task's tuned policy and online-mode state (--json: the state).",
+    "`tune status` prints the task's tuned policy and online-mode state (--json: the state).\n"
+    "--curves of other tools: the metric (--metric, else the validation accuracy column)\n"
+    "is read into val_em, the column the tuner scores, oriented to be maximised: --mode\n"
+    "min negates it (val_em = -loss), so epsilon is then in the metric's units; --scale 100\n"
+    "reads an accuracy in [0, 1] as EM in percent. Rows are placed at tokens = round((x + e)\n"
+    "x N) (--x, --tokens-per-step; docs/STOPPING.md, \"Curves from other tools\").",
     options,
     sizeof options / sizeof *options,
     0,
@@ -138,11 +148,11 @@ static unsigned parse_families(const char *list, sw_error *err, int *bad)
 }
 
 /* The task key from --data, --model, --budget, --schedule, --eval-every. */
-static sw_status task_key_of(const sw_cli_args *a, char *key, size_t cap, sw_error *err)
+static sw_status task_key_of(const sw_cli_args *a, uint64_t budget, char *key, size_t cap, sw_error *err)
 {
     uint64_t every = sw_cli_given(a, "eval-every") ? sw_cli_tokens(a, "eval-every") : 0;
-    return sw_tune_task_key(sw_cli_str(a, "data"), sw_cli_str(a, "model"), sw_cli_tokens(a, "budget"),
-                            sw_cli_str(a, "schedule"), every, key, cap, err);
+    return sw_tune_task_key(sw_cli_str(a, "data"), sw_cli_str(a, "model"), budget, sw_cli_str(a, "schedule"), every,
+                            key, cap, err);
 }
 
 /* ---- tune status ------------------------------------------------------------------ */
@@ -156,7 +166,7 @@ static int cmd_status(const sw_cli_args *a)
     if (sw_cli_given(a, "task")) {
         snprintf(key, sizeof key, "%s", sw_cli_str(a, "task"));
     } else if (sw_cli_given(a, "data") && sw_cli_given(a, "budget")) {
-        if (task_key_of(a, key, sizeof key, &err)) return sw_cli_fail("tune", 2, "%s", err.msg);
+        if (task_key_of(a, sw_cli_tokens(a, "budget"), key, sizeof key, &err)) return sw_cli_fail("tune", 2, "%s", err.msg);
     } else {
         return sw_cli_fail("tune", 2, "tune status needs --task KEY, or --data SPEC --budget T [--model SPEC]");
     }
@@ -221,14 +231,15 @@ static void run_end(int k, int n, const sw_train_result *res, void *user)
 /* ---- tune ------------------------------------------------------------------------- */
 
 /* The --data settings: where the runs go and what they train. */
-static int read_record_options(const sw_cli_args *a, const char *loc, int k, sw_tune_record_options *r,
-                               char *outbuf, size_t outcap, double *cools, sw_decay_shape *shapes)
+static int read_record_options(const sw_cli_args *a, const char *loc, int k, uint64_t budget,
+                               sw_tune_record_options *r, char *outbuf, size_t outcap, double *cools,
+                               sw_decay_shape *shapes)
 {
     memset(r, 0, sizeof *r);
     r->data = sw_cli_str(a, "data");
     r->model = sw_cli_str(a, "model");
     r->schedule = sw_cli_str(a, "schedule");
-    r->budget = sw_cli_tokens(a, "budget");
+    r->budget = budget;
     if (sw_cli_given(a, "eval-every")) r->eval_every = sw_cli_tokens(a, "eval-every");
     r->eval_limit = (size_t)sw_cli_int(a, "eval-limit");
     r->seed = (uint64_t)sw_cli_int(a, "seed");
@@ -257,30 +268,41 @@ static int read_record_options(const sw_cli_args *a, const char *loc, int k, sw_
     return -1;
 }
 
+static int tune(const sw_cli_args *parsed);
+
 int sw_cmd_tune(int argc, char **argv)
 {
     sw_cli_args a;
     int rc = sw_cli_parse(&command, argc, argv, &a);
-    if (rc >= 0) {
-        free(a.positional);
-        return rc;
-    }
+    if (rc < 0) rc = tune(&a);
+    sw_cli_args_free(&a);
+    return rc;
+}
+
+/* tune after parsing; the parsed lists (--curves) stay allocated until it
+ * returns, whichever way it does. */
+static int tune(const sw_cli_args *parsed)
+{
+    const sw_cli_args a = *parsed;
+    int rc;
     if (a.n_positional == 1) {
         if (strcmp(a.positional[0], "status")) {
             rc = sw_cli_fail("tune", 2, "unknown subcommand '%s' (expected status)", a.positional[0]);
         } else {
             rc = cmd_status(&a);
         }
-        free(a.positional);
         return rc;
     }
-    free(a.positional);
     const char **files;
     int nfiles = sw_cli_multi(&a, "curves", &files);
     const char *data = sw_cli_str(&a, "data"), *runsq = sw_cli_str(&a, "runs");
     int sources = (nfiles > 0) + (runsq != NULL) + (data != NULL && nfiles == 0 && !runsq);
     if (sources == 0) return sw_cli_fail("tune", 2, "give --data SPEC (train and tune), --curves FILE.csv... or --runs QUERY");
     if ((nfiles > 0) + (runsq != NULL) > 1) return sw_cli_fail("tune", 2, "give either --curves or --runs, not both");
+    sw_curve_csv_options copt; /* the target is val_em, maximised: what the tuner scores */
+    if ((rc = sw_cli_curve_options("tune", &a, &copt)) >= 0) return rc;
+    if (!nfiles && sw_cli_curve_options_given(&a))
+        return sw_cli_fail("tune", 2, "--format, --x, --metric and the other mapping options apply to --curves files");
     int json = sw_cli_flag(&a, "json"), quiet = sw_cli_flag(&a, "quiet");
     sw_error err;
     sw_error_clear(&err);
@@ -315,14 +337,20 @@ int sw_cmd_tune(int argc, char **argv)
     o.budget = budget;
     const char *loc = store_location(&a);
     int train_mode = nfiles == 0 && !runsq;
-    if (train_mode && !budget) return sw_cli_fail("tune", 2, "--data needs --budget T, the budget each run trains to");
+    if (train_mode && !budget) { /* train's default: 50 epochs of the data, so --stop auto finds the key */
+        sw_data_options dopt = sw_data_default_options();
+        sw_status bst = sw_train_default_budget(sw_cli_str(&a, "data"), &dopt, &budget, &err);
+        if (bst) return sw_cli_fail("tune", sw_status_exit_code(bst), "%s", err.msg);
+        o.budget = budget;
+    }
     if (runsq && !loc) return sw_cli_fail("tune", 2, "--runs reads the store; drop --no-store");
     sw_tune_record_options ro;
     char outbuf[512];
     double cools[16];
     sw_decay_shape shapes[2];
     if (train_mode &&
-        (rc = read_record_options(&a, loc, folds ? (int)folds : 5, &ro, outbuf, sizeof outbuf, cools, shapes)) >= 0)
+        (rc = read_record_options(&a, loc, folds ? (int)folds : 5, budget, &ro, outbuf, sizeof outbuf, cools,
+                                  shapes)) >= 0)
         return rc;
 
     sw_store *store = NULL;
@@ -345,8 +373,10 @@ int sw_cmd_tune(int argc, char **argv)
             st = sw_error_set(&err, SW_ERR_NOMEM, "out of memory");
             goto fail;
         }
+        sw_cli_curve_notes notes = {0};
         for (int i = 0; i < nfiles; i++) {
-            if ((st = sw_curve_read_csv(files[i], &curves[i], &err))) goto fail;
+            if ((st = sw_cli_curve_read("tune", files[i], &copt, quiet ? NULL : &notes, &curves[i], NULL, &err)))
+                goto fail;
             n++;
         }
         if (folds) o.folds = (int)folds;
@@ -371,7 +401,7 @@ int sw_cmd_tune(int argc, char **argv)
     if (sw_cli_given(&a, "task")) {
         snprintf(key, sizeof key, "%s", sw_cli_str(&a, "task"));
     } else if (data && budget) {
-        if ((st = task_key_of(&a, key, sizeof key, &err))) goto fail;
+        if ((st = task_key_of(&a, budget, key, sizeof key, &err))) goto fail;
     }
     report_json = sw_tune_report_json(rep);
     if (!report_json) {

@@ -17,7 +17,7 @@ static const struct {
     {"predict", sw_cmd_predict, "answer stdin lines with a checkpoint"},
     {"replay", sw_cmd_replay, "replay a stopping policy over recorded curves"},
     {"tune", sw_cmd_tune, "tune stopping thresholds from learning curves"},
-    {"runs", sw_cmd_runs, "list, show, compare, export and remove runs"},
+    {"runs", sw_cmd_runs, "list, show, compare, export, remove and import runs"},
 };
 
 static void usage(FILE *f)

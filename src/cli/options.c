@@ -51,6 +51,36 @@ static int check_value(const sw_cli_command *cmd, const sw_cli_option *o, const 
     return 1;
 }
 
+void sw_cli_args_free(sw_cli_args *a)
+{
+    free(a->positional);
+    a->positional = NULL;
+    for (int i = 0; i < SW_CLI_MAX_OPTIONS; i++) {
+        free(a->multi[i]);
+        a->multi[i] = NULL;
+        a->multi_cap[i] = 0;
+    }
+}
+
+/* Keeps one more value of a MULTI or LIST option (0, or 2 after a message). */
+static int add_value(const sw_cli_command *cmd, sw_cli_args *out, int i, const char *v)
+{
+    const sw_cli_option *o = &cmd->options[i];
+    if (o->kind == SW_CLI_MULTI && out->given[i] >= SW_CLI_MAX_MULTI) {
+        fprintf(stderr, "stopwise %s: --%s given too often\n", cmd->name, o->name);
+        return 2;
+    }
+    if (SW_ARRAY_RESERVE(out->multi[i], out->multi_cap[i], (size_t)out->given[i] + 1)) {
+        fprintf(stderr, "stopwise %s: out of memory\n", cmd->name);
+        return 2;
+    }
+    out->multi[i][out->given[i]] = v;
+    return 0;
+}
+
+/* An argument a list takes: anything but an option ("-" alone is a value). */
+static int is_value(const char *arg) { return arg[0] != '-' || arg[1] == 0; }
+
 int sw_cli_parse(const sw_cli_command *cmd, int argc, char **argv, sw_cli_args *out)
 {
     memset(out, 0, sizeof *out);
@@ -101,15 +131,15 @@ int sw_cli_parse(const sw_cli_command *cmd, int argc, char **argv, sw_cli_args *
             return 2;
         }
         if (!check_value(cmd, o, v)) return 2;
-        if (o->kind == SW_CLI_MULTI) {
-            if (out->given[i] >= SW_CLI_MAX_MULTI) {
-                fprintf(stderr, "stopwise %s: --%s given too often\n", cmd->name, o->name);
-                return 2;
-            }
-            out->multi[i][out->given[i]] = v;
-        }
+        if ((o->kind == SW_CLI_MULTI || o->kind == SW_CLI_LIST) && add_value(cmd, out, i, v)) return 2;
         out->given[i]++;
         out->value[i] = v;
+        while (o->kind == SW_CLI_LIST && k + 1 < argc && is_value(argv[k + 1])) {
+            v = argv[++k];
+            if (add_value(cmd, out, i, v)) return 2;
+            out->given[i]++;
+            out->value[i] = v;
+        }
     }
     if (out->n_positional < cmd->min_positional ||
         (cmd->max_positional >= 0 && out->n_positional > cmd->max_positional)) {
@@ -178,8 +208,8 @@ uint64_t sw_cli_tokens(const sw_cli_args *a, const char *name)
 int sw_cli_multi(const sw_cli_args *a, const char *name, const char ***values)
 {
     int i = index_of(a, name);
-    *values = (const char **)a->multi[i];
-    return a->given[i];
+    *values = a->multi[i];
+    return a->multi[i] ? a->given[i] : 0;
 }
 
 int sw_cli_fail(const char *cmd, int code, const char *fmt, ...)

@@ -3,6 +3,7 @@
 #ifndef SW_CLI_OPTIONS_H
 #define SW_CLI_OPTIONS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum sw_cli_kind {
@@ -11,7 +12,11 @@ typedef enum sw_cli_kind {
     SW_CLI_INT,    /* a whole number, checked with strtoll                    */
     SW_CLI_DOUBLE, /* a finite number, checked with strtod                    */
     SW_CLI_TOKENS, /* a token count, with k, M or G suffix                    */
-    SW_CLI_MULTI   /* text, may be repeated; the values are kept in order     */
+    SW_CLI_MULTI,  /* text, may be repeated; the values are kept in order     */
+    SW_CLI_LIST    /* one or more values: every argument after the flag up to
+                      the next one that starts with '-', so that a shell glob
+                      after the flag works; may be repeated; the values are
+                      kept in order, as SW_CLI_MULTI's                        */
 } sw_cli_kind;
 
 typedef struct sw_cli_option {
@@ -33,21 +38,26 @@ typedef struct sw_cli_command {
 } sw_cli_command;
 
 #define SW_CLI_MAX_OPTIONS 64
-#define SW_CLI_MAX_MULTI 256
+#define SW_CLI_MAX_MULTI 256 /* repeats of one SW_CLI_MULTI option (a list has no limit) */
 
 typedef struct sw_cli_args {
     const sw_cli_command *cmd;
     const char *value[SW_CLI_MAX_OPTIONS]; /* given value, else the default  */
-    int given[SW_CLI_MAX_OPTIONS];         /* how many times it was given    */
-    const char *multi[SW_CLI_MAX_OPTIONS][SW_CLI_MAX_MULTI];
-    const char **positional;
+    int given[SW_CLI_MAX_OPTIONS];         /* values given (MULTI, LIST) or times given */
+    const char **multi[SW_CLI_MAX_OPTIONS];/* MULTI and LIST values (argv's), malloc'd */
+    size_t multi_cap[SW_CLI_MAX_OPTIONS];
+    const char **positional;               /* malloc'd */
     int n_positional;
 } sw_cli_args;
 
 /* Parses argv (argv[0] is the command name). Returns -1 when parsing succeeded
  * and the command should run, else an exit code: 0 after printing --help,
- * 2 after printing a usage error to stderr. */
+ * 2 after printing a usage error to stderr. Either way release *out with
+ * sw_cli_args_free afterwards. */
 int sw_cli_parse(const sw_cli_command *cmd, int argc, char **argv, sw_cli_args *out);
+/* Frees what parse allocated (positional and the values lists); the strings
+ * are argv's. Safe to call twice. */
+void sw_cli_args_free(sw_cli_args *a);
 void sw_cli_print_help(const sw_cli_command *cmd, void *file /* FILE * */);
 /* Only the "options:" block of the help (every option with its default). */
 void sw_cli_print_options(const sw_cli_command *cmd, void *file /* FILE * */);
@@ -60,7 +70,8 @@ int sw_cli_given(const sw_cli_args *a, const char *name);
 long long sw_cli_int(const sw_cli_args *a, const char *name);
 double sw_cli_double(const sw_cli_args *a, const char *name);
 uint64_t sw_cli_tokens(const sw_cli_args *a, const char *name);
-/* Repeated values of a SW_CLI_MULTI option; returns the count. */
+/* The values of a SW_CLI_MULTI or SW_CLI_LIST option in order; returns the
+ * count (*values may be NULL when it is 0). */
 int sw_cli_multi(const sw_cli_args *a, const char *name, const char ***values);
 
 /* Prints "stopwise CMD: message" to stderr and returns `code`. */

@@ -1,5 +1,6 @@
 /* stopwise runs: one file per subcommand (runs_ls.c, runs_show.c,
- * runs_compare.c, runs_export.c, runs_rm.c), each with its own option table;
+ * runs_compare.c, runs_export.c, runs_rm.c, runs_import.c), each with its
+ * own option table;
  * cmd_runs.c dispatches. What they share is declared here and lives in
  * runs_common.c (store, ids, JSON and text forms) and runs_csv.c (CSV). */
 #ifndef SW_CLI_RUNS_H
@@ -29,7 +30,7 @@ typedef struct sw_runs_sub {
     int (*run)(const sw_cli_args *a); /* returns the exit code */
 } sw_runs_sub;
 
-extern const sw_runs_sub sw_runs_ls, sw_runs_show, sw_runs_compare, sw_runs_export, sw_runs_rm;
+extern const sw_runs_sub sw_runs_ls, sw_runs_show, sw_runs_compare, sw_runs_export, sw_runs_rm, sw_runs_import;
 
 /* Opens the store of --store (else $STOPWISE_STORE, else ./stopwise.db) for
  * reading; on failure prints the error, sets *code and returns NULL. */

@@ -1,6 +1,8 @@
 /* Learning curves: columns of evaluations, read from and written to CSV with
- * columns by header name. Every error names the file, the line and what was
+ * columns by header name (stopwise's own format; other tools' CSVs are
+ * curve_read.c's). Every error names the file, the line and what was
  * expected. */
+#include "stop/curve_csv.h"
 #include "stop/internal.h"
 
 #include <errno.h>
@@ -143,7 +145,7 @@ static size_t split_cells(char *line, char **cells, size_t max)
 
 #define CSV_MAX_COLS 256
 
-sw_status sw_curve_parse_csv(const char *text, size_t len, const char *name, sw_curve **out, sw_error *err)
+sw_status sw_curve_parse_native(const char *text, size_t len, const char *name, sw_curve **out, sw_error *err)
 {
     *out = NULL;
     if (!name) name = "(memory)";
@@ -284,17 +286,18 @@ fail:
     return st;
 }
 
-sw_status sw_curve_read_csv(const char *path, sw_curve **out, sw_error *err)
+sw_status sw_curve_put_column(sw_curve *c, const char *name, const double *v, const unsigned char *present)
 {
-    *out = NULL;
-    char *buf;
-    size_t n;
-    sw_status st = sw_file_read(path, &buf, &n, err);
-    if (st) return st;
-    st = sw_curve_parse_csv(buf, n, path, out, err);
-    free(buf);
-    return st;
+    long k = find_col(c, name);
+    if (k < 0 && (k = add_col(c, name)) < 0) return SW_ERR_NOMEM;
+    for (size_t i = 0; i < c->n; i++) {
+        c->cols[k].v[i] = present[i] ? v[i] : NAN;
+        c->cols[k].present[i] = present[i] != 0;
+    }
+    return SW_OK;
 }
+
+void sw_curve_set_source(sw_curve *c, const char *name) { snprintf(c->source, sizeof c->source, "%s", name ? name : ""); }
 
 sw_status sw_curve_write_csv(const sw_curve *c, const char *path, sw_error *err)
 {

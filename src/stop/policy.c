@@ -34,12 +34,15 @@ typedef struct span {
 typedef struct parser {
     const char *text;
     sw_error *err;
+    size_t column, width; /* where the failure points (sw_policy_parse_located) */
 } parser;
 
 static sw_status fail(parser *ps, span at, span item, const char *fmt, const char *a)
 {
     char what[512];
     snprintf(what, sizeof what, fmt, a ? a : "");
+    ps->column = at.off + 1;
+    ps->width = at.len;
     return sw_error_set(ps->err, SW_ERR_INVALID, "policy character %zu ('%.*s' in '%.*s'): %s",
                         at.off + 1, (int)at.len, at.s, (int)item.len, item.s, what);
 }
@@ -385,13 +388,20 @@ static sw_status parse_group(parser *ps, sw_policy *p, span item, unsigned *glob
 
 sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err)
 {
+    return sw_policy_parse_located(text, out, NULL, NULL, err);
+}
+
+sw_status sw_policy_parse_located(const char *text, sw_policy **out, size_t *column, size_t *width, sw_error *err)
+{
     *out = NULL;
+    if (column) *column = 0;
+    if (width) *width = 0;
     if (!text) return sw_error_set(err, SW_ERR_INVALID, "policy: no text");
     sw_policy *p = calloc(1, sizeof *p);
     if (!p) return sw_error_set(err, SW_ERR_NOMEM, "policy: out of memory");
     strcpy(p->monitor, "val_em");
     p->maximize = 1;
-    parser ps = {text, err};
+    parser ps = {text, err, 0, 0};
     size_t n = strlen(text);
     sw_status st = SW_OK;
     if (n == 0) {
@@ -429,6 +439,8 @@ sw_status sw_policy_parse(const char *text, sw_policy **out, sw_error *err)
     }
     if (st) {
         free(p);
+        if (column) *column = ps.column;
+        if (width) *width = ps.width;
         return st;
     }
     *out = p;

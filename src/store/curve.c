@@ -39,7 +39,7 @@ static int reserved(const char *name)
     return !strcmp(name, "val_em") || !strcmp(name, "val_loss") || !strcmp(name, "train_loss");
 }
 
-sw_status sw_store_log_eval(sw_store *s, int64_t run_id, const sw_store_eval *e)
+sw_status sw_store_eval_check(sw_store *s, const sw_store_eval *e)
 {
     sw_status st = sw_store_tokens_check(s, e->tokens);
     if (st) return st;
@@ -52,6 +52,13 @@ sw_status sw_store_log_eval(sw_store *s, int64_t run_id, const sw_store_eval *e)
             if (!strcmp(e->metrics[j].name, name))
                 return sw_error_set(&s->err, SW_ERR_INVALID, "metric '%s' given twice in one evaluation", name);
     }
+    return SW_OK;
+}
+
+sw_status sw_store_log_eval(sw_store *s, int64_t run_id, const sw_store_eval *e)
+{
+    sw_status st = sw_store_eval_check(s, e);
+    if (st) return st;
     int64_t *seq = NULL;
     st = next_seq(s, run_id, &seq);
     if (st) return st;
@@ -111,13 +118,13 @@ static char *values_sql(const char *head, size_t rows, size_t k, const char *tai
     return sql;
 }
 
-static sw_status insert_evals(sw_store *s)
+static sw_status insert_evals(sw_store *s, const sw_pending_eval *pend, size_t n)
 {
     sw_db_val p[EVAL_ROWS_PER_INSERT * 8];
-    for (size_t at = 0; at < s->n_pend; at += EVAL_ROWS_PER_INSERT) {
-        size_t rows = s->n_pend - at < EVAL_ROWS_PER_INSERT ? s->n_pend - at : EVAL_ROWS_PER_INSERT;
+    for (size_t at = 0; at < n; at += EVAL_ROWS_PER_INSERT) {
+        size_t rows = n - at < EVAL_ROWS_PER_INSERT ? n - at : EVAL_ROWS_PER_INSERT;
         for (size_t i = 0; i < rows; i++) {
-            const sw_pending_eval *e = &s->pend[at + i];
+            const sw_pending_eval *e = &pend[at + i];
             sw_db_val *v = p + 8 * i;
             v[0] = sw_db_int(e->run_id), v[1] = sw_db_int(e->seq), v[2] = sw_db_int(e->tokens);
             v[3] = sw_db_int(e->step), v[4] = sw_db_real(e->wall_s), v[5] = sw_db_real(e->val_em);
@@ -147,12 +154,12 @@ static sw_status write_metric_rows(sw_store *s, const sw_db_val *p, size_t rows)
     return st;
 }
 
-static sw_status insert_metrics(sw_store *s)
+static sw_status insert_metrics(sw_store *s, const sw_pending_eval *pend, size_t n)
 {
     sw_db_val p[METRIC_ROWS_PER_INSERT * 4];
     size_t rows = 0;
-    for (size_t i = 0; i < s->n_pend; i++) {
-        const sw_pending_eval *e = &s->pend[i];
+    for (size_t i = 0; i < n; i++) {
+        const sw_pending_eval *e = &pend[i];
         for (size_t k = 0; k < e->n_metrics; k++) {
             sw_db_val *v = p + 4 * rows++;
             v[0] = sw_db_int(e->run_id), v[1] = sw_db_int(e->seq);
@@ -167,11 +174,16 @@ static sw_status insert_metrics(sw_store *s)
     return rows ? write_metric_rows(s, p, rows) : SW_OK;
 }
 
+sw_status sw_store_write_evals(sw_store *s, const sw_pending_eval *pend, size_t n)
+{
+    sw_status st = insert_evals(s, pend, n);
+    return st ? st : insert_metrics(s, pend, n);
+}
+
 static sw_status flush_tx(sw_store *s, void *ctx)
 {
     (void)ctx;
-    sw_status st = insert_evals(s);
-    if (!st) st = insert_metrics(s);
+    sw_status st = sw_store_write_evals(s, s->pend, s->n_pend);
     /* one heartbeat (and tokens-so-far) per run in the batch */
     for (size_t i = 0; !st && i < s->n_pend; i++) {
         int seen = 0;

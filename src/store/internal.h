@@ -57,6 +57,13 @@ sw_status sw_store_run_check(sw_store *s, int64_t run_id);
 /* Tokens are uint64 in the API and BIGINT in the database. */
 sw_status sw_store_tokens_check(sw_store *s, uint64_t tokens);
 
+/* SW_ERR_INVALID (message in s->err) for tokens beyond the database's range
+ * or a metric name that is empty, reserved or given twice (curve.c). */
+sw_status sw_store_eval_check(sw_store *s, const sw_store_eval *e);
+/* Inserts evaluations with their metrics, inside the caller's transaction
+ * (flush and import share it; curve.c). */
+sw_status sw_store_write_evals(sw_store *s, const sw_pending_eval *pend, size_t n);
+
 /* Drops pending evaluations and the sequence entry of one run (run.c). */
 void sw_store_forget_run(sw_store *s, int64_t run_id);
 
