@@ -146,6 +146,30 @@ Test(e2e_foreign, several_files_after_one_flag)
     json_decref(o);
 }
 
+/* Accuracy alone (TensorBoard, W&B exports): without --families, tune leaves
+ * out the families that read a loss, says so, and tunes the rest. */
+Test(e2e_foreign, tune_without_losses_leaves_out_the_families_that_need_them)
+{
+    char *out = NULL, *err = NULL;
+    int rc = sw_test_cli("tune --json --no-store --scale 100 --curves " FOREIGN "tensorboard_val_acc.csv " FOREIGN
+                         "wandb_history.csv",
+                         &out, &err);
+    cr_assert_eq(rc, 0, "rc %d: %s", rc, err);
+    cr_assert(strstr(err, "without gl, pq and up"), "%s", err);
+    json_t *o = json_loads(out, 0, NULL);
+    cr_assert_not_null(o, "%s", out);
+    json_t *fam = json_object_get(o, "families");
+    cr_assert_not_null(json_object_get(fam, "patience"));
+    cr_assert_null(json_object_get(fam, "gl"), "gl reads val_loss");
+    json_decref(o);
+    free(out);
+    free(err);
+    /* asked for by name, it is an error naming the column */
+    fails("tune --no-store --scale 100 --families gl --curves " FOREIGN "tensorboard_val_acc.csv " FOREIGN
+          "wandb_history.csv",
+          "val_loss");
+}
+
 Test(e2e_foreign, ambiguity_exits_2_naming_the_columns)
 {
     fails("replay --policy patience=3 --curve " FOREIGN "lightning_with_tokens.csv",

@@ -125,6 +125,27 @@ static const char *store_location(const sw_cli_args *a)
     return sw_cli_given(a, "store") ? sw_cli_str(a, "store") : env && *env ? env : "stopwise.db";
 }
 
+/* Without --families: the families whose rules read a loss the curves lack
+ * (gl, pq and up read val_loss, pq train_loss too; curves from other tools
+ * often carry accuracy alone) are left out, with a note, rather than failing. */
+static void drop_families_without_losses(sw_curve **curves, size_t n, sw_tune_options *o, int quiet)
+{
+    int val_loss = 1, train_loss = 1;
+    for (size_t i = 0; i < n; i++) {
+        val_loss &= sw_curve_column(curves[i], "val_loss", NULL) != NULL;
+        train_loss &= sw_curve_column(curves[i], "train_loss", NULL) != NULL;
+    }
+    unsigned drop = 0;
+    if (!val_loss) drop |= 1u << sw_tune_family_find("gl") | 1u << sw_tune_family_find("pq") | 1u << sw_tune_family_find("up");
+    if (!train_loss) drop |= 1u << sw_tune_family_find("pq");
+    if (!(o->families & drop)) return;
+    o->families &= ~drop;
+    if (!quiet)
+        fprintf(stderr, "stopwise tune: note: %s; tuning %s without %s\n",
+                !val_loss ? "a curve has no val_loss column" : "a curve has no train_loss column",
+                "the families that need it", !val_loss ? "gl, pq and up" : "pq");
+}
+
 static unsigned parse_families(const char *list, sw_error *err, int *bad)
 {
     unsigned mask = 0;
@@ -394,6 +415,7 @@ static int tune(const sw_cli_args *parsed)
         if ((st = sw_tune_record_curves(&ro, &hooks, &curves, &n, &err))) goto fail;
         o.folds = 0; /* leave one run out */
     }
+    if (!sw_cli_given(&a, "families")) drop_families_without_losses(curves, n, &o, quiet);
     if (!quiet && !json) fprintf(stderr, "stopwise tune: replaying candidate policies over %zu curves\n", n);
     if ((st = sw_tune_run((const sw_curve *const *)curves, n, &o, &rep, &err))) goto fail;
 
