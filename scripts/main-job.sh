@@ -15,7 +15,7 @@
 #      anneals and reports;
 # and prints side by side: the tokens used (the cooldown included) against the
 # budget, and the test EM against the full-budget runs' mean and spread.
-# About 15 minutes on 2 cores. STOPWISE_MAIN_DATA changes the data set (for
+# About 10 minutes on 2 cores. STOPWISE_MAIN_DATA changes the data set (for
 # example cmudict, with STOPWISE_MAIN_BUDGET, which defaults to the data's 50
 # epochs, and STOPWISE_MAIN_EVAL_EVERY; cmudict's curves are still rising at any
 # budget 15 minutes can afford, so the tuner rightly declines to stop there).
