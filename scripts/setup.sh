@@ -26,10 +26,20 @@ packages=(
   # the Python binding: its Optuna pruner (python/stopwise/optuna.py), and what its
   # install test uses (pip install ./python into a venv, offline: setuptools)
   python3-optuna python3-pip python3-venv python3-setuptools
+  # the dashboard (stopwise ui): its HTTP server and the browser its tests drive
+  # headless (Node.js and npm, which build its page, are below)
+  libmicrohttpd-dev chromium
+  # data-parallel training (mpirun -np N stopwise train) and the search's worker tests
+  libopenmpi-dev openmpi-bin
 )
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# Node.js with npm builds the dashboard's page from the npm registry. Machine
+# images may carry their own Node.js (one that bundles npm and conflicts with
+# Debian's npm package): take Debian's only when there is none.
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
