@@ -1,7 +1,8 @@
-/* Helpers shared by the test_data_*.c tests. */
+/* Helpers shared by the tests that load data (test_data_*.c and others). */
 #ifndef SW_TEST_DATA_HELPERS_H
 #define SW_TEST_DATA_HELPERS_H
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "stopwise/data.h"
@@ -52,5 +53,44 @@ static inline int has_ref(const sw_dataset *ds, sw_split s, size_t i, const char
     for (int j = 0; j < sw_dataset_num_refs(ds, s, i); j++)
         if (strcmp(sw_dataset_ref_text(ds, s, i, j), ref) == 0) return 1;
     return 0;
+}
+
+/* Writes plain IDX files DIR/PREFIX-images-idx3-ubyte (n x h x w bytes from a
+ * seeded generator) and DIR/PREFIX-labels-idx1-ubyte (label i % 10), the names
+ * fashion-mnist's loader looks for (PREFIX train or t10k). */
+static inline void write_idx_images(const char *dir, const char *prefix, uint32_t n, uint32_t h, uint32_t w,
+                                    uint64_t seed)
+{
+    char path[4200];
+    sw_rng r;
+    sw_rng_seed(&r, seed);
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, prefix);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    uint32_t dims[3] = {n, h, w};
+    uint8_t hdr[16] = {0, 0, 0x08, 3};
+    for (int d = 0; d < 3; d++)
+        for (int b = 0; b < 4; b++) hdr[4 + 4 * d + b] = (uint8_t)(dims[d] >> (24 - 8 * b));
+    fwrite(hdr, 1, 16, f);
+    for (size_t i = 0; i < (size_t)n * h * w; i++) fputc((int)(sw_rng_next(&r) % 256), f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, prefix);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f, "%s", path);
+    uint8_t lh[8] = {0, 0, 0x08, 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    fwrite(lh, 1, 8, f);
+    for (uint32_t i = 0; i < n; i++) fputc((int)(i % 10), f);
+    fclose(f);
+}
+
+/* A fashion-mnist-shaped folder of random images (n train, n / 6 + 1 test);
+ * returns the spec "fashion-mnist:DIR" (static). */
+static inline const char *fashion_folder(const char *dir, uint32_t n, uint32_t h, uint32_t w)
+{
+    write_idx_images(dir, "train", n, h, w, 11);
+    write_idx_images(dir, "t10k", n / 6 + 1, h, w, 12);
+    static char spec[4200];
+    snprintf(spec, sizeof spec, "fashion-mnist:%s", dir);
+    return spec;
 }
 #endif

@@ -167,7 +167,7 @@ typedef struct { float *out, *inp, *r; size_t n; float p; } drop_ctx;
 static double drop_loss(void *p)
 {
     drop_ctx *c = p;
-    sw_dropout_forward(c->out, c->inp, c->n, c->p, 42, 7);
+    sw_dropout_forward(c->out, c->inp, c->n, c->p, 42, 7, 0);
     return dot_out(c->out, c->r, c->n);
 }
 
@@ -177,7 +177,7 @@ Test(nn_grad, dropout_fixed_mask)
     c.inp = nn_floats(64); c.out = nn_floats(64); c.r = nn_floats(64);
     nn_fill_normal(c.inp, 64, 1, 19); nn_fill_normal(c.r, 64, 1, 20);
     float *di = nn_floats(64);
-    sw_dropout_backward(di, c.r, c.n, c.p, 42, 7, 1);
+    sw_dropout_backward(di, c.r, c.n, c.p, 42, 7, 0, 1);
     int zeros = 0;
     for (int i = 0; i < 64; i++) zeros += di[i] == 0.0f;
     cr_assert(zeros > 5 && zeros < 40, "p=0.3 dropped %d of 64", zeros);

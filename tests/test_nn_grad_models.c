@@ -1,6 +1,7 @@
 /* nn/: central-difference gradient checks of both whole models, over every
  * parameter: gpt tiny (2 layers, d=16, 2 heads, ctx 8, vocab 11) tied and
- * untied, with a partial mask and with dropout; mlp with 2 hidden layers,
+ * untied, with a partial mask and with dropout, and with a pruned gpt's
+ * widths (3 heads of 4, feed-forward 24); mlp with 2 hidden layers,
  * relu and gelu (with dropout).
  *
  * f = the model's mean masked loss (float), step eps = 1e-2 (the float loss
@@ -77,10 +78,12 @@ static void check_model(const char *what, mctx *c, double eps, size_t stride)
     free(ns);
 }
 
-static void gpt_case(const char *what, int tied, float dropout, int masked, size_t stride)
+#define GPT_TINY "gpt:layers=2,d=16,heads=2,ctx=8,vocab=11"
+
+static void gpt_case(const char *what, const char *spec, int tied, float dropout, int masked, size_t stride)
 {
     sw_model_spec s;
-    cr_assert_eq(sw_model_spec_parse("gpt:layers=2,d=16,heads=2,ctx=8,vocab=11", &s, NULL), SW_OK);
+    cr_assert_eq(sw_model_spec_parse(spec, &s, NULL), SW_OK);
     s.tied = tied;
     s.dropout = dropout;
     mctx c;
@@ -109,9 +112,15 @@ static void gpt_case(const char *what, int tied, float dropout, int masked, size
  * set by scripts/test.sh; ~25x slower) every 5th. The two variants check
  * every 5th (7th) parameter, which still reaches every tensor. */
 static size_t full_stride(void) { return getenv("STOPWISE_SANITIZED") ? 5 : 1; }
-Test(nn_grad_models, gpt_tied) { gpt_case("gpt tied", 1, 0.0f, 0, full_stride()); }
-Test(nn_grad_models, gpt_untied_masked) { gpt_case("gpt untied masked", 0, 0.0f, 1, 5); }
-Test(nn_grad_models, gpt_tied_dropout_masked) { gpt_case("gpt tied dropout", 1, 0.2f, 1, 7); }
+Test(nn_grad_models, gpt_tied) { gpt_case("gpt tied", GPT_TINY, 1, 0.0f, 0, full_stride()); }
+Test(nn_grad_models, gpt_untied_masked) { gpt_case("gpt untied masked", GPT_TINY, 0, 0.0f, 1, 5); }
+Test(nn_grad_models, gpt_tied_dropout_masked) { gpt_case("gpt tied dropout", GPT_TINY, 1, 0.2f, 1, 7); }
+/* a pruned gpt's shapes: 3 heads of 4 (attention 12 wide, not d = 16) and a
+ * feed-forward width of 24 (not 4d = 64); docs/PRUNING.md */
+Test(nn_grad_models, gpt_pruned_widths)
+{
+    gpt_case("gpt pruned widths", "gpt:layers=2,d=16,heads=3,hd=4,ff=24,ctx=8,vocab=11", 0, 0.0f, 1, full_stride());
+}
 
 static void mlp_case(const char *what, const char *spec)
 {

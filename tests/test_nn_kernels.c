@@ -134,7 +134,7 @@ Test(nn_kernels, backward_overwrite_mode)
     } while (0)
     OVERWRITE(sw_gelu_backward(z, x, dy, n, 1), sw_gelu_backward(g, x, dy, n, 0), n);
     OVERWRITE(sw_relu_backward(z, x, dy, n, 1), sw_relu_backward(g, x, dy, n, 0), n);
-    OVERWRITE(sw_dropout_backward(z, dy, n, 0.3f, 1, 2, 1), sw_dropout_backward(g, dy, n, 0.3f, 1, 2, 0), n);
+    OVERWRITE(sw_dropout_backward(z, dy, n, 0.3f, 1, 2, 0, 1), sw_dropout_backward(g, dy, n, 0.3f, 1, 2, 0, 0), n);
     sw_attention_forward(z, att, x, B, T, C, NH);
     OVERWRITE(sw_attention_backward(z, dy, x, att, B, T, C, NH, 1), sw_attention_backward(g, dy, x, att, B, T, C, NH, 0),
               ni);
@@ -183,7 +183,7 @@ Test(nn_kernels, thread_count_independent)
         ln[k] = nn_floats(no); dln[k] = nn_floats(no); dw[k] = nn_floats(C);
         sw_attention_forward(o[k], a[k], x, B, T, C, NH);
         sw_attention_backward(d[k], dy, x, a[k], B, T, C, NH, 1);
-        sw_dropout_forward(dr[k], x, ni, 0.25f, 99, 3);
+        sw_dropout_forward(dr[k], x, ni, 0.25f, 99, 3, 0);
         sw_layernorm_forward(ln[k], mean, rstd, dy, w, bb, B * T, C);
         sw_layernorm_backward(dln[k], dw[k], NULL, o[k], dy, w, mean, rstd, B * T, C);
     }

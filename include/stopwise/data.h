@@ -75,6 +75,14 @@ typedef struct sw_data_options {
      * lacks is SW_ERR_FORMAT naming file:line), the feature count must match
      * (else SW_ERR_INVALID). Borrowed, copied. */
     const sw_classes *classes;
+    /* CSV only: train on these feature columns alone (names as in the header,
+     * col1..colN in a file without one; docs/FEATURES.md), kept in the file's
+     * column order. NULL = every column, or the selection `classes` carries
+     * (a model trained on a selection). A name the file lacks, the label's, or
+     * one listed twice is SW_ERR_INVALID naming the list's origin (and line).
+     * The split does not depend on the selection: it hashes whole rows.
+     * Borrowed. */
+    const struct sw_feature_list *features;
 } sw_data_options;
 
 sw_data_options sw_data_default_options(void);
@@ -214,6 +222,187 @@ void sw_classes_free(sw_classes *c); /* NULL is a no-op */
  * the feature scale. SW_ERR_FORMAT naming the 1-based column on a bad field
  * or a wrong count. */
 sw_status sw_classes_parse_features(const sw_classes *c, const char *line, float *out, sw_error *err);
+
+/* ---- data levers: de-duplication, subsampling, augmentation ---------------------
+ * What the training split holds and how its examples look when fed; validation
+ * and test are never touched. docs/LEVERS.md has the reasoning and the
+ * measurements. Everything here is a pure function of (seed, data): no thread
+ * count, no clock, no global state. */
+
+/* Image height and width of an IDX dataset whose images are 2-D (fashion-mnist:
+ * 28 x 28, features in row-major order); returns 1, or 0 (and 0, 0) when the
+ * features are not an image (CSV, a sequence task, 1-D IDX). */
+int sw_dataset_image_shape(const sw_dataset *ds, int *height, int *width);
+
+/* Removes exact duplicates from the training split, keeping the first of each
+ * group (lowest position): classification examples whose label and every
+ * feature value are equal (compared as numbers: 0 equals -0). Sequence
+ * examples are already unique: the loaders merge lines with the same input
+ * into one example and drop repeated references, so nothing is removed there.
+ * *removed (may be NULL) gets the count. SW_ERR_NOMEM. */
+sw_status sw_dataset_dedupe_train(sw_dataset *ds, size_t *removed, sw_error *err);
+
+/* Restricts the training split to the positions keep[0..n) of the current
+ * training split (any order, no repeats, each < sw_dataset_count(TRAIN)); the
+ * kept examples stay in their source order. SW_ERR_INVALID on a position out
+ * of range, a repeat, or n = 0. */
+sw_status sw_dataset_keep_train(sw_dataset *ds, const uint32_t *keep, size_t n, sw_error *err);
+
+/* A 64-bit fingerprint of the training split's examples (their identities as
+ * sw_dataset_write_split names them, in order): two runs trained on the same
+ * selection have the same fingerprint. */
+uint64_t sw_dataset_train_fingerprint(const sw_dataset *ds);
+
+/* Which training examples to keep (`stopwise train --subsample SPEC`):
+ *   F                     = uniform:keep=F
+ *   uniform:keep=F        a seeded uniform sample of round(F x n) examples
+ *   stratified:keep=F     the same within strata, each stratum keeping
+ *                         floor or ceil of F x its size (largest remainders
+ *                         first, so the total is round(F x n)): strata are the
+ *                         classes (classification) or the input lengths in
+ *                         symbols (sequences)
+ *   loss|el2n|forgetting:keep=F[,take=hard|easy|mix][,hard=H][,balance=0|1]
+ *                        [,probe=TOKENS][,points=N]
+ *                         by a score from a short probe run (the trainer's):
+ *                         loss = the example's cross-entropy at the end of the
+ *                         probe; el2n = the L2 norm of softmax minus one-hot
+ *                         (Paul et al. 2021, "Deep Learning on a Data Diet");
+ *                         forgetting = how often the example went from right to
+ *                         wrong between N scoring points (Toneva et al. 2019,
+ *                         "An Empirical Study of Example Forgetting"), never
+ *                         learned counting as most forgotten, ties broken by
+ *                         the final loss. take=hard (default) keeps the highest
+ *                         scores, easy the lowest, mix H of the kept from the
+ *                         hard end (hard=0.5) and the rest from the easy end;
+ *                         balance=1 selects within the strata above. probe=0
+ *                         (default): a tenth of the run's budget; points: 1
+ *                         (loss, el2n) or 10 (forgetting, at least 2).
+ * F must be in (0, 1]; every count is at least 1. Ties are broken by a hash
+ * of (seed, example), so the selection is a pure function of the seed, the
+ * data and the scores. */
+typedef enum sw_subsample_kind {
+    SW_SUBSAMPLE_NONE = 0,
+    SW_SUBSAMPLE_UNIFORM,
+    SW_SUBSAMPLE_STRATIFIED,
+    SW_SUBSAMPLE_LOSS,
+    SW_SUBSAMPLE_EL2N,
+    SW_SUBSAMPLE_FORGETTING
+} sw_subsample_kind;
+typedef enum sw_subsample_take { SW_SUBSAMPLE_HARD = 0, SW_SUBSAMPLE_EASY, SW_SUBSAMPLE_MIX } sw_subsample_take;
+
+typedef struct sw_subsample_spec {
+    sw_subsample_kind kind;
+    double keep;            /* fraction kept, (0, 1]                       */
+    sw_subsample_take take; /* score kinds: which end                      */
+    double hard;            /* take=mix: share of the kept from the hard end */
+    int balance;            /* score kinds: select within strata           */
+    uint64_t probe;         /* score kinds: probe tokens; 0 = the trainer's default */
+    int points;             /* score kinds: scoring points in the probe    */
+} sw_subsample_spec;
+
+/* Parses SPEC (above); "none" or "" is SW_SUBSAMPLE_NONE. SW_ERR_INVALID with a
+ * message naming the part and what was expected, e.g. "subsample '1.5': keep
+ * must be a fraction in (0, 1], got 1.5". */
+sw_status sw_subsample_parse(const char *text, sw_subsample_spec *out, sw_error *err);
+/* The canonical text (every key), which parses back to the same spec. */
+char *sw_subsample_format(const sw_subsample_spec *s, char *buf, size_t len);
+/* 1 for the kinds that need probe scores (loss, el2n, forgetting). */
+int sw_subsample_needs_scores(const sw_subsample_spec *s);
+/* The number of examples kept of n: round(keep x n), at least 1. */
+size_t sw_subsample_count(const sw_subsample_spec *s, size_t n);
+/* The stratum of training example i for stratified selection: its label, or
+ * its input length in symbols. */
+int sw_dataset_train_stratum(const sw_dataset *ds, size_t i);
+/* Selects training positions: keep receives sw_subsample_count(s, n) positions
+ * (n = the training split's size) in ascending order, *n_keep their count.
+ * scores: (n) per training example, higher = harder, for the score kinds
+ * (NULL otherwise). keep must hold n entries. SW_ERR_INVALID (a score kind
+ * without scores), SW_ERR_NOMEM. */
+sw_status sw_subsample_select(const sw_dataset *ds, const sw_subsample_spec *s, uint64_t seed, const double *scores,
+                              uint32_t *keep, size_t *n_keep, sw_error *err);
+
+/* Label-preserving augmentation of training features (`--augment SPEC`),
+ * classification tasks only:
+ *   image[:shift=P][,flip=0|1]   pad by P pixels (zeros) and crop back at a
+ *                                random offset: a shift by dx, dy uniform in
+ *                                [-P, P] (default 2); flip=1 also mirrors left-
+ *                                right with probability 1/2, only on data sets
+ *                                declared mirror-safe (sw_data_flips_safe).
+ *                                Needs 2-D images (sw_dataset_image_shape).
+ *   noise[:sigma=S]              adds N(0, (S x sd_j)^2) to feature j, sd_j its
+ *                                standard deviation over the training split
+ *                                (default S 0.1; a constant feature gets none)
+ * Refused with a reason (SW_ERR_INVALID): mixup (it needs soft labels, which
+ * the mlp's loss does not take), any augmentation of a sequence task (no
+ * label-preserving transformation of a spelling is known: a changed letter
+ * changes the pronunciation). Each example's draw is a function of
+ * (seed, round, example) only, through sw_hash3: independent of the batch, the
+ * thread count and the order of the calls. */
+typedef struct sw_augment sw_augment;
+sw_status sw_augment_create(const char *spec, const sw_dataset *ds, uint64_t seed, sw_augment **out, sw_error *err);
+void sw_augment_free(sw_augment *a); /* NULL is a no-op */
+/* The canonical spec text; owned by a. */
+const char *sw_augment_text(const sw_augment *a);
+/* Augments one training row x (num_features floats) in place. `round` is the
+ * epoch (or any counter that differs between the times an example is drawn),
+ * `example` its training position. Not thread-safe on one handle (a scratch
+ * row lives in it). */
+void sw_augment_row(sw_augment *a, float *x, uint64_t round, uint64_t example);
+/* The image transformation drawn for (round, example): shift and flip (0/1);
+ * all 0 for noise. For tests and reports. */
+void sw_augment_image_draw(const sw_augment *a, uint64_t round, uint64_t example, int *dx, int *dy, int *flip);
+/* 1 if mirroring an image left-right keeps its label for this dataset (by its
+ * sw_dataset_name): declared per data set, never guessed. fashion-mnist: yes
+ * (garments, shoes and bags mirrored are the same class). */
+int sw_data_flips_safe(const char *dataset_name);
+
+/* ---- feature selection (tabular data; docs/FEATURES.md) ------------------------
+ * The ranking methods live where their machinery is: mutual information here,
+ * the L1 path in nn.h, permutation importance and `select-features` itself in
+ * train.h. */
+
+/* A list of feature (column) names: `train --features`, the file
+ * `select-features` writes. Plain data, owned by whoever read it. */
+typedef struct sw_feature_list {
+    int n;
+    char **names;  /* (n) */
+    int *lines;    /* (n) 1-based line of each name in `origin`; 0 when given inline */
+    char *origin;  /* the file read, or "--features" for an inline list */
+} sw_feature_list;
+
+/* Reads ARG: the file of that name when one exists (one name a line; blank
+ * lines and lines starting with '#' are skipped; spaces around a name are
+ * trimmed), else ARG itself as comma-separated names. A name listed twice or
+ * an empty list is SW_ERR_INVALID naming the file and line; SW_ERR_IO,
+ * SW_ERR_NOMEM. *out is new; free it with sw_feature_list_free. */
+sw_status sw_feature_list_read(const char *arg, sw_feature_list **out, sw_error *err);
+/* Writes names[0..n) one a line after a `# ` comment line (comment may be
+ * NULL), atomically. A name holding a newline is SW_ERR_INVALID. */
+sw_status sw_feature_list_write(const char *path, const char *const *names, int n, const char *comment,
+                                sw_error *err);
+void sw_feature_list_free(sw_feature_list *l); /* NULL is a no-op */
+
+/* The name of feature j of a CSV dataset (its header's, or colN for the
+ * file's 1-based column N without a header); NULL for other data or j out of
+ * range. Owned by the dataset. */
+const char *sw_dataset_feature_name(const sw_dataset *ds, int j);
+/* The feature names a class list carries (a model trained on a selection of
+ * columns), or NULL when it carries none or j is out of range. Owned by c. */
+const char *sw_classes_feature_name(const sw_classes *c, int j);
+
+/* Mutual information, in nats, between a continuous feature and a class
+ * label: x[i * stride] and y[i] for i < n, labels >= 0. Ross's k-nearest-
+ * neighbour estimator (Ross 2014, PLoS ONE 9(2): e87357; the discrete-
+ * continuous form of Kraskov, Stoegbauer and Grassberger 2004):
+ *   I = psi(N) - <psi(N_y)> + psi(k) - <psi(m)>
+ * psi the digamma function, <.> the mean over points; for point i, N_y is
+ * the size of its class, d_i the distance to its k-th nearest neighbour in
+ * its class (k lowered to N_y - 1 in a smaller class), m_i the number of
+ * other points of any class within distance d_i (ties counted, so m_i >= k).
+ * Points alone in their class are left out (N counts the rest). The estimate
+ * is clipped at 0. Pure; O(n log n); 0 for n < 2 or k < 1; NaN when out of
+ * memory or a label is negative. */
+double sw_mutual_info(const float *x, size_t stride, const int32_t *y, size_t n, int k);
 
 /* ---- phones ------------------------------------------------------------------- */
 

@@ -79,6 +79,10 @@ typedef struct sw_model_spec {
     int ctx;      /* maximum sequence length T             (0: from data)*/
     int vocab;    /* vocabulary size V                     (0: from data)*/
     int tied;     /* output head shares the token embedding (default 1)  */
+    int ff;       /* feed-forward width F; 0 = 4*d_model   (default 0)   */
+    int head_dim; /* width of one head; 0 = d_model/heads  (default 0):
+                     the attention is heads*head_dim wide, which need not
+                     be d_model once heads are pruned (docs/PRUNING.md)   */
     /* mlp: n_inputs -> hidden[0] -> ... -> n_classes */
     int n_inputs;                     /* (0: from data)                  */
     int n_hidden;                     /* number of hidden layers         */
@@ -89,9 +93,11 @@ typedef struct sw_model_spec {
     float dropout;                    /* drop probability (default 0)    */
 } sw_model_spec;
 
-/* Parses "gpt:layers=4,d=128,heads=4,ctx=32[,vocab=V][,tied=0|1][,dropout=P]"
+/* Parses "gpt:layers=4,d=128,heads=4,ctx=32[,vocab=V][,tied=0|1][,dropout=P][,ff=F][,hd=H]"
  * or "mlp:hidden=256x128,act=relu|gelu,dropout=0.2[,inputs=N][,classes=K]".
- * Fields not given keep their defaults. On error returns SW_ERR_INVALID and a
+ * Fields not given keep their defaults; ff and hd equal to their defaults
+ * (4d, d/heads) are stored as 0 and not written by the format, so the text of
+ * an unpruned gpt is what it always was. On error returns SW_ERR_INVALID and a
  * message naming the bad part and what was expected. */
 sw_status sw_model_spec_parse(const char *text, sw_model_spec *out, sw_error *err);
 /* Writes the canonical text form (every field) into buf; returns buf. */
@@ -117,6 +123,10 @@ typedef struct sw_batch {
     const float *features;
     uint64_t dropout_seed; /* dropout draws hash (seed, layer, element): the
                               trainer passes a new seed per step            */
+    int first_row;         /* a data-parallel shard: its first row in the
+                              whole batch (0 otherwise). Dropout's element
+                              index counts from there, so the shard draws the
+                              masks the whole batch would (docs/SCALING.md) */
 } sw_batch;
 
 /* Creates a model with freshly initialised parameters (seeded; GPT-2 style
@@ -173,6 +183,48 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
                           int B, int max_new, const uint8_t *allowed, int32_t stop_token,
                           int32_t *out, int *out_lens);
 
+/* ---- ensembles and beam search (docs/ENSEMBLES.md) ---------------------------- */
+
+/* How sequences are decoded. */
+typedef struct sw_decode_params {
+    int beam;     /* beam width k, 1..4096 (1: greedy decoding, token for token)  */
+    double alpha; /* length normalisation: a finished hypothesis y ranks by
+                     logp(y) / lp(y), lp(y) = ((5 + |y|) / 6)^alpha (GNMT's,
+                     Wu et al. 2016), |y| its tokens with the stop token;
+                     0 = raw log-probability (0.6)                            */
+} sw_decode_params;
+
+sw_decode_params sw_decode_default_params(void);
+/* lp(y) for |y| = len. */
+double sw_decode_length_penalty(int len, double alpha);
+
+/* Decodes B prompts (as sw_gpt_generate takes them) with an ensemble of
+ * n_models gpts, beam search of width params->beam (NULL: the defaults).
+ * At each step the next-symbol distribution is the mean of the members'
+ * softmax; the members must share the vocabulary (the same V; ids are not
+ * mapped), and a row ends at the smallest context among them. out (B,
+ * max_new) gets each row's best finished hypothesis (stop token written
+ * and counted, as greedy does), out_lens (B) its length, and scores (B; may
+ * be NULL) its score logp / lp. Beam width 1 with one model gives exactly
+ * what sw_gpt_generate gives. Errors (bad arguments, SW_ERR_NOMEM) leave
+ * their message on models[0] (sw_model_errmsg). Uses each member's
+ * generation buffer; a member is used by one thread at a time. */
+sw_status sw_gpt_decode(sw_model *const *models, int n_models, const int32_t *prompts, int prompt_stride,
+                        const int *prompt_lens, int B, int max_new, const uint8_t *allowed, int32_t stop_token,
+                        const sw_decode_params *params, int32_t *out, int *out_lens, double *scores);
+
+/* The ensemble's next-symbol log-probabilities after each whole prompt:
+ * logp (B, V) = log of the members' mean softmax at the prompt's last
+ * position, computed with the key/value cache as decoding does. */
+sw_status sw_gpt_next_logprobs(sw_model *const *models, int n_models, const int32_t *prompts, int prompt_stride,
+                               const int *prompt_lens, int B, double *logp);
+
+/* The members' mean predicted distribution for one batch (a forward each,
+ * no dropout): probs (B, n_classes) for mlps, (B, T, V) for gpts, each row
+ * (1/n) sum_m softmax(logits_m). The members must be of one kind with as
+ * many outputs; SW_ERR_INVALID otherwise (message on models[0]). */
+sw_status sw_model_ensemble_probs(sw_model *const *models, int n_models, const sw_batch *b, double *probs);
+
 /* ---- optimizers -------------------------------------------------------------- */
 
 typedef enum sw_optimizer_kind { SW_OPTIMIZER_ADAMW = 1, SW_OPTIMIZER_SGD = 2 } sw_optimizer_kind;
@@ -208,6 +260,51 @@ sw_status sw_optimizer_step(sw_optimizer *o, float *params, float *grads, float 
 float *sw_optimizer_state(sw_optimizer *o, size_t *count);
 uint64_t sw_optimizer_steps(const sw_optimizer *o);
 void sw_optimizer_set_steps(sw_optimizer *o, uint64_t steps);
+/* Freezes parameters: the ranges [ranges[2i], ranges[2i+1]) of the parameter
+ * buffer (i < n_ranges; any order, may overlap) are left untouched by every
+ * later step: no L1/L2 penalty, no part in the clipping norm, no update, no
+ * weight decay, their moments unchanged. So a frozen parameter keeps its bits
+ * exactly, and unfreezing it later resumes from the moments it had (zero if
+ * it was frozen from the start). Replaces the earlier set; n_ranges 0 frees
+ * everything. SW_ERR_INVALID for a range outside the parameters, SW_ERR_NOMEM
+ * (the earlier set then stays). */
+sw_status sw_optimizer_freeze(sw_optimizer *o, const size_t *ranges, size_t n_ranges, sw_error *err);
+/* The number of parameters frozen now. */
+size_t sw_optimizer_num_frozen(const sw_optimizer *o);
+
+/* ---- frozen tensors (`train --freeze`, docs/TRANSFER.md) ----------------------
+ * A freeze spec is a comma-separated list of PATTERN[@TOKENS]: PATTERN is a
+ * shell glob (fnmatch(3), `*` matching dots too) over the model's tensor
+ * names, TOKENS an unfreeze point (k, M, G suffixes): the tensors it matches
+ * stay fixed for every step that starts before TOKENS training tokens, and
+ * train from then on; without @TOKENS they stay fixed for the whole run. A
+ * tensor several patterns match is frozen until the latest of their points.
+ * Tensor names (sw_model_tensor):
+ *   gpt  wte, wpe, h.L.ln1.w, h.L.ln1.b, h.L.attn.qkv.w, h.L.attn.qkv.b,
+ *        h.L.attn.proj.w, h.L.attn.proj.b, h.L.ln2.w, h.L.ln2.b, h.L.mlp.fc.w,
+ *        h.L.mlp.fc.b, h.L.mlp.proj.w, h.L.mlp.proj.b, lnf.w, lnf.b, and
+ *        head.w when the head is untied (tied: wte is the head too); L is the
+ *        block, from 0
+ *   mlp  fc.I.w, fc.I.b, I the layer from 0 (the last is the output layer)
+ * e.g. "wte,wpe,h.0.*" or "h.*@200k" or "fc.0.*@1M,fc.1.*". */
+typedef struct sw_freeze sw_freeze; /* opaque; one thread at a time */
+/* Parses spec against m's tensors. SW_ERR_INVALID naming the part when the
+ * syntax is wrong, a token count does not parse, or a pattern matches no
+ * tensor (the message lists the model's names). Caller frees. */
+sw_status sw_freeze_create(const char *spec, const sw_model *m, sw_freeze **out, sw_error *err);
+void sw_freeze_free(sw_freeze *f); /* NULL is a no-op */
+/* The canonical text: the patterns in the order given, each unfreeze point
+ * written exactly (sw_format_tokens_exact: "h.*@200k"); reads back to the
+ * same spec. Owned by f. */
+const char *sw_freeze_text(const sw_freeze *f);
+/* 1 if tensor i (sw_model_tensor's index) is frozen for a step that starts
+ * after `tokens` training tokens. */
+int sw_freeze_tensor_frozen(const sw_freeze *f, int i, uint64_t tokens);
+/* Gives o the frozen set of a step that starts after `tokens` tokens (call
+ * before every step; cheap when nothing changes). *changed (may be NULL) is 1
+ * when the set differs from the last call's (the first call: when anything
+ * is frozen). SW_ERR_NOMEM. */
+sw_status sw_freeze_apply(sw_freeze *f, sw_optimizer *o, uint64_t tokens, int *changed, sw_error *err);
 
 /* ---- learning-rate schedules (functions of tokens seen, not of steps) -------- */
 
@@ -265,6 +362,195 @@ double sw_schedule_lr(const sw_schedule *s, uint64_t tokens);
  * (lr * min_frac), with the wsd's `shape` (linear for other kinds; set s->shape after the call
  * to choose). Works from any kind and phase (warm-up, mid-cosine, mid-decay). */
 void sw_schedule_decay_now(sw_schedule *s, uint64_t tokens, uint64_t decay_tokens);
+
+/* ---- pruning (docs/PRUNING.md) ------------------------------------------------ */
+
+typedef enum sw_prune_kind {
+    SW_PRUNE_MAGNITUDE = 1, /* unstructured: the smallest |w| of each weight matrix   */
+    SW_PRUNE_NEURONS,       /* structured: hidden units of the mlp's hidden layers and
+                               of the gpt's feed-forward blocks                       */
+    SW_PRUNE_HEADS          /* structured: the gpt's attention heads                  */
+} sw_prune_kind;
+
+/* "magnitude", "neurons", "heads" (static; "?" for another value). */
+const char *sw_prune_kind_name(sw_prune_kind k);
+
+/* Gradual pruning on the cubic schedule of Zhu & Gupta 2017 ("To prune, or not
+ * to prune"), in training tokens t rather than steps:
+ *   s(t) = s_f + (s_i - s_f) (1 - (t - t0) / (t1 - t0))^3      t0 <= t <= t1
+ * s(t) = 0 before t0 and s_f after t1. s is the pruned fraction: of each
+ * weight matrix's entries (magnitude; s_f = sparsity), or of each layer's
+ * units (neurons, heads; s_f = 1 - keep, s_i = 0). Masks are recomputed at the
+ * scheduled points t0, t0 + dt, t0 + 2 dt, ..., t1, each with s at the point
+ * itself (whichever optimizer step first reaches it), and only grow: a pruned
+ * weight or unit stays pruned.
+ *
+ * Where the schedule puts t0, t1 and dt: each either in tokens, or as a
+ * percentage of the run's budget (the tokens field 0: pct_* is used). */
+typedef struct sw_prune_params {
+    sw_prune_kind kind;
+    double final;           /* s_f: magnitude sparsity in (0, 1); structured 1 - keep, keep in (0, 1] */
+    double initial;         /* s_i in [0, s_f] (magnitude only; 0)                     */
+    uint64_t start, end, every;              /* t0, t1, dt in tokens (0: use pct_*)     */
+    double pct_start, pct_end, pct_every;    /* percent of the budget (10, 60, 1)       */
+} sw_prune_params;
+
+/* Parses "magnitude:sparsity=0.8[,initial=0][,start=10%][,end=60%][,every=1%]",
+ * "neurons:keep=0.5[,start=..,end=..,every=..]" or "heads:keep=0.5[,...]";
+ * start, end and every are token counts (500k, 1.5M) or percentages of the
+ * budget (10%). SW_ERR_INVALID with a message naming the bad part and what
+ * was expected (a keep outside (0, 1], a sparsity outside (0, 1), end before
+ * start, an unknown key or kind). */
+sw_status sw_prune_params_parse(const char *text, sw_prune_params *out, sw_error *err);
+/* The canonical text (reads back to the same params); returns buf. */
+char *sw_prune_params_format(const sw_prune_params *p, char *buf, size_t len);
+/* Fills start, end and every in tokens from the percentages of `budget` (a
+ * given token count stays), every at least 1. SW_ERR_INVALID when end is past
+ * the budget (the target would never be reached) or not after start. */
+sw_status sw_prune_params_resolve(sw_prune_params *p, uint64_t budget, sw_error *err);
+/* s(t) of resolved params: the pruned fraction after `tokens` tokens. */
+double sw_prune_sparsity(const sw_prune_params *p, uint64_t tokens);
+
+/* A pruner: the masks of one model, moved along the schedule by the training
+ * loop. The mask is one byte per parameter (1 kept, 0 pruned), in the
+ * parameters' layout, so it applies with one pass to the weights, their
+ * gradients, the optimizer's moments and a weight average alike.
+ *
+ * Which parameters: magnitude prunes the weight matrices (2-D tensors) but
+ * not the embeddings (gpt wte, wpe, an untied head.w), the biases or the
+ * LayerNorm gains. A unit (neurons, heads) is pruned whole: its input row(s)
+ * and bias (for a head: its q, k and v rows and biases) and its output
+ * column(s), so that it computes exactly zero and sw_model_compact can drop
+ * it. Units are scored per layer by s_u = ||in_u||_2 x ||out_u||_2 (in_u:
+ * the unit's input weights and bias, for a head its value rows and biases;
+ * out_u: the output columns), a magnitude score invariant to rescaling a ReLU
+ * unit's input up and its output down; the lowest go first, ties by index.
+ * Every layer keeps the same number of units (the gpt stacks its layers in
+ * one tensor per kind).
+ * A pruner is used by one thread at a time. */
+typedef struct sw_pruner sw_pruner; /* opaque */
+
+/* Creates the pruner of model m (all kept) for resolved params. SW_ERR_INVALID
+ * when the kind does not fit the model (heads on an mlp, neurons on an mlp
+ * without hidden layers) or a keep leaves no unit of a layer. Caller frees
+ * with sw_pruner_free. */
+sw_status sw_pruner_create(const sw_prune_params *p, const sw_model *m, sw_pruner **out, sw_error *err);
+void sw_pruner_free(sw_pruner *pr); /* NULL is a no-op */
+/* After an optimizer step that brought the run to `tokens`: when it reached
+ * the next scheduled point, the masks grow to s(point) from the model's
+ * current weights; then the masked weights of m are set to zero. Returns 1
+ * when the masks grew, else 0. */
+int sw_pruner_step(sw_pruner *pr, sw_model *m, uint64_t tokens);
+/* Sets the masked entries of buf to zero: `count` floats, a whole number of
+ * copies of the parameters' layout (gradients, AdamW's two moments, a
+ * weight average's snapshots). A no-op before the first mask. */
+void sw_pruner_apply(const sw_pruner *pr, float *buf, size_t count);
+/* For a resumed run: rebuilds the masks from the weights (an entry, or a
+ * unit, is pruned iff its weights are exactly zero; training never leaves an
+ * unpruned weight at exactly 0.0f) and moves the schedule past `tokens`. */
+void sw_pruner_restore(sw_pruner *pr, const sw_model *m, uint64_t tokens);
+/* The pruned fraction the masks hold now (of prunable weights, or of units). */
+double sw_pruner_sparsity(const sw_pruner *pr);
+/* The same fraction measured on a set of weights in m's layout: the
+ * prunable entries (or units) that are exactly zero. */
+double sw_pruner_measure(const sw_pruner *pr, const float *params);
+/* 1 once the final masks (at t1) are in force. */
+int sw_pruner_done(const sw_pruner *pr);
+const sw_prune_params *sw_pruner_params(const sw_pruner *pr);
+
+/* One-shot structured pruning: in every layer, zeroes the lowest-scoring
+ * units (scored as above) so that round(keep x units) stay, at least 1.
+ * kind neurons or heads; keep in (0, 1]. */
+sw_status sw_model_prune_units(sw_model *m, sw_prune_kind kind, double keep, sw_error *err);
+/* The smaller dense model that computes the same function: drops every unit
+ * whose output is exactly zero (its input weights and bias all zero, or its
+ * output columns all zero): mlp hidden neurons, gpt feed-forward neurons and
+ * attention heads (the spec then gets ff= and hd=, heads fewer). A gpt keeps
+ * the same count in every layer, the most any layer needs. Caller frees *out
+ * (a fresh model; m is unchanged). */
+sw_status sw_model_compact(const sw_model *m, sw_model **out, sw_error *err);
+
+/* ---- L1 regularisation path (feature ranking; docs/FEATURES.md) ---------------
+ * A multinomial logistic regression with an L1 penalty, fitted over a path of
+ * decreasing penalties; the order in which features first get a nonzero
+ * weight ranks them (the lasso path; Tibshirani 1996, Friedman, Hastie and
+ * Tibshirani 2010 for the path with warm starts). At penalty lambda it
+ * minimises over W (p, K) and b (K)
+ *   (1/n) sum_i CE(softmax(z_i W + b), y_i) + lambda sum_jk |W_jk|
+ * with z the features standardised by the training rows' mean and standard
+ * deviation (a constant feature stays 0 and never enters), by FISTA (Beck and
+ * Teboulle 2009) with the gradient restart of O'Donoghue and Candes 2015 and
+ * step 1/L, L = (1/2) lambda_max([z 1]^T [z 1] / n) (Boehning's bound on the
+ * softmax Hessian), warm-started from the previous penalty. The path runs
+ * from lambda_max = max_jk |dCE/dW_jk| at W = 0 (every weight zero) down to
+ * ratio x lambda_max, evenly in log lambda. Single-threaded and deterministic. */
+typedef struct sw_l1_path_params {
+    int points;      /* penalties on the path (50)                                  */
+    double ratio;    /* smallest / largest penalty (1e-3)                           */
+    int max_iter;    /* iterations per penalty at most (2000)                       */
+    double tol;      /* a penalty is done when no weight moves more than tol (1e-5) */
+} sw_l1_path_params;
+sw_l1_path_params sw_l1_path_default_params(void);
+
+typedef struct sw_l1_path {
+    int points, p;
+    double *lambda;  /* (points) the penalties, descending                          */
+    int *active;     /* (points) features with a nonzero weight at each penalty     */
+    double *val_em;  /* (points) EM (%) on the validation rows at each penalty; NaN without them */
+    int *entry;      /* (p) the first point at which feature j has a nonzero weight; -1 never */
+    int *order;      /* (p) features, the earliest entry first; ties by the larger
+                        weight norm at entry; those never entering last, by their
+                        largest |gradient| at the smallest penalty (how near they came) */
+} sw_l1_path;
+
+/* Fits the path on X (n, p) row-major with labels y in [0, K); Xv (nv, p) and
+ * yv are validation rows scored at each penalty (nv may be 0). *out is new;
+ * free with sw_l1_path_free. SW_ERR_INVALID on bad sizes or labels,
+ * SW_ERR_NOMEM. */
+sw_status sw_l1_path_fit(const float *X, const int32_t *y, size_t n, int p, int K, const float *Xv,
+                         const int32_t *yv, size_t nv, const sw_l1_path_params *params, sw_l1_path **out,
+                         sw_error *err);
+void sw_l1_path_free(sw_l1_path *path); /* NULL is a no-op */
+
+/* ---- batch-size ramp (docs/BATCH.md) ------------------------------------------
+ * The batch grows with the tokens seen, from `from` to `to` examples over the
+ * first R tokens (R = over x total, or over_tokens), in steps of
+ * u = gcd(from, to), equal in tokens:
+ *   B(t) = from + u floor(((to - from) / u) t / R)   for t < R,   to after
+ * and the learning rate of a step of B examples is the schedule's times
+ *   sqrt(B / ref)   scale=sqrt (default)      B / ref   scale=linear      1   scale=none
+ * with ref = the batch the schedule's rate was chosen for (0 here reads as
+ * `to`; the trainer fills in the task's default batch, 64 sequences or 128
+ * tabular, whose recipe the default schedule is). Why sqrt: for Adam
+ * the square-root rule keeps the update's noise scale (Malladi et al. 2022,
+ * "On the SDEs and scaling rules for adaptive gradient algorithms"; Hoffer et
+ * al. 2017); the linear rule is SGD's (Goyal et al. 2017). Schedules count
+ * tokens, so they are the same whatever the batch. Text form (`train
+ * --batch-ramp`): from=N,to=N[,over=F|over_tokens=T][,scale=sqrt|linear|none][,ref=N]. */
+typedef enum sw_lr_scaling { SW_LR_SCALING_SQRT = 0, SW_LR_SCALING_LINEAR = 1, SW_LR_SCALING_NONE = 2 } sw_lr_scaling;
+
+typedef struct sw_batch_ramp {
+    int from, to;          /* examples per step at t = 0 and from t = R on; from <= to */
+    double over;           /* R as a fraction of total (0.3)                          */
+    uint64_t over_tokens;  /* R in tokens; 0 = over x total                           */
+    uint64_t total;        /* the run's budget (the trainer sets it)                  */
+    sw_lr_scaling scale;   /* (sqrt)                                                  */
+    int ref;               /* the schedule's batch; 0 = to                            */
+} sw_batch_ramp;
+
+/* Parses the text form (keys in any order; from and to required, 1..4096).
+ * SW_ERR_INVALID naming the bad part and what was expected. */
+sw_status sw_batch_ramp_parse(const char *text, sw_batch_ramp *out, sw_error *err);
+/* The canonical text (every key but total), which parses back the same. */
+char *sw_batch_ramp_format(const sw_batch_ramp *r, char *buf, size_t len);
+/* u = gcd(from, to): every batch size is a multiple of it. */
+int sw_batch_ramp_unit(const sw_batch_ramp *r);
+/* R, the ramp's length in tokens (0: no ramp, `to` from the start). */
+uint64_t sw_batch_ramp_length(const sw_batch_ramp *r);
+/* B(t) above. */
+int sw_batch_ramp_size(const sw_batch_ramp *r, uint64_t tokens);
+/* The learning-rate factor of a step of `batch` examples. */
+double sw_batch_ramp_lr_factor(const sw_batch_ramp *r, int batch);
 
 #ifdef __cplusplus
 }

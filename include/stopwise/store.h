@@ -43,7 +43,7 @@ extern "C" {
 
 /* The schema version this library writes; opening an older store migrates it
  * up, opening a newer one fails with SW_ERR_VERSION. */
-#define SW_STORE_SCHEMA_VERSION 3
+#define SW_STORE_SCHEMA_VERSION 4
 
 typedef struct sw_store sw_store;
 
@@ -108,6 +108,19 @@ void sw_store_options_default(sw_store_options *o);
 sw_status sw_store_open(const char *location, sw_store **out, sw_error *err);
 sw_status sw_store_open_with(const char *location, const sw_store_options *opts, sw_store **out,
                              sw_error *err);
+
+/* Opens an existing store for reading only, as the dashboard does: nothing it
+ * does through this handle can change the store. SQLite opens the file with
+ * SQLITE_OPEN_READONLY; PostgreSQL sets the session read-only
+ * (default_transaction_read_only, set again after a reconnect), so the server
+ * refuses any write. Nothing is created and nothing migrated: a store whose
+ * schema is older than SW_STORE_SCHEMA_VERSION is SW_ERR_VERSION (any writing
+ * command, e.g. `stopwise runs ls`, migrates it), a missing one
+ * SW_ERR_NOT_FOUND. opts may be NULL; its `create` is ignored. Every write
+ * through the handle fails (SW_ERR_IO, the backend's message) and leaves the
+ * store as it was. Other errors as sw_store_open. */
+sw_status sw_store_open_read_only(const char *location, const sw_store_options *opts, sw_store **out,
+                                  sw_error *err);
 
 /* Flushes pending evaluations (best effort) and closes. NULL is a no-op. */
 void sw_store_close(sw_store *s);
@@ -211,6 +224,70 @@ typedef struct sw_store_run_filter {
  * *runs is an array of *n records; free with sw_store_run_list_free. */
 sw_status sw_store_runs_list(sw_store *s, const sw_store_run_filter *f, sw_store_run **runs, size_t *n);
 void sw_store_run_list_free(sw_store_run *runs, size_t n);
+
+/* ---- a page of runs, sorted and filtered by the store (the dashboard) ----------------- */
+
+/* The columns a page of runs sorts by. */
+typedef enum sw_store_run_key {
+    SW_STORE_RUN_KEY_STARTED = 0, /* start time (the default, newest first)       */
+    SW_STORE_RUN_KEY_ID,
+    SW_STORE_RUN_KEY_NAME,
+    SW_STORE_RUN_KEY_TASK,
+    SW_STORE_RUN_KEY_STATUS,      /* the effective status (crashed for stale)     */
+    SW_STORE_RUN_KEY_STOP_RULE,
+    SW_STORE_RUN_KEY_TOKENS,      /* tokens used                                  */
+    SW_STORE_RUN_KEY_SAVED,       /* budget - tokens, of runs that ended by their
+                                     budget, a rule, a pruner or divergence     */
+    SW_STORE_RUN_KEY_BEST_EM,
+    SW_STORE_RUN_KEY_STOP_EM,     /* EM at the stop (sw_store_run_row)            */
+    SW_STORE_RUN_KEY_VAL_EM,      /* EM of the kept checkpoint                    */
+    SW_STORE_RUN_KEY_TEST_EM,
+    SW_STORE_RUN_KEY_WALL         /* wall seconds                                 */
+} sw_store_run_key;
+#define SW_STORE_RUN_KEY_COUNT 13
+
+/* "started", "id", "name", "task", "status", "stop_rule", "tokens", "saved",
+ * "best_em", "stop_em", "val_em", "test_em", "wall_s" (static); the reverse
+ * gives SW_ERR_INVALID for any other name. */
+const char *sw_store_run_key_name(sw_store_run_key k);
+sw_status sw_store_run_key_parse(const char *name, sw_store_run_key *out);
+
+/* Which page: zero-initialised means the newest 50 runs of any kind. */
+typedef struct sw_store_run_page_query {
+    const char *task;          /* NULL: any task; else exactly this one        */
+    int has_status;            /* 1: only runs with (effective) status `status` */
+    sw_run_status status;
+    const char *text;          /* NULL or "": any; else runs whose name, task,
+                                  policy, stop rule or stop reason contains it
+                                  (ASCII case ignored; %, _ and ! are literal) */
+    int branches;              /* 0: any; 1: only branches; -1: no branches    */
+    int64_t run_id;            /* > 0: only this run (its row)                 */
+    sw_store_run_key sort;
+    int ascending;             /* 0: descending (unknown values last either way) */
+    size_t offset;             /* rows to skip                                  */
+    size_t limit;              /* rows at most (0: 50; at most 1000)            */
+} sw_store_run_page_query;
+
+/* A run with what a dashboard row shows beyond the record. */
+typedef struct sw_store_run_row {
+    sw_store_run run;          /* owned (sw_store_run_rows_free)               */
+    uint64_t budget;           /* the config's "budget" (0: none recorded)      */
+    uint64_t stop_tokens;      /* tokens of the last evaluation outside the
+                                  cooldown: where the rule fired, or where the
+                                  run stands while it trains (0: none yet)      */
+    double stop_em;            /* that evaluation's val EM (NAN: none)          */
+    double wall_s;             /* (ended, else last heartbeat) - started        */
+} sw_store_run_row;
+
+/* One page of the runs matching q (NULL: the defaults), sorted in the store
+ * by q->sort then id, so that paging through 10,000 runs reads one page at a
+ * time. Every value from q is a bound parameter; the sort key picks one of
+ * the fixed expressions above. *rows is an array of *n (free with
+ * sw_store_run_rows_free); *total (may be NULL) gets the number of matching
+ * runs. SW_ERR_INVALID for an unknown sort key or status. */
+sw_status sw_store_runs_page(sw_store *s, const sw_store_run_page_query *q, sw_store_run_row **rows, size_t *n,
+                             uint64_t *total);
+void sw_store_run_rows_free(sw_store_run_row *rows, size_t n);
 
 /* ---- curves -------------------------------------------------------------------------- */
 
@@ -329,6 +406,143 @@ sw_status sw_store_trial_add(sw_store *s, int64_t study_id, int64_t run_id, int6
 /* The run ids of a study's trials in trial order; *run_ids is malloc'd. */
 sw_status sw_store_trials_list(sw_store *s, int64_t study_id, int64_t **run_ids, size_t *n);
 
+/* ---- searches: a study's trials as a shared work queue ----------------------------------
+ *
+ * A search study is a study (direction maximize) with a space and settings:
+ * texts the search layer owns (search.h), stored with the study and compared
+ * byte for byte. Its trials are configurations (table search_trials, one row
+ * per trial number: params and point are the search layer's JSON texts) that
+ * workers claim. A trial's state moves
+ *     queued -> running -> completed | pruned | failed
+ * and back to queued when its worker stops heartbeating (the trial is tried
+ * again, up to max_tries, then failed). Every update a worker makes to a
+ * trial names the worker and the try it claimed: once the trial was taken
+ * from it, its updates fail with SW_ERR_STATE and change nothing. The runs a
+ * trial trains are added to the study with sw_store_trial_add (so `runs ls
+ * --study NAME` lists them); trial numbers and sw_store_trial_add's numbers
+ * are counted separately (a trial tried twice has two runs).
+ *
+ * Claims are transactions: on PostgreSQL a queued trial is taken with
+ * SELECT ... FOR UPDATE SKIP LOCKED, and a new one is numbered under the
+ * study row's lock (SELECT ... FOR UPDATE); on SQLite the write lock of
+ * BEGIN IMMEDIATE serialises them. Either way no trial is claimed twice. */
+
+typedef enum sw_store_trial_state {
+    SW_STORE_TRIAL_QUEUED = 0,
+    SW_STORE_TRIAL_RUNNING,
+    SW_STORE_TRIAL_COMPLETED, /* trained to its end (completed, stopped or diverged) */
+    SW_STORE_TRIAL_PRUNED,
+    SW_STORE_TRIAL_FAILED
+} sw_store_trial_state;
+#define SW_STORE_TRIAL_STATE_COUNT 5
+/* "queued", "running", ... (static string); and the reverse (SW_ERR_INVALID). */
+const char *sw_store_trial_state_str(sw_store_trial_state s);
+sw_status sw_store_trial_state_parse(const char *name, sw_store_trial_state *out);
+
+/* A search trial as stored. Strings owned by the record
+ * (sw_store_search_trial_clear). */
+typedef struct sw_store_search_trial {
+    int64_t number;
+    sw_store_trial_state state;
+    char *params;          /* JSON text: the configuration's values              */
+    char *point;           /* JSON text: its coordinates                          */
+    int64_t bracket;       /* the pruner's bracket (hyperband), else 0            */
+    char *worker;          /* who runs or ran it (NULL until claimed)             */
+    double heartbeat;      /* Unix seconds of its worker's last sign (NAN: none)  */
+    int64_t tries;         /* claims so far                                        */
+    int64_t run_id;        /* the run of its latest try (0: none yet)             */
+    int64_t depth;         /* decision points passed                               */
+    double value;          /* best validation EM so far (NAN: none)               */
+    uint64_t tokens;       /* tokens of its latest try                             */
+    uint64_t spent;        /* tokens of all its tries                              */
+    double val_em, test_em;/* at a completed end (NAN otherwise)                   */
+    char *reason;          /* why it was pruned or failed (NULL: none)            */
+    double created, started, ended; /* Unix seconds (NAN: not yet)                 */
+} sw_store_search_trial;
+void sw_store_search_trial_clear(sw_store_search_trial *t);
+void sw_store_search_trial_list_free(sw_store_search_trial *t, size_t n);
+
+/* Creates the search study `name` with `space` and `settings`, or opens the
+ * one that exists after checking both: SW_ERR_INVALID "study 'NAME' exists
+ * with another space" (or "with other settings", or "is not a search") when
+ * they differ. space NULL joins an existing search study as it is
+ * (SW_ERR_NOT_FOUND when there is none); settings may then be NULL too.
+ * *space_out and *settings_out (either may be NULL) get malloc'd copies of
+ * the stored texts. Several processes may open one study at once. */
+sw_status sw_store_search_open(sw_store *s, const char *name, const char *space, const char *settings,
+                               int64_t *study_id, char **space_out, char **settings_out);
+
+/* Proposes trial `number` of the study, called inside the claim's
+ * transaction with all its trials so far (number order): fills *params and
+ * *point (malloc'd; the store frees them) and *bracket. It may be called
+ * more than once for one claim (a transaction retried after a lock
+ * conflict), so it must be a pure function of its inputs. A status other
+ * than SW_OK aborts the claim and is returned (its message in user_data's
+ * keeping). */
+typedef sw_status (*sw_store_search_propose_fn)(int64_t number, const sw_store_search_trial *trials, size_t n,
+                                                char **params, char **point, int64_t *bracket, void *user_data);
+
+typedef struct sw_store_search_claim_options {
+    const char *worker;      /* the claimer's name                                   */
+    double stale_after_s;    /* a running trial whose heartbeat is older is re-queued */
+    int64_t max_tries;       /* ... unless it was tried this often: then failed       */
+    int64_t max_trials;      /* no new trial past this many (0: no limit)             */
+    uint64_t total;          /* no new trial once the trials spent this many tokens (0: no limit) */
+    sw_store_search_propose_fn propose;
+    void *user_data;
+} sw_store_search_claim_options;
+
+typedef enum sw_store_claim {
+    SW_STORE_CLAIM_TRIAL = 0, /* *trial is now this worker's (state running)          */
+    SW_STORE_CLAIM_WAIT,      /* nothing to claim, but other workers' trials run       */
+    SW_STORE_CLAIM_DONE       /* nothing to claim and nothing running: the study is over */
+} sw_store_claim;
+
+/* One claim, in one transaction: re-queues (or fails) stale running
+ * trials, then takes the lowest-numbered queued trial, else creates the
+ * next one through o->propose while the limits allow. On SW_OK *outcome
+ * says which; with SW_STORE_CLAIM_TRIAL, *trial holds the claimed row (clear
+ * it with sw_store_search_trial_clear). */
+sw_status sw_store_search_claim(sw_store *s, int64_t study_id, const sw_store_search_claim_options *o,
+                                sw_store_claim *outcome, sw_store_search_trial *trial);
+
+/* The worker's heartbeat for its trial. SW_ERR_STATE when the trial is no
+ * longer this worker's try (re-queued, claimed again, or ended). */
+sw_status sw_store_search_heartbeat(sw_store *s, int64_t study_id, int64_t number, const char *worker,
+                                    int64_t tries);
+/* Records the run of the current try and adds it to the study
+ * (sw_store_trial_add). SW_ERR_STATE as for the heartbeat. */
+sw_status sw_store_search_set_run(sw_store *s, int64_t study_id, int64_t number, const char *worker, int64_t tries,
+                                  int64_t run_id);
+/* Records the trial's value at decision point `rung` (0-based; depth
+ * becomes rung + 1), its tokens so far and the tokens trained since its
+ * last report (added to spent), with a heartbeat. SW_ERR_STATE as above. */
+sw_status sw_store_search_report(sw_store *s, int64_t study_id, int64_t number, const char *worker, int64_t tries,
+                                 int64_t rung, uint64_t tokens, double value, uint64_t spent_delta);
+/* The values other trials recorded at decision point `rung`: of bracket
+ * `bracket` (-1: any), all of them or (finished_only) only those of
+ * completed trials, leaving out trial `except` (-1: none). *values is
+ * malloc'd (NULL when *n is 0); NaN for a trial without a value there. */
+sw_status sw_store_search_rung_values(sw_store *s, int64_t study_id, int64_t rung, int64_t bracket, int finished_only,
+                                      int64_t except, double **values, size_t *n);
+
+/* How a trial ended. */
+typedef struct sw_store_search_end {
+    sw_store_trial_state state; /* completed, pruned or failed                    */
+    double value;               /* best validation EM (NAN: none)                */
+    double val_em, test_em;     /* of its best checkpoint (NAN: not measured)   */
+    uint64_t tokens;            /* tokens of this try                             */
+    uint64_t spent_delta;       /* tokens trained since its last report           */
+    const char *reason;         /* why (pruned, failed), or NULL                  */
+} sw_store_search_end;
+/* Ends the worker's trial. SW_ERR_INVALID for a state that is no end;
+ * SW_ERR_STATE as for the heartbeat. */
+sw_status sw_store_search_finish(sw_store *s, int64_t study_id, int64_t number, const char *worker, int64_t tries,
+                                 const sw_store_search_end *end);
+/* All of a study's trials in number order; free with
+ * sw_store_search_trial_list_free. */
+sw_status sw_store_search_trials(sw_store *s, int64_t study_id, sw_store_search_trial **trials, size_t *n);
+
 /* ---- tuned policies and online-tuning state ------------------------------------------ */
 
 typedef struct sw_store_policy {
@@ -346,6 +560,10 @@ sw_status sw_store_policy_put(sw_store *s, const char *task_key, const char *pol
 sw_status sw_store_policy_get(sw_store *s, const char *task_key, sw_store_policy *out);
 /* Every policy recorded for the key, newest first. */
 sw_status sw_store_policy_history(sw_store *s, const char *task_key, sw_store_policy **out, size_t *n);
+/* Every task key with a tuned policy or an online-tuning state, sorted; a
+ * malloc'd array of *n malloc'd strings (free with sw_store_keys_free). */
+sw_status sw_store_policy_keys(sw_store *s, char ***keys, size_t *n);
+void sw_store_keys_free(char **keys, size_t n);
 void sw_store_policy_clear(sw_store_policy *p);
 void sw_store_policy_list_free(sw_store_policy *p, size_t n);
 

@@ -1,5 +1,7 @@
-/* stopwise predict: answers stdin lines with a checkpoint, one per line. */
+/* stopwise predict: answers stdin lines with a checkpoint, or an ensemble of
+ * them, one answer per line. */
 #include "cli/commands.h"
+#include "cli/ensemble_options.h"
 #include "cli/options.h"
 #include "stopwise/train.h"
 
@@ -8,31 +10,43 @@
 #include <string.h>
 
 static const sw_cli_option options[] = {
-    {"model", SW_CLI_STRING, "CKPT", NULL, "a checkpoint written by stopwise train (.safetensors)"},
+    SW_CLI_ENSEMBLE_OPTIONS,
     {"batch", SW_CLI_INT, "N", "256", "lines decoded together"},
 };
 
 static const sw_cli_command command = {
     .name = "predict",
-    .synopsis = "answer standard-input lines with a checkpoint, one answer per line",
-    .usage = "stopwise predict --model CKPT < inputs.txt",
+    .synopsis = "answer standard-input lines with a checkpoint or an ensemble, one answer per line",
+    .usage = "stopwise predict (--model CKPT... | --snapshots DIR | --top-k K --task NAME) [--beam K] < inputs.txt",
     .details = "Sequence models read one input per line (e.g. a word) and print the decoded\n"
                "target (e.g. its phones). Classifiers read comma-separated feature values and\n"
-               "print the class name.",
+               "print the class name. An ensemble answers with the mean of its members'\n"
+               "distributions (docs/ENSEMBLES.md).",
     .options = options,
     .n_options = (int)(sizeof options / sizeof *options),
     .min_positional = 0,
     .max_positional = 0,
 };
 
-static int flush(sw_predictor *p, char **lines, int n, size_t first_line)
+/* Who answers: one checkpoint decoded greedily (sw_predictor, as predict
+ * always answered), or an ensemble and/or beam search. */
+typedef struct answerer {
+    sw_predictor *single;
+    sw_ensemble *ensemble;
+    sw_decode_params dec;
+} answerer;
+
+static int flush(answerer *w, char **lines, int n, size_t first_line)
 {
     char **answers = calloc((size_t)n, sizeof *answers);
     sw_error err;
-    sw_status st = sw_predictor_run(p, (const char *const *)lines, n, first_line, answers, &err);
+    sw_status st = !answers ? sw_error_set(&err, SW_ERR_NOMEM, "out of memory")
+                   : w->single ? sw_predictor_run(w->single, (const char *const *)lines, n, first_line, answers, &err)
+                               : sw_ensemble_predict(w->ensemble, &w->dec, (const char *const *)lines, n, first_line,
+                                                     answers, &err);
     for (int i = 0; i < n; i++) {
         if (!st) puts(answers[i]);
-        free(answers[i]);
+        if (answers) free(answers[i]);
         free(lines[i]);
     }
     free(answers);
@@ -44,15 +58,23 @@ int sw_cmd_predict(int argc, char **argv)
 {
     sw_cli_args a;
     int rc = sw_cli_parse(&command, argc, argv, &a);
-    if (rc >= 0) return rc;
-    sw_cli_args_free(&a);
-    const char *model = sw_cli_str(&a, "model");
+    if (rc >= 0) {
+        sw_cli_args_free(&a);
+        return rc;
+    }
     long long batch = sw_cli_int(&a, "batch");
-    if (!model) return sw_cli_fail("predict", 2, "--model CKPT is required");
-    if (batch < 1 || batch > 4096) return sw_cli_fail("predict", 2, "--batch must be 1..4096");
-    sw_predictor *p;
+    char **paths = NULL;
+    int n_paths = 0;
+    answerer w = {0};
+    if (batch < 1 || batch > 4096) rc = sw_cli_fail("predict", 2, "--batch must be 1..4096");
+    if (rc < 0) rc = sw_cli_ensemble_members(&a, "predict", &paths, &n_paths, &w.dec);
+    sw_cli_args_free(&a);
+    if (rc >= 0) return rc;
     sw_error err;
-    sw_status st = sw_predictor_open(model, &p, &err);
+    sw_status st = sw_cli_ensemble_is_single(n_paths, &w.dec)
+                       ? sw_predictor_open(paths[0], &w.single, &err)
+                       : sw_ensemble_open((const char *const *)paths, n_paths, &w.ensemble, &err);
+    sw_paths_free(paths, n_paths);
     if (st) return sw_cli_fail("predict", sw_status_exit_code(st), "%s", err.msg);
     char **lines = malloc(sizeof(char *) * (size_t)batch);
     int n = 0;
@@ -60,20 +82,21 @@ int sw_cmd_predict(int argc, char **argv)
     char *buf = NULL;
     size_t cap = 0;
     ssize_t len;
-    rc = 0;
+    rc = lines ? 0 : sw_cli_fail("predict", 1, "out of memory");
     while (!rc && (len = getline(&buf, &cap, stdin)) >= 0) {
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) buf[--len] = 0;
         line_no++;
         if (n == 0) first = line_no;
         lines[n++] = strdup(buf);
         if (n == batch) {
-            rc = flush(p, lines, n, first);
+            rc = flush(&w, lines, n, first);
             n = 0;
         }
     }
-    if (!rc && n) rc = flush(p, lines, n, first);
+    if (!rc && n) rc = flush(&w, lines, n, first);
     free(buf);
     free(lines);
-    sw_predictor_free(p);
+    sw_predictor_free(w.single);
+    sw_ensemble_free(w.ensemble);
     return rc;
 }

@@ -81,6 +81,12 @@ static const sw_cli_option options[] = {
      "better is used): none, ema[:decay=0.999] or lawa[:k=5] (the mean of the\n"
      "last k evaluation points' weights)"},
     {"batch", SW_CLI_INT, "N", "per task", "examples per step (64 sequences, 128 tabular)"},
+    {"batch-ramp", SW_CLI_STRING, "SPEC", NULL,
+     "grow the batch with the tokens instead of --batch: from=N,to=N[,over=0.3 |\n"
+     "over_tokens=T][,scale=sqrt|linear|none][,ref=N]. B(t) = from + u floor(((to-from)/u)\n"
+     "t/R) for t < R = over x budget, then to (u = gcd(from, to)); each step's rate is\n"
+     "the schedule's x sqrt(B/ref) (scale=linear: B/ref); ref: the batch the rate is\n"
+     "for, unless given the task's default (64 sequences, 128 tabular; docs/BATCH.md)"},
     {"optimizer", SW_CLI_STRING, "SPEC", "per task",
      "adamw[:beta1=0.9,beta2=0.95,eps=1e-8,wd=..,l1=..,l2=..,clip=..] or\nsgd[:momentum=0.9,nesterov=0|1,wd=..,l1=..,l2=..,clip=..]"},
     {"schedule", SW_CLI_STRING, "SPEC", "per task",
@@ -91,7 +97,62 @@ static const sw_cli_option options[] = {
     {"val-frac", SW_CLI_DOUBLE, "F", "auto", "validation share: 0.05, fashion-mnist 0.1 of its training images"},
     {"test-frac", SW_CLI_DOUBLE, "F", "auto", "test share: 0.05; fashion-mnist keeps its official test set"},
     {"max-examples", SW_CLI_INT, "N", "0", "use a seeded subsample of N examples (0: all)"},
+    {"features", SW_CLI_STRING, "FILE|a,b,..", NULL,
+     "csv: train on these feature columns alone, in the file's column order: FILE\n"
+     "(one name a line, as select-features writes) if it exists, else comma-separated\n"
+     "names; an unknown name exits 2. The checkpoint keeps the names, so eval selects\n"
+     "them again and predict reads just them (docs/FEATURES.md)"},
     {"published", SW_CLI_FLAG, NULL, NULL, "cmudict: strip stress and map ax to ah (the published form)"},
+    {"dedupe", SW_CLI_FLAG, NULL, NULL,
+     "remove exact duplicates from the training split (same label and features;\n"
+     "sequence examples are unique already), before --subsample (docs/LEVERS.md)"},
+    {"subsample", SW_CLI_STRING, "SPEC", "none",
+     "train on a seeded selection of the training split, keep fraction F in (0, 1]:\n"
+     "F or uniform:keep=F; stratified:keep=F (per class, or per input length; each\n"
+     "stratum within one example of F x its size); loss|el2n|forgetting:keep=F\n"
+     "[,take=hard|easy|mix,hard=0.5,balance=0|1,probe=TOKENS,points=N]: by a score\n"
+     "from a short probe run (probe: budget/10 tokens, not counted in the run's;\n"
+     "el2n = |softmax - onehot|, forgetting = right-to-wrong flips over N passes).\n"
+     "Recorded in --out DIR/split.tsv; the budget stays the whole split's"},
+    {"augment", SW_CLI_STRING, "SPEC", "none",
+     "label-preserving augmentation, drawn per (seed, epoch, example):\n"
+     "image[:shift=2,flip=0|1] pads and crops back (a random shift of up to P\n"
+     "pixels; flip=1 mirrors half the images, only where declared safe:\n"
+     "fashion-mnist); noise[:sigma=0.1] adds N(0, (sigma x feature sd)^2).\n"
+     "Sequence tasks: none is label-safe (docs/LEVERS.md)"},
+    {"curriculum", SW_CLI_STRING, "SPEC", "none",
+     "easy examples first: length (sequences: shortest first) or difficulty\n"
+     "[:score=loss|el2n|forgetting,probe=TOKENS] (a probe run's score); each batch\n"
+     "draws from the easiest c(t) of the examples, c = sqrt(c0^2 + (1 - c0^2) t/(U B))\n"
+     "(pace=root; pace=linear: c0 + (1 - c0) t/(U B)) until t = U x budget B, then\n"
+     "plain epochs. Options start=c0 (0.1), until=U (0.5)"},
+    {"prune", SW_CLI_STRING, "SPEC", "none",
+     "gradual pruning on the cubic schedule s(t) = s_f + (s_i - s_f)(1 - (t - t0)/(t1 - t0))^3\n"
+     "(Zhu & Gupta 2017), masks recomputed every `every` tokens from t0 = start to t1 = end:\n"
+     "magnitude:sparsity=S_F[,initial=S_I] zeroes the smallest |w| of each weight matrix\n"
+     "(not embeddings, biases, norms); neurons:keep=K drops whole hidden neurons (mlp,\n"
+     "gpt feed-forward), heads:keep=K whole attention heads (gpt), scored per layer by\n"
+     "||in|| x ||out||. start, end, every: tokens or % of the budget (10%, 60%, 1%).\n"
+     "Pruned weights and their moments stay 0; the best checkpoint is chosen among\n"
+     "fully pruned weights; neurons/heads also write --out DIR/pruned.safetensors,\n"
+     "the smaller dense model (docs/PRUNING.md). Give --stop a warmup past end"},
+    {"init", SW_CLI_STRING, "CKPT", NULL,
+     "start from a checkpoint's weights (a warm start, docs/TRANSFER.md): tensors by\n"
+     "name; vocabulary symbols and classes mapped by name (new ones get fresh rows,\n"
+     "dropped ones are removed), positions by index. --model defaults to the\n"
+     "checkpoint's architecture; another architecture exits 2 naming the tensor.\n"
+     "The run records the checkpoint's path and SHA-256"},
+    {"freeze", SW_CLI_STRING, "PATTERN[@TOKENS],...", NULL,
+     "keep the tensors whose names match a glob fixed, bit for bit (no update, no\n"
+     "weight decay); PATTERN@TOKENS unfreezes them from then on (h.*@200k). Names:\n"
+     "gpt wte, wpe, h.L.ln1.w, h.L.ln1.b, h.L.attn.qkv.w|b, h.L.attn.proj.w|b, h.L.ln2.w|b,\n"
+     "h.L.mlp.fc.w|b, h.L.mlp.proj.w|b, lnf.w|b, head.w (untied head); mlp fc.I.w|b;\n"
+     "L and I count from 0. E.g. 'wte,wpe,h.0.*@200k' or 'fc.0.*'"},
+    {"snapshots", SW_CLI_INT, "K", "0",
+     "keep K snapshot checkpoints for a snapshot ensemble (docs/ENSEMBLES.md): the\n"
+     "weights after the step crossing each multiple of budget/K, as\n"
+     "snapshot-TOKENS.safetensors; with --schedule restarts:period=BUDGET/K these are\n"
+     "the cycle ends. eval/predict --snapshots DIR use them. 0: none (1..10000)"},
     {"threads", SW_CLI_INT, "N", "0",
      "threads for the BLAS and our loops; 0: the cores shared out among the stopwise\n"
      "runs of this user at each evaluation (all cores when alone; OMP_NUM_THREADS fixes it)"},
@@ -126,6 +187,15 @@ static const sw_cli_command command = {
         "  n = floor(s/(1-s) x (B/100) x c_tok / (w x c_ex)), at least min(500, select half)\n"
         "  E = max(B/100, (1-s)/s x n x w x c_ex / c_tok), at most B/10\n"
         "measured once, at the first evaluation point (docs/TRAINING.md).\n"
+        "Data-parallel: mpirun -np N stopwise train ... trains one model on N processes\n"
+        "(a build with MPI, STOPWISE_MPI). Each takes batch/N rows of every step (N must\n"
+        "divide --batch), the gradients are summed over the processes, and the run equals\n"
+        "one process with the same --batch up to float rounding. Rank 0 alone evaluates,\n"
+        "stops, writes --out and the store and prints; tokens count the whole batch.\n"
+        "Give each rank its cores: --threads 1 with N = cores, or OMP_NUM_THREADS. As root,\n"
+        "mpirun needs --allow-run-as-root; on one machine add --oversubscribe past the core\n"
+        "count. --resume works under mpirun with the same N; --forks and --online do not\n"
+        "(docs/SCALING.md: when data-parallel pays).\n"
         "Exit codes: 0 success (completed, stopped or diverged), 1 failure, 2 bad input.",
     .options = options,
     .n_options = (int)(sizeof options / sizeof *options),
@@ -173,6 +243,28 @@ static void print_json(const sw_train_result *r, const char *policy, const char 
     if (r->test_em_published >= 0) {
         json_object_set_new(o, "test_em_published", sw_json_num(r->test_em_published));
     }
+    /* data levers: what the run trained on (docs/LEVERS.md) */
+    json_object_set_new(o, "train_examples", json_integer((json_int_t)r->train_examples));
+    if (r->subsample[0]) json_object_set_new(o, "subsample", json_string(r->subsample));
+    if (r->augment[0]) json_object_set_new(o, "augment", json_string(r->augment));
+    if (r->curriculum[0]) json_object_set_new(o, "curriculum", json_string(r->curriculum));
+    if (r->train_examples != r->train_examples_all || r->duplicates || r->probe_tokens) {
+        char hex[24];
+        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r->train_fingerprint);
+        json_object_set_new(o, "train_examples_all", json_integer((json_int_t)r->train_examples_all));
+        json_object_set_new(o, "duplicates_removed", json_integer((json_int_t)r->duplicates));
+        json_object_set_new(o, "probe_tokens", json_integer((json_int_t)r->probe_tokens));
+        json_object_set_new(o, "train_fingerprint", json_string(hex));
+    }
+    if (r->sparsity >= 0) { /* --prune (docs/PRUNING.md) */
+        json_object_set_new(o, "sparsity", sw_json_num(r->sparsity));
+        if (r->pruned_checkpoint[0]) {
+            json_object_set_new(o, "pruned_checkpoint", json_string(r->pruned_checkpoint));
+            json_object_set_new(o, "pruned_model", json_string(r->pruned_spec));
+            json_object_set_new(o, "pruned_params", json_integer((json_int_t)r->pruned_params));
+        }
+    }
+    if (r->warm_start[0]) json_object_set_new(o, "warm_start", json_string(r->warm_start)); /* --init */
     char *s = json_dumps(o, JSON_COMPACT);
     puts(s ? s : "{}");
     free(s);
@@ -206,6 +298,16 @@ static void print_human(const sw_train_result *r)
            (unsigned long long)r->eval_every, r->confirmations, r->vetoes);
     printf("wall        %.1f s (evaluation %.1f s, store %.3f s)\nmodel       %s\ncheckpoint  %s\n", r->wall_s, r->eval_s, r->store_s, r->model_spec,
            r->checkpoint);
+    if (r->train_examples != r->train_examples_all)
+        printf("trained on  %zu of %zu training examples%s%s%s\n", r->train_examples, r->train_examples_all,
+               r->duplicates ? " (duplicates removed)" : "", r->subsample[0] ? ", subsample " : "", r->subsample);
+    if (r->probe_tokens) printf("probe       %llu tokens (not counted above)\n", (unsigned long long)r->probe_tokens);
+    if (r->augment[0]) printf("augment     %s\n", r->augment);
+    if (r->curriculum[0]) printf("curriculum  %s\n", r->curriculum);
+    if (r->sparsity >= 0) printf("pruned      %.1f%% of the best checkpoint's prunable weights or units\n", 100 * r->sparsity);
+    if (r->pruned_checkpoint[0])
+        printf("compact     %s (%zu parameters, %s)\n", r->pruned_checkpoint, r->pruned_params, r->pruned_spec);
+    if (r->warm_start[0]) printf("warm start  %s\n", r->warm_start);
     if (r->run_id >= 0) printf("run         %lld\n", (long long)r->run_id);
 }
 
@@ -258,6 +360,7 @@ int sw_cmd_train(int argc, char **argv)
     if (sw_cli_given(&a, "optimizer")) o.optimizer = sw_cli_str(&a, "optimizer");
     if (sw_cli_given(&a, "schedule")) o.schedule = sw_cli_str(&a, "schedule");
     if (sw_cli_given(&a, "batch")) o.batch = (int)sw_cli_int(&a, "batch");
+    o.batch_ramp = sw_cli_str(&a, "batch-ramp");
     if (sw_cli_given(&a, "eval-every")) o.eval_every = sw_cli_tokens(&a, "eval-every");
     int budget_given = sw_cli_given(&a, "budget");
     if (budget_given) o.budget = sw_cli_tokens(&a, "budget");
@@ -292,6 +395,26 @@ int sw_cmd_train(int argc, char **argv)
     if (sw_cli_given(&a, "test-frac")) o.data_opt.test_frac = sw_cli_double(&a, "test-frac");
     o.data_opt.max_examples = (size_t)sw_cli_int(&a, "max-examples");
     o.data_opt.published = sw_cli_flag(&a, "published");
+    o.dedupe = sw_cli_flag(&a, "dedupe");
+    if (sw_cli_given(&a, "subsample")) {
+        sw_subsample_spec sub;
+        sw_error serr;
+        o.subsample = sw_cli_str(&a, "subsample");
+        if (sw_subsample_parse(o.subsample, &sub, &serr)) return sw_cli_fail("train", 2, "--subsample: %s", serr.msg + (strncmp(serr.msg, "subsample ", 10) ? 0 : 10));
+    }
+    if (sw_cli_given(&a, "augment")) o.augment = sw_cli_str(&a, "augment");
+    if (sw_cli_given(&a, "curriculum")) o.curriculum = sw_cli_str(&a, "curriculum");
+    if (sw_cli_given(&a, "prune")) { /* checked before any data is read */
+        sw_prune_params pp;
+        sw_error perr;
+        o.prune = sw_cli_str(&a, "prune");
+        if (sw_prune_params_parse(o.prune, &pp, &perr)) return sw_cli_fail("train", 2, "--prune: %s", perr.msg);
+    }
+    o.init = sw_cli_str(&a, "init");
+    o.freeze = sw_cli_str(&a, "freeze");
+    long long snapshots = sw_cli_int(&a, "snapshots");
+    if (snapshots < 0 || snapshots > 10000) return sw_cli_fail("train", 2, "--snapshots must be 0..10000, not %lld", snapshots);
+    o.snapshots = (int)snapshots;
     o.resume = sw_cli_flag(&a, "resume");
     if (sw_cli_given(&a, "stop-after")) o.stop_after = sw_cli_tokens(&a, "stop-after");
     o.run_name = sw_cli_str(&a, "name");
@@ -324,6 +447,13 @@ int sw_cmd_train(int argc, char **argv)
     /* --stop auto: the tuned policy for this task, or the online ladder's */
     char auto_policy[512], why[1024], key[1024];
     int audit = 0, online = sw_cli_flag(&a, "online"), tuned = 0;
+    /* data-parallel (docs/SCALING.md): rank 0 alone asks the controller, so
+     * only it looks up an automatic policy; the online ladder would move once
+     * per rank */
+    int rank = 0, ranks = sw_parallel_launched(&rank);
+    if (ranks > 1 && online)
+        return sw_cli_fail("train", 2, "--online runs in one process only, not under mpirun with %d processes", ranks);
+    if (rank != 0 && o.policy && !strcmp(o.policy, "auto")) o.policy = NULL;
     if (o.policy && !strcmp(o.policy, "auto")) {
         char data_key[600];
         snprintf(data_key, sizeof data_key, "%s%s", o.data, o.data_opt.published ? "+published" : "");
@@ -350,8 +480,19 @@ int sw_cmd_train(int argc, char **argv)
         return sw_cli_fail("train", 2, "--online needs --stop auto");
     }
 
+    /* --features: those CSV columns alone (docs/FEATURES.md) */
+    sw_feature_list *features = NULL;
+    if (sw_cli_given(&a, "features")) {
+        if ((st = sw_feature_list_read(sw_cli_str(&a, "features"), &features, &err)))
+            return sw_cli_fail("train", sw_status_exit_code(st), "--features: %s", err.msg);
+        o.data_opt.features = features;
+    }
+    /* under mpirun: join the job (alone: nothing); rank 0 alone prints */
+    if ((st = sw_parallel_begin(&err)))
+        return rank == 0 ? sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg) : sw_status_exit_code(st);
+    int lead = sw_parallel_rank() == 0;
     sw_cli_progress prog;
-    sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet"));
+    sw_cli_progress_init(&prog, sw_cli_flag(&a, "quiet") || !lead);
     /* --threads or OMP_NUM_THREADS fix the count (and hold that many of the
      * shared slots); else it follows the other stopwise runs sharing the
      * cores (nn.h sw_threads_share_begin) */
@@ -360,13 +501,24 @@ int sw_cmd_train(int argc, char **argv)
     else sw_threads_share_hold(threads);
     if (!prog.quiet) fprintf(stderr, "stopwise train: %s, BLAS: %s%s\n", o.data, sw_blas_info(),
                              shared ? " (shared with other stopwise runs: cores / runs)" : "");
+    if (!prog.quiet && sw_parallel_size() > 1)
+        fprintf(stderr, "stopwise train: data-parallel on %d ranks (MPI), batch/%d rows each per step\n",
+                sw_parallel_size(), sw_parallel_size());
     sw_train_result res;
     sw_error_clear(&err);
     st = sw_train(&o, sw_cli_progress_update, &prog, &res, &err);
+    sw_feature_list_free(features);
     sw_threads_share_end();
     sw_cli_progress_done(&prog);
     sw_cli_args_free(&a);
-    if (st) return sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
+    /* rank 0 reports an error the ranks failed on together; a rank that
+     * failed alone reports its own, and the job is then aborted */
+    if (st && lead) sw_cli_fail("train", sw_status_exit_code(st), "%s", err.msg);
+    else if (st && !sw_parallel_failed_together())
+        sw_cli_fail("train", sw_status_exit_code(st), "rank %d: %s", sw_parallel_rank(), err.msg);
+    sw_parallel_end(sw_status_exit_code(st));
+    if (st) return sw_status_exit_code(st);
+    if (!lead) return 0; /* the result is rank 0's to print */
     if (online && audit && (st = record_audit(&o, key, why, sizeof why, &err)))
         return sw_cli_fail("train", sw_status_exit_code(st), "audit: %s", err.msg);
     if (online && audit && !sw_cli_flag(&a, "quiet")) fprintf(stderr, "stopwise train: audit: %s\n", why);
@@ -374,3 +526,7 @@ int sw_cmd_train(int argc, char **argv)
     else print_human(&res);
     return 0;
 }
+
+/* The option table, so `stopwise search` checks a space against the very
+ * options train parses (cli/search.h). */
+const sw_cli_command *sw_cmd_train_command(void) { return &command; }

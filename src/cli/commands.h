@@ -9,5 +9,10 @@ int sw_cmd_predict(int argc, char **argv);
 int sw_cmd_replay(int argc, char **argv);
 int sw_cmd_tune(int argc, char **argv);
 int sw_cmd_runs(int argc, char **argv);
+int sw_cmd_ui(int argc, char **argv);
+int sw_cmd_report(int argc, char **argv);
+int sw_cmd_select_features(int argc, char **argv);
+int sw_cmd_search(int argc, char **argv);
+int sw_cmd_prune(int argc, char **argv);
 
 #endif

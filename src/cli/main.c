@@ -18,6 +18,11 @@ static const struct {
     {"replay", sw_cmd_replay, "replay a stopping policy over recorded curves"},
     {"tune", sw_cmd_tune, "tune stopping thresholds from learning curves"},
     {"runs", sw_cmd_runs, "list, show, compare, export, remove and import runs"},
+    {"ui", sw_cmd_ui, "serve a live dashboard of runs, stops, tuned policies and studies"},
+    {"report", sw_cmd_report, "write a run's or a task's dashboard view as one HTML file"},
+    {"select-features", sw_cmd_select_features, "rank the feature columns of CSV data and keep the most useful"},
+    {"search", sw_cmd_search, "search train options, pruning weak trials in tokens; shared studies"},
+    {"prune", sw_cmd_prune, "prune a checkpoint's neurons or heads into a smaller dense model"},
 };
 
 static void usage(FILE *f)
@@ -25,7 +30,7 @@ static void usage(FILE *f)
     fprintf(f, "stopwise %s: token-efficient training with tuned early stopping\n\n"
                "usage: stopwise <command> [options]\n\ncommands:\n", sw_version());
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].synopsis);
+        fprintf(f, "  %-15s %s\n", commands[i].name, commands[i].synopsis);
     fprintf(f, "\n'stopwise <command> --help' lists a command's options and defaults.\n"
                "Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input.\n");
 }

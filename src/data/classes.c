@@ -1,5 +1,6 @@
-/* Class lists of classification tasks: names, feature count and scale, with a
- * JSON form for checkpoints and a parser for predict's feature lines. */
+/* Class lists of classification tasks: names, feature count and scale (and,
+ * for a model trained on a selection of CSV columns, those columns' names),
+ * with a JSON form for checkpoints and a parser for predict's feature lines. */
 #include "data/internal.h"
 
 #include <jansson.h>
@@ -11,6 +12,7 @@ struct sw_classes {
     int k, nf;
     double scale;
     char **names;
+    char **fnames; /* (nf) the feature columns' names, or NULL (docs/FEATURES.md) */
 };
 
 void sw_classes_free(sw_classes *c)
@@ -18,6 +20,8 @@ void sw_classes_free(sw_classes *c)
     if (!c) return;
     for (int i = 0; i < c->k; i++) free(c->names[i]);
     free(c->names);
+    for (int j = 0; c->fnames && j < c->nf; j++) free(c->fnames[j]);
+    free(c->fnames);
     free(c);
 }
 
@@ -44,9 +48,36 @@ sw_classes *sw_classes_new(int num_features, double scale, const char *const *na
     return c;
 }
 
+sw_status sw_classes_set_feature_names(sw_classes *c, const char *const *names, sw_error *err)
+{
+    char **f = calloc((size_t)c->nf, sizeof *f);
+    for (int j = 0; f && j < c->nf; j++)
+        if (!(f[j] = strdup(names[j]))) {
+            for (int i = 0; i < j; i++) free(f[i]);
+            free(f);
+            f = NULL;
+        }
+    if (!f) return sw_error_set(err, SW_ERR_NOMEM, "classes: out of memory");
+    for (int j = 0; c->fnames && j < c->nf; j++) free(c->fnames[j]);
+    free(c->fnames);
+    c->fnames = f;
+    return SW_OK;
+}
+
 sw_classes *sw_classes_copy(const sw_classes *c)
 {
-    return c ? sw_classes_new(c->nf, c->scale, (const char *const *)c->names, c->k) : NULL;
+    if (!c) return NULL;
+    sw_classes *d = sw_classes_new(c->nf, c->scale, (const char *const *)c->names, c->k);
+    if (d && c->fnames && sw_classes_set_feature_names(d, (const char *const *)c->fnames, NULL)) {
+        sw_classes_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+const char *sw_classes_feature_name(const sw_classes *c, int j)
+{
+    return c && c->fnames && j >= 0 && j < c->nf ? c->fnames[j] : NULL;
 }
 
 int sw_classes_count(const sw_classes *c) { return c ? c->k : 0; }
@@ -76,6 +107,11 @@ char *sw_classes_to_json(const sw_classes *c)
     json_object_set_new(o, "num_features", json_integer(c->nf));
     json_object_set_new(o, "feature_scale", json_real(c->scale));
     json_object_set_new(o, "names", a);
+    if (c->fnames) { /* only a model trained on a selection of columns carries them */
+        json_t *f = json_array();
+        for (int j = 0; f && j < c->nf; j++) json_array_append_new(f, json_string(c->fnames[j]));
+        json_object_set_new(o, "features", f);
+    }
     /* JSON_REAL_PRECISION(17): the scale survives the round trip exactly */
     char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
     json_decref(o);
@@ -90,7 +126,7 @@ sw_status sw_classes_from_json(const char *json, sw_classes **out, sw_error *err
     json_t *o = json_loads(json, 0, &je);
     if (!o) return sw_error_set(err, SW_ERR_FORMAT, "classes: invalid JSON at offset %d: %s", je.position, je.text);
     sw_status st = SW_OK;
-    const char **names = NULL;
+    const char **names = NULL, **fnames = NULL;
     json_t *ver = json_object_get(o, "version"), *nf = json_object_get(o, "num_features"),
            *sc = json_object_get(o, "feature_scale"), *a = json_object_get(o, "names");
     if (!json_is_integer(ver)) {
@@ -121,9 +157,35 @@ sw_status sw_classes_from_json(const char *json, sw_classes **out, sw_error *err
         }
         names[i] = json_string_value(e);
     }
+    json_t *fa = json_object_get(o, "features");
+    if (fa && (!json_is_array(fa) || json_array_size(fa) != (size_t)json_integer_value(nf))) {
+        st = sw_error_set(err, SW_ERR_FORMAT, "classes: \"features\": expected an array of num_features (%lld) names",
+                          (long long)json_integer_value(nf));
+        goto done;
+    }
+    if (fa) {
+        fnames = malloc(json_array_size(fa) * sizeof *fnames);
+        if (!fnames) {
+            st = sw_error_set(err, SW_ERR_NOMEM, "classes: out of memory");
+            goto done;
+        }
+        for (size_t j = 0; j < json_array_size(fa); j++) {
+            json_t *e = json_array_get(fa, j);
+            if (!json_is_string(e)) {
+                st = sw_error_set(err, SW_ERR_FORMAT, "classes: features[%zu]: expected a string", j);
+                goto done;
+            }
+            fnames[j] = json_string_value(e);
+        }
+    }
     *out = sw_classes_new((int)json_integer_value(nf), json_number_value(sc), names, (int)k);
     if (!*out) st = sw_error_set(err, SW_ERR_NOMEM, "classes: out of memory");
+    else if (fnames && (st = sw_classes_set_feature_names(*out, fnames, err))) {
+        sw_classes_free(*out);
+        *out = NULL;
+    }
 done:
+    free(fnames);
     free(names);
     json_decref(o);
     return st;

@@ -6,6 +6,9 @@
  * numerically when all are integers, else bytewise; so the same file gives
  * the same class ids. Label bytes that are not UTF-8 are read as Latin-1
  * characters (as data.h says of inputs), so the class list's JSON holds them.
+ * Feature columns are named by the header (colN without one); a selection
+ * of them (data.h sw_data_options.features) keeps those columns alone, while
+ * the split still hashes the whole row, so it is the same with or without.
  * Messages name file:line:column, columns 1-based. */
 #include "data/internal.h"
 
@@ -104,6 +107,11 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
     char *clean = NULL; /* the label being read, as valid UTF-8 */
     size_t clean_cap = 0;
     int ncol = -1, lc = -1, nf = 0;
+    /* feature selection (features.c): nout columns kept, pick[] their positions
+     * among the nf feature columns (NULL: all); row holds a whole row */
+    const char **colnames = NULL;
+    int *pick = NULL, nout = 0;
+    float *row = NULL;
     sw_lines it = {buf, len, 0, 0};
     const char *line;
     size_t n;
@@ -156,9 +164,21 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
             }
             lc = (int)li;
             nf = ncol - 1;
-            if (opt->classes && sw_classes_num_features(opt->classes) != nf) {
-                st = sw_error_set(err, SW_ERR_INVALID, "%s: the model expects %d features, the file has %d", path,
-                                  sw_classes_num_features(opt->classes), nf);
+            if (!(colnames = sw_arena_alloc(&ds->arena, (size_t)nf * sizeof *colnames)) ||
+                !(row = malloc((size_t)nf * sizeof *row)))
+                goto nomem;
+            for (int j = 0, k = 0; j < ncol; j++) {
+                char gen[32];
+                snprintf(gen, sizeof gen, "col%d", j + 1);
+                const char *nm = has_header ? field(&f, j) : gen;
+                if (j != lc && !(colnames[k++] = sw_arena_strndup(&ds->arena, nm, strlen(nm)))) goto nomem;
+            }
+            if ((st = sw_features_resolve(opt, path, colnames, nf, has_header ? field(&f, lc) : NULL, &pick, &nout, err)))
+                goto done;
+            if (!pick) nout = nf;
+            if (opt->classes && sw_classes_num_features(opt->classes) != nout) {
+                st = sw_error_set(err, SW_ERR_INVALID, "%s: the model expects %d features, the file has %d%s", path,
+                                  sw_classes_num_features(opt->classes), nout, pick ? " selected" : "");
                 goto done;
             }
             if (has_header) continue;
@@ -168,14 +188,14 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
                               ncol, f.n);
             goto done;
         }
-        if (rows == caprows) { /* four arrays, one row capacity; feat holds nf floats a row */
+        if (rows == caprows) { /* four arrays, one row capacity; feat holds nout floats a row */
             size_t c = sw_array_grown_cap(caprows, rows + 1);
-            if (sw_array_resize(&feat, c, (size_t)nf * sizeof *feat) || SW_ARRAY_RESIZE(y, c) ||
+            if (sw_array_resize(&feat, c, (size_t)nout * sizeof *feat) || SW_ARRAY_RESIZE(y, c) ||
                 SW_ARRAY_RESIZE(src, c) || SW_ARRAY_RESIZE(keys, c))
                 goto nomem;
             caprows = c;
         }
-        float *x = feat + rows * (size_t)nf;
+        float *x = feat + rows * (size_t)nout;
         for (int j = 0, k = 0; j < ncol; j++) {
             if (j == lc) continue;
             double v;
@@ -184,8 +204,9 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
                                   path, it.lineno, j + 1, j + 1, field(&f, j));
                 goto done;
             }
-            x[k++] = (float)v;
+            row[k++] = (float)v;
         }
+        for (int k = 0; k < nout; k++) x[k] = row[pick ? pick[k] : k];
         /* the label as valid UTF-8, so that the class list's JSON holds it */
         size_t raw_len = strlen(field(&f, lc));
         if (2 * raw_len + 1 > clean_cap) {
@@ -222,7 +243,7 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
         }
         y[rows] = id;
         src[rows] = (uint32_t)it.lineno;
-        keys[rows] = sw_fnv1a((const char *)x, (size_t)nf * sizeof *x);
+        keys[rows] = sw_fnv1a((const char *)row, (size_t)nf * sizeof *row); /* the whole row: the split ignores a selection */
         rows++;
     }
     if (rows == 0) {
@@ -246,17 +267,23 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
                 names[i] = lab[i].name;
             }
             for (size_t i = 0; i < rows; i++) y[i] = remap[y[i]];
-            ds->classes = sw_classes_new(nf, 1.0, names, (int)nlab);
+            ds->classes = sw_classes_new(nout, 1.0, names, (int)nlab);
         }
         free(remap);
         free(names);
     }
     if (!ds->classes) goto nomem;
+    /* the kept columns' names; a class list trained on a selection carries them */
+    if (!(ds->fname = sw_arena_alloc(&ds->arena, (size_t)nout * sizeof *ds->fname))) goto nomem;
+    for (int k = 0; k < nout; k++) ds->fname[k] = colnames[pick ? pick[k] : k];
+    if (pick && !sw_classes_feature_name(ds->classes, 0) &&
+        (st = sw_classes_set_feature_names(ds->classes, ds->fname, err)))
+        goto done;
     ds->feat = feat;
     ds->label = y;
     ds->src = src;
     ds->n_rows = rows;
-    ds->nf = nf;
+    ds->nf = nout;
     feat = NULL;
     y = NULL;
     src = NULL;
@@ -269,6 +296,8 @@ sw_status sw_load_csv(sw_dataset *ds, const char *path, const sw_data_options *o
 nomem:
     st = sw_error_set(err, SW_ERR_NOMEM, "%s: out of memory", path);
 done:
+    free(pick);
+    free(row);
     free(clean);
     fields_free(&f);
     sw_strmap_free(&labels);

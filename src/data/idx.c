@@ -318,6 +318,10 @@ sw_status sw_load_idx(sw_dataset *ds, const char *train_images, const char *trai
     }
     ds->n_rows = rows;
     ds->nf = (int)nf;
+    if (f[0].ndim == 3) { /* images: count x height x width */
+        ds->img_h = (int)f[0].dims[1];
+        ds->img_w = (int)f[0].dims[2];
+    }
     for (int i = 0; i < 4; i++) { /* the raw bytes are no longer needed: free before the split */
         free(f[i].data);
         f[i].data = NULL;

@@ -102,6 +102,8 @@ struct sw_dataset {
     uint8_t *src_test; /* (n_rows) idx: 1 if from the test file */
     size_t n_rows;
     int nf;
+    int img_h, img_w; /* idx with 2-D images: their shape (sw_dataset_image_shape); else 0 */
+    const char **fname; /* (nf) csv: the feature columns' names, in the arena (features.c); else NULL */
 };
 
 /* Finishes a sequence dataset from raw groups: split, subsample, vocabulary,
@@ -129,6 +131,17 @@ void sw_target_symbols(const char *text, int spaced, void (*f)(const char *, siz
 
 /* Class list internals (classes.c). names are copied. */
 sw_classes *sw_classes_new(int num_features, double scale, const char *const *names, int k);
+/* Gives c the names of its num_features feature columns (copied): a class
+ * list trained on a selection of CSV columns (docs/FEATURES.md). SW_ERR_NOMEM. */
+sw_status sw_classes_set_feature_names(sw_classes *c, const char *const *names, sw_error *err);
+/* features.c: the CSV loader's feature selection. names (nf) are the file's
+ * feature columns; label its label column's header name (NULL: none). The
+ * selection is opt->features, else the names opt->classes carries; with one,
+ * *pick gets (malloc'd; the caller frees) the positions among the nf columns
+ * of the selected ones, ascending, and *n their count; without, NULL and 0.
+ * SW_ERR_INVALID naming the origin (file:line), the name and path. */
+sw_status sw_features_resolve(const sw_data_options *opt, const char *path, const char *const *names, int nf,
+                              const char *label, int **pick, int *n, sw_error *err);
 
 /* Loaders: each fills a fresh ds (kind, name, ...) or returns an error. */
 sw_status sw_load_lexicon(sw_dataset *ds, const char *path, int is_default, const sw_data_options *opt,
@@ -141,6 +154,7 @@ sw_status sw_load_idx(sw_dataset *ds, const char *train_images, const char *trai
 sw_status sw_load_synthetic(sw_dataset *ds, const char *args, const sw_data_options *opt, sw_error *err);
 
 /* Stream ids for sw_hash3, so that different uses of one seed never collide. */
-enum { SW_STREAM_SPLIT = 0x5350, SW_STREAM_SUBSAMPLE = 0x5355, SW_STREAM_SYNTH = 0x5359, SW_STREAM_FOLD = 0x5346 };
+enum { SW_STREAM_SPLIT = 0x5350, SW_STREAM_SUBSAMPLE = 0x5355, SW_STREAM_SYNTH = 0x5359, SW_STREAM_FOLD = 0x5346,
+       SW_STREAM_SELECT = 0x534c, SW_STREAM_AUGMENT = 0x5341 };
 
 #endif

@@ -1,8 +1,9 @@
 /* gpt: a decoder-only transformer, pre-LayerNorm (GPT-2; llm.c's layout).
  *
  *   x_0 = dropout(wte[tokens] + wpe[positions])
- *   per block l:  x <- x + dropout(proj(attn(ln1(x))))
- *                 x <- x + dropout(proj(gelu(fc(ln2(x)))))      fc: C -> 4C
+ *   per block l:  x <- x + dropout(proj(attn(ln1(x))))          attn: NH heads of hs, A = NH*hs wide
+ *                 x <- x + dropout(proj(gelu(fc(ln2(x)))))      fc: C -> F
+ *   (A = C and F = 4C unless pruned: spec hd=, ff=; docs/PRUNING.md)
  *   logits = lnf(x) head^T        head = wte when tied
  *   loss   = sum(mask * CE) / sum(mask)
  *
@@ -21,21 +22,21 @@
 
 static void point(const sw_gpt *g, float *base, int tied, sw_gpt_tensors *t)
 {
-    size_t L = (size_t)g->L, C = (size_t)g->C, V = (size_t)g->V;
+    size_t L = (size_t)g->L, C = (size_t)g->C, V = (size_t)g->V, A = (size_t)g->A, F = (size_t)g->F;
     float *p = base;
     t->wte = p;      p += V * C;
     t->wpe = p;      p += (size_t)g->maxT * C;
     t->ln1w = p;     p += L * C;
     t->ln1b = p;     p += L * C;
-    t->qkvw = p;     p += L * 3 * C * C;
-    t->qkvb = p;     p += L * 3 * C;
-    t->attprojw = p; p += L * C * C;
+    t->qkvw = p;     p += L * 3 * A * C;
+    t->qkvb = p;     p += L * 3 * A;
+    t->attprojw = p; p += L * C * A;
     t->attprojb = p; p += L * C;
     t->ln2w = p;     p += L * C;
     t->ln2b = p;     p += L * C;
-    t->fcw = p;      p += L * 4 * C * C;
-    t->fcb = p;      p += L * 4 * C;
-    t->fcprojw = p;  p += L * C * 4 * C;
+    t->fcw = p;      p += L * F * C;
+    t->fcb = p;      p += L * F;
+    t->fcprojw = p;  p += L * C * F;
     t->fcprojb = p;  p += L * C;
     t->lnfw = p;     p += C;
     t->lnfb = p;     p += C;
@@ -54,20 +55,23 @@ sw_status sw_gpt_build(sw_model *m)
     g->NH = s->heads;
     g->V = s->vocab;
     g->maxT = s->ctx;
-    int64_t C = g->C;
+    g->HS = s->head_dim ? s->head_dim : s->d_model / s->heads;
+    g->A = g->NH * g->HS;
+    g->F = s->ff ? s->ff : 4 * s->d_model;
+    int64_t C = g->C, A = g->A, F = g->F;
     sw_status st = SW_OK;
     st |= sw_model_add_tensor(m, "wte", 2, g->V, C, 0);
     st |= sw_model_add_tensor(m, "wpe", 2, g->maxT, C, 0);
-    static const struct { const char *name; int ndim; int r, c; } per_layer[] = {
-        {"ln1.w", 1, 1, 0},     {"ln1.b", 1, 1, 0},     {"attn.qkv.w", 2, 3, 1}, {"attn.qkv.b", 1, 3, 0},
-        {"attn.proj.w", 2, 1, 1}, {"attn.proj.b", 1, 1, 0}, {"ln2.w", 1, 1, 0},    {"ln2.b", 1, 1, 0},
-        {"mlp.fc.w", 2, 4, 1},  {"mlp.fc.b", 1, 4, 0},  {"mlp.proj.w", 2, 1, 4}, {"mlp.proj.b", 1, 1, 0},
+    const struct { const char *name; int ndim; int64_t r, c; } per_layer[] = {
+        {"ln1.w", 1, C, 0},       {"ln1.b", 1, C, 0},       {"attn.qkv.w", 2, 3 * A, C}, {"attn.qkv.b", 1, 3 * A, 0},
+        {"attn.proj.w", 2, C, A}, {"attn.proj.b", 1, C, 0}, {"ln2.w", 1, C, 0},          {"ln2.b", 1, C, 0},
+        {"mlp.fc.w", 2, F, C},    {"mlp.fc.b", 1, F, 0},    {"mlp.proj.w", 2, C, F},     {"mlp.proj.b", 1, C, 0},
     };
     for (size_t k = 0; k < sizeof per_layer / sizeof per_layer[0]; k++)
         for (int l = 0; l < g->L; l++) {
             char name[64];
             snprintf(name, sizeof name, "h.%d.%s", l, per_layer[k].name);
-            st |= sw_model_add_tensor(m, name, per_layer[k].ndim, per_layer[k].r * C, per_layer[k].c * C, 0);
+            st |= sw_model_add_tensor(m, name, per_layer[k].ndim, per_layer[k].r, per_layer[k].c, 0);
         }
     st |= sw_model_add_tensor(m, "lnf.w", 1, C, 0, 0);
     st |= sw_model_add_tensor(m, "lnf.b", 1, C, 0, 0);
@@ -86,7 +90,7 @@ void sw_gpt_init(sw_model *m, uint64_t seed)
     int tied = m->spec.tied;
     point(g, m->params, tied, &g->p);
     point(g, m->grads, tied, &g->g);
-    size_t L = (size_t)g->L, C = (size_t)g->C, V = (size_t)g->V;
+    size_t L = (size_t)g->L, C = (size_t)g->C, V = (size_t)g->V, A = (size_t)g->A, F = (size_t)g->F;
     sw_rng r;
     sw_rng_seed(&r, seed);
     double std = 0.02, rstd = 0.02 / sqrt(2.0 * g->L);
@@ -94,11 +98,11 @@ void sw_gpt_init(sw_model *m, uint64_t seed)
     fill_normal(g->p.wte, V * C, std, &r);
     fill_normal(g->p.wpe, (size_t)g->maxT * C, std, &r);
     for (size_t i = 0; i < L * C; i++) g->p.ln1w[i] = 1.0f;
-    fill_normal(g->p.qkvw, L * 3 * C * C, std, &r);
-    fill_normal(g->p.attprojw, L * C * C, rstd, &r);
+    fill_normal(g->p.qkvw, L * 3 * A * C, std, &r);
+    fill_normal(g->p.attprojw, L * C * A, rstd, &r);
     for (size_t i = 0; i < L * C; i++) g->p.ln2w[i] = 1.0f;
-    fill_normal(g->p.fcw, L * 4 * C * C, std, &r);
-    fill_normal(g->p.fcprojw, L * C * 4 * C, rstd, &r);
+    fill_normal(g->p.fcw, L * F * C, std, &r);
+    fill_normal(g->p.fcprojw, L * C * F, rstd, &r);
     for (size_t i = 0; i < C; i++) g->p.lnfw[i] = 1.0f;
     if (!tied) fill_normal(g->p.headw, V * C, std, &r);
 }
@@ -118,19 +122,20 @@ void sw_gpt_free(sw_model *m)
 static size_t act_layout(sw_gpt *g, int B, int T, float *base)
 {
     size_t L = (size_t)g->L, C = (size_t)g->C, V = (size_t)g->V, NH = (size_t)g->NH;
+    size_t A = (size_t)g->A, F = (size_t)g->F, CA = C > A ? C : A;
     size_t BT = (size_t)B * T;
     /* (pointer, floats) in allocation order; each rounded to 16 floats (64 B) */
     struct { float **p; size_t n; } parts[] = {
         {&g->a.encoded, BT * C},
         {&g->a.ln1, L * BT * C},       {&g->a.ln1_mean, L * BT},      {&g->a.ln1_rstd, L * BT},
-        {&g->a.qkv, L * BT * 3 * C},   {&g->a.atty, L * BT * C},      {&g->a.att, L * B * NH * T * T},
+        {&g->a.qkv, L * BT * 3 * A},   {&g->a.atty, L * BT * A},      {&g->a.att, L * B * NH * T * T},
         {&g->a.attproj, L * BT * C},   {&g->a.res2, L * BT * C},      {&g->a.ln2, L * BT * C},
-        {&g->a.ln2_mean, L * BT},      {&g->a.ln2_rstd, L * BT},      {&g->a.fch, L * BT * 4 * C},
-        {&g->a.fch_gelu, L * BT * 4 * C}, {&g->a.fcproj, L * BT * C}, {&g->a.res3, L * BT * C},
+        {&g->a.ln2_mean, L * BT},      {&g->a.ln2_rstd, L * BT},      {&g->a.fch, L * BT * F},
+        {&g->a.fch_gelu, L * BT * F},  {&g->a.fcproj, L * BT * C},    {&g->a.res3, L * BT * C},
         {&g->a.lnf, BT * C},           {&g->a.lnf_mean, BT},          {&g->a.lnf_rstd, BT},
         {&g->a.logits, BT * V},        {&g->a.probs, BT * V},
-        {&g->a.dres, BT * C},          {&g->a.dbuf, BT * C},          {&g->a.ddrop, BT * C},
-        {&g->a.dqkv, BT * 3 * C},      {&g->a.dfch, BT * 4 * C},      {&g->a.dfchg, BT * 4 * C},
+        {&g->a.dres, BT * C},          {&g->a.dbuf, BT * CA},         {&g->a.ddrop, BT * C},
+        {&g->a.dqkv, BT * 3 * A},      {&g->a.dfch, BT * F},          {&g->a.dfchg, BT * F},
         {&g->a.dlogits, BT * V},       {(float **)&g->a.inputs, BT},  {(float **)&g->a.targets, BT},
         {&g->a.mask, BT},
     };
@@ -166,32 +171,33 @@ sw_status sw_gpt_size(sw_model *m, int B, int T)
 
 void sw_gpt_forward_blocks(sw_gpt *g, int training)
 {
-    int B = g->B, T = g->T, C = g->C, NH = g->NH, V = g->V, BT = B * T;
-    size_t btc = (size_t)BT * C;
+    int B = g->B, T = g->T, C = g->C, NH = g->NH, V = g->V, BT = B * T, A = g->A, F = g->F;
+    size_t btc = (size_t)BT * C, bta = (size_t)BT * A, btf = (size_t)BT * F;
     sw_gpt_tensors *p = &g->p;
     sw_gpt_acts *a = &g->a;
     const float *residual = a->encoded;
     for (int l = 0; l < g->L; l++) {
-        float *ln1 = a->ln1 + l * btc, *qkv = a->qkv + l * btc * 3, *atty = a->atty + l * btc;
+        float *ln1 = a->ln1 + l * btc, *qkv = a->qkv + l * bta * 3, *atty = a->atty + l * bta;
         float *att = a->att + (size_t)l * B * NH * T * T, *attproj = a->attproj + l * btc;
-        float *res2 = a->res2 + l * btc, *ln2 = a->ln2 + l * btc, *fch = a->fch + l * btc * 4;
-        float *fchg = a->fch_gelu + l * btc * 4, *fcproj = a->fcproj + l * btc, *res3 = a->res3 + l * btc;
+        float *res2 = a->res2 + l * btc, *ln2 = a->ln2 + l * btc, *fch = a->fch + l * btf;
+        float *fchg = a->fch_gelu + l * btf, *fcproj = a->fcproj + l * btc, *res3 = a->res3 + l * btc;
         sw_layernorm_forward(ln1, a->ln1_mean + (size_t)l * BT, a->ln1_rstd + (size_t)l * BT, residual,
                              p->ln1w + (size_t)l * C, p->ln1b + (size_t)l * C, BT, C);
-        sw_matmul_forward(qkv, ln1, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + (size_t)l * 3 * C, BT, C, 3 * C);
-        sw_attention_forward(atty, att, qkv, B, T, C, NH);
-        sw_matmul_forward(attproj, atty, p->attprojw + (size_t)l * C * C, p->attprojb + (size_t)l * C, BT, C, C);
+        sw_matmul_forward(qkv, ln1, p->qkvw + (size_t)l * 3 * A * C, p->qkvb + (size_t)l * 3 * A, BT, C, 3 * A);
+        sw_attention_forward(atty, att, qkv, B, T, A, NH);
+        sw_matmul_forward(attproj, atty, p->attprojw + (size_t)l * C * A, p->attprojb + (size_t)l * C, BT, A, C);
         if (training && g->dropout_on)
-            sw_dropout_forward(attproj, attproj, btc, g->dropout_p, g->dropout_seed, 1 + 2 * (uint64_t)l);
+            sw_dropout_forward(attproj, attproj, btc, g->dropout_p, g->dropout_seed, 1 + 2 * (uint64_t)l,
+                               g->dropout_first);
         sw_residual_forward(res2, residual, attproj, btc);
         sw_layernorm_forward(ln2, a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT, res2,
                              p->ln2w + (size_t)l * C, p->ln2b + (size_t)l * C, BT, C);
-        sw_matmul_forward(fch, ln2, p->fcw + (size_t)l * 4 * C * C, p->fcb + (size_t)l * 4 * C, BT, C, 4 * C);
-        sw_gelu_forward(fchg, fch, btc * 4);
-        sw_matmul_forward(fcproj, fchg, p->fcprojw + (size_t)l * C * 4 * C, p->fcprojb + (size_t)l * C, BT, 4 * C,
-                          C);
+        sw_matmul_forward(fch, ln2, p->fcw + (size_t)l * F * C, p->fcb + (size_t)l * F, BT, C, F);
+        sw_gelu_forward(fchg, fch, btf);
+        sw_matmul_forward(fcproj, fchg, p->fcprojw + (size_t)l * C * F, p->fcprojb + (size_t)l * C, BT, F, C);
         if (training && g->dropout_on)
-            sw_dropout_forward(fcproj, fcproj, btc, g->dropout_p, g->dropout_seed, 2 + 2 * (uint64_t)l);
+            sw_dropout_forward(fcproj, fcproj, btc, g->dropout_p, g->dropout_seed, 2 + 2 * (uint64_t)l,
+                               g->dropout_first);
         sw_residual_forward(res3, res2, fcproj, btc);
         residual = res3;
     }
@@ -235,10 +241,11 @@ sw_status sw_gpt_forward(sw_model *m, const sw_batch *b, int training, float *lo
     g->dropout_p = m->spec.dropout;
     g->dropout_on = training && m->spec.dropout > 0.0f;
     g->dropout_seed = b->dropout_seed;
+    g->dropout_first = (uint64_t)b->first_row * (uint64_t)b->T * (uint64_t)g->C; /* (B,T,C) rows */
 
     size_t btc = (size_t)BT * g->C;
     sw_embedding_forward(a->encoded, a->inputs, g->p.wte, g->p.wpe, b->B, b->T, g->C);
-    if (g->dropout_on) sw_dropout_forward(a->encoded, a->encoded, btc, g->dropout_p, g->dropout_seed, 0);
+    if (g->dropout_on) sw_dropout_forward(a->encoded, a->encoded, btc, g->dropout_p, g->dropout_seed, 0, g->dropout_first);
     sw_gpt_forward_blocks(g, training);
     m->logits = a->logits;
     if (b->targets) {
@@ -254,8 +261,8 @@ sw_status sw_gpt_backward(sw_model *m)
 {
     sw_gpt *g = m->impl;
     if (!g->has_targets) return sw_model_fail(m, SW_ERR_STATE, "gpt backward: the last forward had no targets");
-    int B = g->B, T = g->T, C = g->C, NH = g->NH, V = g->V, BT = B * T;
-    size_t btc = (size_t)BT * C;
+    int B = g->B, T = g->T, C = g->C, NH = g->NH, V = g->V, BT = B * T, A = g->A, F = g->F;
+    size_t btc = (size_t)BT * C, bta = (size_t)BT * A, btf = (size_t)BT * F;
     sw_gpt_tensors *p = &g->p, *d = &g->g;
     sw_gpt_acts *a = &g->a;
     const float *mask = g->has_mask ? a->mask : NULL;
@@ -270,41 +277,43 @@ sw_status sw_gpt_backward(sw_model *m)
 
     for (int l = g->L - 1; l >= 0; l--) {
         const float *residual = l == 0 ? a->encoded : a->res3 + (size_t)(l - 1) * btc;
-        float *ln1 = a->ln1 + l * btc, *qkv = a->qkv + l * btc * 3, *atty = a->atty + l * btc;
+        float *ln1 = a->ln1 + l * btc, *qkv = a->qkv + l * bta * 3, *atty = a->atty + l * bta;
         float *att = a->att + (size_t)l * B * NH * T * T, *res2 = a->res2 + l * btc, *ln2 = a->ln2 + l * btc;
-        float *fch = a->fch + l * btc * 4, *fchg = a->fch_gelu + l * btc * 4;
+        float *fch = a->fch + l * btf, *fchg = a->fch_gelu + l * btf;
         /* MLP branch: x3 = x2 + drop(fcproj(gelu(fc(ln2(x2))))); dres holds dx3 */
         const float *dy = a->dres;
         if (g->dropout_on) {
-            sw_dropout_backward(a->ddrop, a->dres, btc, g->dropout_p, g->dropout_seed, 2 + 2 * (uint64_t)l, 0);
+            sw_dropout_backward(a->ddrop, a->dres, btc, g->dropout_p, g->dropout_seed, 2 + 2 * (uint64_t)l,
+                                g->dropout_first, 0);
             dy = a->ddrop;
         }
-        sw_matmul_backward(a->dfchg, d->fcprojw + (size_t)l * C * 4 * C, d->fcprojb + (size_t)l * C, dy, fchg,
-                           p->fcprojw + (size_t)l * C * 4 * C, BT, 4 * C, C, 0);
-        sw_gelu_backward(a->dfch, fch, a->dfchg, btc * 4, 0);
-        sw_matmul_backward(a->dbuf, d->fcw + (size_t)l * 4 * C * C, d->fcb + (size_t)l * 4 * C, a->dfch, ln2,
-                           p->fcw + (size_t)l * 4 * C * C, BT, C, 4 * C, 0);
+        sw_matmul_backward(a->dfchg, d->fcprojw + (size_t)l * C * F, d->fcprojb + (size_t)l * C, dy, fchg,
+                           p->fcprojw + (size_t)l * C * F, BT, F, C, 0);
+        sw_gelu_backward(a->dfch, fch, a->dfchg, btf, 0);
+        sw_matmul_backward(a->dbuf, d->fcw + (size_t)l * F * C, d->fcb + (size_t)l * F, a->dfch, ln2,
+                           p->fcw + (size_t)l * F * C, BT, C, F, 0);
         sw_layernorm_backward(a->dres, d->ln2w + (size_t)l * C, d->ln2b + (size_t)l * C, a->dbuf, res2,
                               p->ln2w + (size_t)l * C, a->ln2_mean + (size_t)l * BT, a->ln2_rstd + (size_t)l * BT,
                               BT, C);
         /* attention branch: x2 = x1 + drop(attproj(attn(qkv(ln1(x1))))); dres holds dx2 */
         dy = a->dres;
         if (g->dropout_on) {
-            sw_dropout_backward(a->ddrop, a->dres, btc, g->dropout_p, g->dropout_seed, 1 + 2 * (uint64_t)l, 0);
+            sw_dropout_backward(a->ddrop, a->dres, btc, g->dropout_p, g->dropout_seed, 1 + 2 * (uint64_t)l,
+                                g->dropout_first, 0);
             dy = a->ddrop;
         }
-        sw_matmul_backward(a->dbuf, d->attprojw + (size_t)l * C * C, d->attprojb + (size_t)l * C, dy, atty,
-                           p->attprojw + (size_t)l * C * C, BT, C, C, 0);
-        sw_attention_backward(a->dqkv, a->dbuf, qkv, att, B, T, C, NH, 0);
-        sw_matmul_backward(a->dbuf, d->qkvw + (size_t)l * 3 * C * C, d->qkvb + (size_t)l * 3 * C, a->dqkv, ln1,
-                           p->qkvw + (size_t)l * 3 * C * C, BT, C, 3 * C, 0);
+        sw_matmul_backward(a->dbuf, d->attprojw + (size_t)l * C * A, d->attprojb + (size_t)l * C, dy, atty,
+                           p->attprojw + (size_t)l * C * A, BT, A, C, 0); /* dbuf: d atty (B,T,A) */
+        sw_attention_backward(a->dqkv, a->dbuf, qkv, att, B, T, A, NH, 0);
+        sw_matmul_backward(a->dbuf, d->qkvw + (size_t)l * 3 * A * C, d->qkvb + (size_t)l * 3 * A, a->dqkv, ln1,
+                           p->qkvw + (size_t)l * 3 * A * C, BT, C, 3 * A, 0);
         sw_layernorm_backward(a->dres, d->ln1w + (size_t)l * C, d->ln1b + (size_t)l * C, a->dbuf, residual,
                               p->ln1w + (size_t)l * C, a->ln1_mean + (size_t)l * BT, a->ln1_rstd + (size_t)l * BT,
                               BT, C);
     }
     const float *denc = a->dres;
     if (g->dropout_on) {
-        sw_dropout_backward(a->ddrop, a->dres, btc, g->dropout_p, g->dropout_seed, 0, 0);
+        sw_dropout_backward(a->ddrop, a->dres, btc, g->dropout_p, g->dropout_seed, 0, g->dropout_first, 0);
         denc = a->ddrop;
     }
     sw_embedding_backward(d->wte, d->wpe, denc, a->inputs, B, T, C);

@@ -11,8 +11,9 @@
  * A row ends at stop_token (written and counted), after max_new tokens, or
  * when it reaches the context length ctx.
  *
- * The cache is one allocation per call: (L, B, ctx, C) for k and for v,
- * plus (B, .) step buffers. */
+ * The cache is one allocation per call: (L, B, ctx, A) for k and for v
+ * (A = heads x head width, C unless heads were pruned), plus (B, .) step
+ * buffers. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +31,12 @@ static int32_t argmax_allowed(const float *z, int V, const uint8_t *allowed)
     return best;
 }
 
-/* One query row against its cache: out (C) for position pos of batch row r. */
+/* One query row against its cache: out (A) for position pos of batch row r;
+ * A = NH x hs is the attention's width (the cache rows' stride). */
 SW_SIMD static void att_step_row(float *out, const float *qkv_row, const float *kc, const float *vc, int pos,
                                  int C, int NH)
 {
-    int hs = C / NH;
+    int hs = C / NH; /* here C is the attention width A */
     float s = 1.0f / sqrtf((float)hs);
     float e[pos + 1];
     for (int h = 0; h < NH; h++) {
@@ -58,7 +60,7 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
 {
     if (!m || m->spec.kind != SW_MODEL_GPT) return SW_ERR_INVALID;
     sw_gpt *g = m->impl;
-    int L = g->L, C = g->C, NH = g->NH, V = g->V, maxT = g->maxT;
+    int L = g->L, C = g->C, NH = g->NH, V = g->V, maxT = g->maxT, A = g->A, F = g->F;
     m->can_backward = 0;
     m->errmsg[0] = 0;
     if (B < 1 || max_new < 0 || !prompts || !prompt_lens || !out || !out_lens)
@@ -83,9 +85,9 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
     if (max_new == 0) return SW_OK;
 
     /* ---- buffers: cache and step scratch, one allocation ---- */
-    size_t cache = (size_t)L * B * maxT * C;
-    size_t bc = (size_t)B * C;
-    size_t total = 2 * cache + bc * (1 + 1 + 3 + 1 + 1 + 4 + 4 + 1) + (size_t)B * V + 4 * (size_t)B;
+    size_t cache = (size_t)L * B * maxT * A;
+    size_t bc = (size_t)B * C, ba = (size_t)B * A, bf = (size_t)B * F;
+    size_t total = 2 * cache + bc * 4 /* x ln tmp x2 */ + ba * 4 /* qkv atty */ + bf * 2 + (size_t)B * V + 4 * (size_t)B;
     if (total > g->gen_cap) { /* grow-only; every slot is written before it is read */
         float *fresh = sw_floats_alloc(total);
         if (!fresh) return sw_model_fail(m, SW_ERR_NOMEM, "generate: out of memory for the key/value cache");
@@ -94,15 +96,15 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
         g->gen_cap = total;
     }
     float *mem = g->gen_mem;
-    float *kc = mem, *vc = kc + cache;          /* (L, B, maxT, C) each */
+    float *kc = mem, *vc = kc + cache;          /* (L, B, maxT, A) each */
     float *x = vc + cache;                       /* (B, C)   residual stream  */
     float *ln = x + bc;                          /* (B, C)                    */
-    float *qkv = ln + bc;                        /* (B, 3C)                   */
-    float *atty = qkv + 3 * bc;                  /* (B, C)                    */
-    float *tmp = atty + bc;                      /* (B, C)                    */
-    float *fch = tmp + bc;                       /* (B, 4C)                   */
-    float *fchg = fch + 4 * bc;                  /* (B, 4C)                   */
-    float *x2 = fchg + 4 * bc;                   /* (B, C)                    */
+    float *qkv = ln + bc;                        /* (B, 3A)                   */
+    float *atty = qkv + 3 * ba;                  /* (B, A)                    */
+    float *tmp = atty + ba;                      /* (B, C)                    */
+    float *fch = tmp + bc;                       /* (B, F)                    */
+    float *fchg = fch + bf;                      /* (B, F)                    */
+    float *x2 = fchg + bf;                       /* (B, C)                    */
     float *logits = x2 + bc;                     /* (B, V)                    */
     int32_t *feed = (int32_t *)(logits + (size_t)B * V); /* (B) next token    */
     int32_t *pos = feed + B;                     /* (B) its position          */
@@ -123,10 +125,10 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
     for (int l = 0; l < L; l++)
         for (int r = 0; r < B; r++)
             for (int t = 0; t < pmin; t++) {
-                const float *row = a->qkv + (((size_t)l * B + r) * pmin + t) * 3 * C;
-                size_t at = (((size_t)l * B + r) * maxT + t) * C;
-                memcpy(kc + at, row + C, (size_t)C * sizeof(float));
-                memcpy(vc + at, row + 2 * C, (size_t)C * sizeof(float));
+                const float *row = a->qkv + (((size_t)l * B + r) * pmin + t) * 3 * A;
+                size_t at = (((size_t)l * B + r) * maxT + t) * A;
+                memcpy(kc + at, row + A, (size_t)A * sizeof(float));
+                memcpy(vc + at, row + 2 * A, (size_t)A * sizeof(float));
             }
 
     /* what each row does after seeing position p, given the logits there */
@@ -163,26 +165,25 @@ sw_status sw_gpt_generate(sw_model *m, const int32_t *prompts, int prompt_stride
         }
         for (int l = 0; l < L; l++) {
             sw_layernorm_forward(ln, NULL, NULL, x, p->ln1w + (size_t)l * C, p->ln1b + (size_t)l * C, M, C);
-            sw_matmul_forward(qkv, ln, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + (size_t)l * 3 * C, M, C, 3 * C);
+            sw_matmul_forward(qkv, ln, p->qkvw + (size_t)l * 3 * A * C, p->qkvb + (size_t)l * 3 * A, M, C, 3 * A);
             for (int i = 0; i < M; i++) {
                 int r = rows[i];
-                size_t at = (((size_t)l * B + r) * maxT + pos[r]) * C;
-                memcpy(kc + at, qkv + (size_t)i * 3 * C + C, (size_t)C * sizeof(float));
-                memcpy(vc + at, qkv + (size_t)i * 3 * C + 2 * C, (size_t)C * sizeof(float));
+                size_t at = (((size_t)l * B + r) * maxT + pos[r]) * A;
+                memcpy(kc + at, qkv + (size_t)i * 3 * A + A, (size_t)A * sizeof(float));
+                memcpy(vc + at, qkv + (size_t)i * 3 * A + 2 * A, (size_t)A * sizeof(float));
             }
-#pragma omp parallel for schedule(static) if ((size_t)M * C * (pos[rows[0]] + 1) >= SW_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)M * A * (pos[rows[0]] + 1) >= SW_PAR_MIN)
             for (int i = 0; i < M; i++) {
                 int r = rows[i];
-                size_t base = ((size_t)l * B + r) * maxT * C;
-                att_step_row(atty + (size_t)i * C, qkv + (size_t)i * 3 * C, kc + base, vc + base, pos[r], C, NH);
+                size_t base = ((size_t)l * B + r) * maxT * A;
+                att_step_row(atty + (size_t)i * A, qkv + (size_t)i * 3 * A, kc + base, vc + base, pos[r], A, NH);
             }
-            sw_matmul_forward(tmp, atty, p->attprojw + (size_t)l * C * C, p->attprojb + (size_t)l * C, M, C, C);
+            sw_matmul_forward(tmp, atty, p->attprojw + (size_t)l * C * A, p->attprojb + (size_t)l * C, M, A, C);
             sw_residual_forward(x2, x, tmp, (size_t)M * C);
             sw_layernorm_forward(ln, NULL, NULL, x2, p->ln2w + (size_t)l * C, p->ln2b + (size_t)l * C, M, C);
-            sw_matmul_forward(fch, ln, p->fcw + (size_t)l * 4 * C * C, p->fcb + (size_t)l * 4 * C, M, C, 4 * C);
-            sw_gelu_forward(fchg, fch, (size_t)M * 4 * C);
-            sw_matmul_forward(tmp, fchg, p->fcprojw + (size_t)l * C * 4 * C, p->fcprojb + (size_t)l * C, M, 4 * C,
-                              C);
+            sw_matmul_forward(fch, ln, p->fcw + (size_t)l * F * C, p->fcb + (size_t)l * F, M, C, F);
+            sw_gelu_forward(fchg, fch, (size_t)M * F);
+            sw_matmul_forward(tmp, fchg, p->fcprojw + (size_t)l * C * F, p->fcprojb + (size_t)l * C, M, F, C);
             sw_residual_forward(x, x2, tmp, (size_t)M * C);
         }
         sw_layernorm_forward(ln, NULL, NULL, x, p->lnfw, p->lnfb, M, C);

@@ -157,13 +157,17 @@ void sw_residual_forward(float *out, const float *a, const float *b, size_t n);
 void sw_residual_backward(float *da, float *db, const float *dout, size_t n);
 
 /* ---- dropout (inverted, counter-based) ----------------------------------- */
-/* Element i is dropped iff sw_hash3_uniform(seed, stream, i) < p, so the mask
- * is a function of (seed, stream, i) alone, never of the thread count; kept
- * elements are scaled by 1/(1-p). In place is allowed (out == inp). */
-void sw_dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream);
-/* dinp += dout * mask / (1-p), the mask recomputed from (seed, stream). */
+/* Element i is dropped iff sw_hash3_uniform(seed, stream, first + i) < p, so
+ * the mask is a function of (seed, stream, first + i) alone, never of the
+ * thread count; kept elements are scaled by 1/(1-p). In place is allowed
+ * (out == inp). `first` is the element's offset in the whole batch: 0, or a
+ * data-parallel shard's first row times the row width, so a shard draws the
+ * masks the whole batch would (sw_batch.first_row, docs/SCALING.md). */
+void sw_dropout_forward(float *out, const float *inp, size_t n, float p, uint64_t seed, uint64_t stream,
+                        uint64_t first);
+/* dinp += dout * mask / (1-p), the mask recomputed from (seed, stream, first). */
 void sw_dropout_backward(float *dinp, const float *dout, size_t n, float p, uint64_t seed, uint64_t stream,
-                         int acc);
+                         uint64_t first, int acc);
 
 /* ---- causal multi-head self-attention ------------------------------------ */
 /* inp (B,T,3C): per row q | k | v, each C = NH heads of hs = C/NH.

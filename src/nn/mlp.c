@@ -35,6 +35,7 @@ typedef struct sw_mlp {
     int32_t *targets;        /* (B)                                     */
     int has_targets, dropout_on;
     uint64_t dropout_seed;
+    uint64_t dropout_row;    /* the batch's first row in the whole batch (sw_batch.first_row) */
 } sw_mlp;
 
 sw_status sw_mlp_build(sw_model *m)
@@ -139,6 +140,7 @@ sw_status sw_mlp_forward(sw_model *m, const sw_batch *b, int training, float *lo
     if (b->targets) memcpy(g->targets, b->targets, (size_t)B * sizeof(int32_t));
     g->dropout_on = training && s->dropout > 0.0f;
     g->dropout_seed = b->dropout_seed;
+    g->dropout_row = (uint64_t)b->first_row;
     const float *h = g->x;
     for (int i = 0; i < g->nl; i++) {
         const float *w = m->params + g->woff[i], *bias = m->params + g->boff[i];
@@ -152,7 +154,9 @@ sw_status sw_mlp_forward(sw_model *m, const sw_batch *b, int training, float *lo
             sw_gelu_forward(g->act[i], g->pre[i], n);
         else
             sw_relu_forward(g->act[i], g->pre[i], n);
-        if (g->dropout_on) sw_dropout_forward(g->act[i], g->act[i], n, s->dropout, g->dropout_seed, (uint64_t)i);
+        if (g->dropout_on)
+            sw_dropout_forward(g->act[i], g->act[i], n, s->dropout, g->dropout_seed, (uint64_t)i,
+                               g->dropout_row * (uint64_t)g->out[i]);
         h = g->act[i];
     }
     m->logits = g->logits;
@@ -183,7 +187,8 @@ sw_status sw_mlp_backward(sw_model *m)
         if (i == 0) break;
         float *spare = dh == bx ? by : bx;
         if (g->dropout_on) {
-            sw_dropout_backward(spare, dh, n, s->dropout, g->dropout_seed, (uint64_t)(i - 1), 0);
+            sw_dropout_backward(spare, dh, n, s->dropout, g->dropout_seed, (uint64_t)(i - 1),
+                                g->dropout_row * (uint64_t)g->in[i], 0);
             float *t = dh; dh = spare; spare = t;
         }
         if (s->act == SW_ACTIVATION_GELU)

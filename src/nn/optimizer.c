@@ -6,7 +6,13 @@
  * clipped update. Every element is independent except the norm, which is
  * summed in fixed chunks of SW_NORM_CHUNK floats (each chunk in double, the
  * chunk sums then added serially in chunk order): the result is the same bits
- * whatever the thread count. */
+ * whatever the thread count.
+ *
+ * Frozen parameters (sw_optimizer_freeze, for `train --freeze`) are skipped
+ * by both passes: no penalty, no part in the norm, no update, no decay, their
+ * moments untouched, so they keep their bits. The passes walk each chunk's
+ * trainable parts in order, so the sums' order still does not depend on the
+ * thread count. */
 #include "stopwise/nn.h"
 
 #include <math.h>
@@ -29,6 +35,10 @@ struct sw_optimizer {
     double *partial;   /* (n_chunks) squared-norm partial sums              */
     size_t n_chunks;
     uint64_t steps;
+    /* sw_optimizer_freeze: the trainable segments [seg[2s], seg[2s+1]),
+     * sorted and disjoint; NULL when nothing is frozen (one segment, all) */
+    size_t *seg;
+    size_t n_seg;
 };
 
 sw_optimizer_params sw_optimizer_default_params(sw_optimizer_kind kind)
@@ -100,12 +110,45 @@ void sw_optimizer_free(sw_optimizer *o)
     if (!o) return;
     free(o->state);
     free(o->partial);
+    free(o->seg);
     free(o);
 }
 
 static inline float sign_of(float x) { return (float)((x > 0) - (x < 0)); }
 
-/* Pass 1: g += l2 p + l1 sign(p), in place; returns sqrt(sum g^2).
+/* The first trainable segment that ends after `at`. */
+static size_t first_segment(const sw_optimizer *o, size_t at)
+{
+    size_t lo = 0, hi = o->n_seg;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (o->seg[2 * mid + 1] <= at) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The next trainable part [*a, *b) of [at, hi): 1, or 0 when none is left.
+ * A pass walks a chunk [lo, hi) as
+ *   for (size_t a, b, at = lo; next_part(o, at, hi, &a, &b); at = b) ...
+ * Nothing frozen: the chunk is one part. */
+static int next_part(const sw_optimizer *o, size_t at, size_t hi, size_t *a, size_t *b)
+{
+    if (!o->seg) {
+        *a = at;
+        *b = hi;
+        return at < hi;
+    }
+    if (at >= hi) return 0;
+    size_t s = first_segment(o, at);
+    if (s >= o->n_seg || o->seg[2 * s] >= hi) return 0;
+    *a = o->seg[2 * s] > at ? o->seg[2 * s] : at;
+    *b = o->seg[2 * s + 1] < hi ? o->seg[2 * s + 1] : hi;
+    return 1;
+}
+
+/* Pass 1: g += l2 p + l1 sign(p), in place; returns sqrt(sum g^2), over the
+ * trainable parameters (frozen ones take no penalty and no part in the norm).
  * Each chunk sums in 8 interleaved double lanes (independent adds keep the
  * pipeline full), combined in a fixed order, then the chunks in order. */
 static double penalize_and_norm(sw_optimizer *o, const float *params, float *grads)
@@ -118,13 +161,15 @@ static double penalize_and_norm(sw_optimizer *o, const float *params, float *gra
 #pragma omp parallel for schedule(static) if (n >= SW_OPT_PARALLEL_MIN)
     for (long c = 0; c < nc; c++) {
         size_t lo = (size_t)c * SW_NORM_CHUNK, hi = lo + SW_NORM_CHUNK < n ? lo + SW_NORM_CHUNK : n;
-        if (penal)
-            for (size_t i = lo; i < hi; i++) grads[i] += l2 * params[i] + l1 * sign_of(params[i]);
         double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        size_t i = lo;
-        for (; i + 8 <= hi; i += 8)
-            for (int j = 0; j < 8; j++) acc[j] += (double)grads[i + j] * (double)grads[i + j];
-        for (int j = 0; i < hi; i++, j++) acc[j] += (double)grads[i] * (double)grads[i];
+        for (size_t a, b, at = lo; next_part(o, at, hi, &a, &b); at = b) {
+            if (penal)
+                for (size_t i = a; i < b; i++) grads[i] += l2 * params[i] + l1 * sign_of(params[i]);
+            size_t i = a;
+            for (; i + 8 <= b; i += 8)
+                for (int j = 0; j < 8; j++) acc[j] += (double)grads[i + j] * (double)grads[i + j];
+            for (int j = 0; i < b; i++, j++) acc[j] += (double)grads[i] * (double)grads[i];
+        }
         partial[c] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     }
     double total = 0;
@@ -156,7 +201,7 @@ static void adamw_update(sw_optimizer *o, float *params, float *grads, float lr,
 #pragma omp parallel for schedule(static) if (n >= SW_OPT_PARALLEL_MIN)
     for (long c = 0; c < nc; c++) {
         size_t lo = (size_t)c * SW_NORM_CHUNK, hi = lo + SW_NORM_CHUNK < n ? lo + SW_NORM_CHUNK : n;
-        sw_adamw_range(params, grads, m, v, lo, hi, &k);
+        for (size_t a, b, at = lo; next_part(o, at, hi, &a, &b); at = b) sw_adamw_range(params, grads, m, v, a, b, &k);
     }
 }
 
@@ -169,17 +214,22 @@ static void sgd_update(sw_optimizer *o, float *params, float *grads, float lr, f
     const int nesterov = o->p.nesterov;
     float *buf = o->state;
     const int scaled = scale != 1.0f;
-    const long n = (long)o->n;
+    const long nc = (long)o->n_chunks;
+    const size_t n = o->n;
 #pragma omp parallel for schedule(static) if (n >= SW_OPT_PARALLEL_MIN)
-    for (long i = 0; i < n; i++) {
-        float g = grads[i] * scale, d = g;
-        if (scaled) grads[i] = g;
-        if (buf) {
-            float b = mu * buf[i] + g;
-            buf[i] = b;
-            d = nesterov ? g + mu * b : b;
-        }
-        params[i] -= lr * (d + wd * params[i]);
+    for (long c = 0; c < nc; c++) {
+        size_t lo = (size_t)c * SW_NORM_CHUNK, hi = lo + SW_NORM_CHUNK < n ? lo + SW_NORM_CHUNK : n;
+        for (size_t a, b, at = lo; next_part(o, at, hi, &a, &b); at = b)
+            for (size_t i = a; i < b; i++) {
+                float g = grads[i] * scale, d = g;
+                if (scaled) grads[i] = g;
+                if (buf) {
+                    float m = mu * buf[i] + g;
+                    buf[i] = m;
+                    d = nesterov ? g + mu * m : m;
+                }
+                params[i] -= lr * (d + wd * params[i]);
+            }
     }
 }
 
@@ -213,4 +263,48 @@ uint64_t sw_optimizer_steps(const sw_optimizer *o) { return o ? o->steps : 0; }
 void sw_optimizer_set_steps(sw_optimizer *o, uint64_t steps)
 {
     if (o) o->steps = steps;
+}
+
+sw_status sw_optimizer_freeze(sw_optimizer *o, const size_t *ranges, size_t n_ranges, sw_error *err)
+{
+    for (size_t r = 0; r < n_ranges; r++)
+        if (ranges[2 * r] > ranges[2 * r + 1] || ranges[2 * r + 1] > o->n)
+            return sw_error_set(err, SW_ERR_INVALID, "optimizer: frozen range [%zu, %zu) is not inside the %zu parameters",
+                                ranges[2 * r], ranges[2 * r + 1], o->n);
+    /* one byte per parameter while building: ranges may overlap or come in any order */
+    uint8_t *frozen = calloc(o->n, 1);
+    if (!frozen) return sw_error_set(err, SW_ERR_NOMEM, "optimizer: out of memory");
+    size_t n_frozen = 0;
+    for (size_t r = 0; r < n_ranges; r++) memset(frozen + ranges[2 * r], 1, ranges[2 * r + 1] - ranges[2 * r]);
+    size_t n_seg = 0;
+    for (size_t i = 0; i < o->n; i++) {
+        n_frozen += frozen[i];
+        if (!frozen[i] && (i == 0 || frozen[i - 1])) n_seg++;
+    }
+    size_t *seg = NULL;
+    if (n_frozen) {
+        seg = malloc(sizeof(size_t) * 2 * (n_seg ? n_seg : 1));
+        if (!seg) {
+            free(frozen);
+            return sw_error_set(err, SW_ERR_NOMEM, "optimizer: out of memory");
+        }
+        size_t s = 0;
+        for (size_t i = 0; i < o->n; i++) {
+            if (!frozen[i] && (i == 0 || frozen[i - 1])) seg[2 * s] = i;
+            if (!frozen[i] && (i + 1 == o->n || frozen[i + 1])) seg[2 * s++ + 1] = i + 1;
+        }
+    }
+    free(frozen);
+    free(o->seg);
+    o->seg = seg; /* NULL: nothing frozen, the passes take whole chunks */
+    o->n_seg = n_seg;
+    return SW_OK;
+}
+
+size_t sw_optimizer_num_frozen(const sw_optimizer *o)
+{
+    if (!o || !o->seg) return 0;
+    size_t trainable = 0;
+    for (size_t s = 0; s < o->n_seg; s++) trainable += o->seg[2 * s + 1] - o->seg[2 * s];
+    return o->n - trainable;
 }

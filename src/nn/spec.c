@@ -1,6 +1,6 @@
 /* Model specs: the one-line text form, its canonical printing and the check
  * of a complete spec.
- *   gpt:layers=4,d=128,heads=4,ctx=32[,vocab=V][,tied=0|1][,dropout=P]
+ *   gpt:layers=4,d=128,heads=4,ctx=32[,vocab=V][,tied=0|1][,dropout=P][,ff=F][,hd=H]
  *   mlp:hidden=256x128,act=relu|gelu[,dropout=P][,inputs=N][,classes=K] */
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +107,10 @@ sw_status sw_model_spec_parse(const char *text, sw_model_spec *out, sw_error *er
             st = parse_int_field(text, key, val, 0, MAX_VOCAB, &s.vocab, err);
         else if (gpt && strcmp(key, "tied") == 0)
             st = parse_int_field(text, key, val, 0, 1, &s.tied, err);
+        else if (gpt && strcmp(key, "ff") == 0)
+            st = parse_int_field(text, key, val, 1, 4 * MAX_D, &s.ff, err);
+        else if (gpt && strcmp(key, "hd") == 0)
+            st = parse_int_field(text, key, val, 1, MAX_D, &s.head_dim, err);
         else if (!gpt && strcmp(key, "hidden") == 0)
             st = parse_hidden(text, val, &s, err);
         else if (!gpt && strcmp(key, "act") == 0) {
@@ -131,14 +135,17 @@ sw_status sw_model_spec_parse(const char *text, sw_model_spec *out, sw_error *er
         } else
             st = sw_error_set(err, SW_ERR_INVALID, "model spec '%s': unknown key '%s' for %s (expected %s)", text, key,
                               gpt ? "gpt" : "mlp",
-                              gpt ? "layers, d, heads, ctx, vocab, tied or dropout"
+                              gpt ? "layers, d, heads, ctx, vocab, tied, dropout, ff or hd"
                                   : "hidden, act, dropout, inputs or classes");
         if (st != SW_OK) return st;
         p = comma ? comma + 1 : NULL;
     }
-    if (gpt && s.d_model % s.heads != 0)
+    if (gpt && !s.head_dim && s.d_model % s.heads != 0)
         return sw_error_set(err, SW_ERR_INVALID, "model spec '%s': heads=%d does not divide d=%d", text, s.heads,
                             s.d_model);
+    /* the defaults are stored as 0, so a spec reads the same however it was written */
+    if (gpt && s.ff == 4 * s.d_model) s.ff = 0;
+    if (gpt && s.head_dim && s.head_dim * s.heads == s.d_model) s.head_dim = 0;
     *out = s;
     return SW_OK;
 }
@@ -149,8 +156,13 @@ char *sw_model_spec_format(const sw_model_spec *s, char *buf, size_t len)
     char drop[32]; /* the shortest text that reads back as the same float: 0.2, not 0.200000003 */
     sw_format_float(s->dropout, drop, sizeof drop);
     if (s->kind == SW_MODEL_GPT) {
-        snprintf(buf, len, "gpt:layers=%d,d=%d,heads=%d,ctx=%d,vocab=%d,tied=%d,dropout=%s", s->layers, s->d_model,
-                 s->heads, s->ctx, s->vocab, s->tied ? 1 : 0, drop);
+        int n = snprintf(buf, len, "gpt:layers=%d,d=%d,heads=%d,ctx=%d,vocab=%d,tied=%d,dropout=%s", s->layers,
+                         s->d_model, s->heads, s->ctx, s->vocab, s->tied ? 1 : 0, drop);
+        /* a pruned gpt's widths, only where they differ from the defaults */
+        size_t o = n < 0 ? len : (size_t)n;
+        if (o < len && s->ff && s->ff != 4 * s->d_model) o += (size_t)snprintf(buf + o, len - o, ",ff=%d", s->ff);
+        if (o < len && s->head_dim && s->head_dim * s->heads != s->d_model)
+            snprintf(buf + o, len - o, ",hd=%d", s->head_dim);
     } else {
         char hid[SW_MLP_MAX_HIDDEN * 12 + 1] = "";
         size_t o = 0;
@@ -172,9 +184,14 @@ sw_status sw_model_spec_check(const sw_model_spec *s, sw_error *err)
             return sw_error_set(err, SW_ERR_INVALID, "gpt spec: layers=%d (expected 1..%d)", s->layers, MAX_LAYERS);
         if (s->d_model < 1 || s->d_model > MAX_D)
             return sw_error_set(err, SW_ERR_INVALID, "gpt spec: d=%d (expected 1..%d)", s->d_model, MAX_D);
-        if (s->heads < 1 || s->d_model % s->heads != 0)
-            return sw_error_set(err, SW_ERR_INVALID, "gpt spec: heads=%d (expected a divisor of d=%d)", s->heads,
-                                s->d_model);
+        if (s->heads < 1 || s->heads > MAX_D || (!s->head_dim && s->d_model % s->heads != 0))
+            return sw_error_set(err, SW_ERR_INVALID, "gpt spec: heads=%d (expected a divisor of d=%d, or hd= given)",
+                                s->heads, s->d_model);
+        if (s->head_dim < 0 || s->head_dim > MAX_D || (long)s->heads * (s->head_dim ? s->head_dim : 1) > MAX_D)
+            return sw_error_set(err, SW_ERR_INVALID, "gpt spec: hd=%d with heads=%d (expected heads x hd <= %d)",
+                                s->head_dim, s->heads, MAX_D);
+        if (s->ff < 0 || s->ff > 4 * MAX_D)
+            return sw_error_set(err, SW_ERR_INVALID, "gpt spec: ff=%d (expected 1..%d, or 0 for 4d)", s->ff, 4 * MAX_D);
         if (s->ctx < 1 || s->ctx > SW_ATT_MAX_T)
             return sw_error_set(err, SW_ERR_INVALID, "gpt spec: ctx=%d (expected 1..%d, filled in from the data)",
                                 s->ctx, SW_ATT_MAX_T);

@@ -64,20 +64,31 @@ char *sw_db_expand(sw_db_kind kind, const char *sql)
     return out;
 }
 
-sw_status sw_db_open(const char *location, sw_db_kind kind, int create, int busy_ms, sw_db **out, sw_error *err)
+static sw_status db_open(const char *location, sw_db_kind kind, int create, int read_only, int busy_ms, sw_db **out,
+                         sw_error *err)
 {
     *out = NULL;
     sw_db *db = calloc(1, sizeof *db);
     if (!db) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     db->kind = kind;
-    sw_status s = kind == SW_DB_SQLITE ? sw_db_sqlite_open(location, create, busy_ms, &db->conn, err)
-                                       : sw_db_pg_open(location, &db->conn, err);
+    sw_status s = kind == SW_DB_SQLITE ? sw_db_sqlite_open(location, create, read_only, busy_ms, &db->conn, err)
+                                       : sw_db_pg_open(location, read_only, &db->conn, err);
     if (s) {
         free(db);
         return s;
     }
     *out = db;
     return SW_OK;
+}
+
+sw_status sw_db_open(const char *location, sw_db_kind kind, int create, int busy_ms, sw_db **out, sw_error *err)
+{
+    return db_open(location, kind, create, 0, busy_ms, out, err);
+}
+
+sw_status sw_db_open_read_only(const char *location, sw_db_kind kind, int busy_ms, sw_db **out, sw_error *err)
+{
+    return db_open(location, kind, 0, 1, busy_ms, out, err);
 }
 
 void sw_db_close(sw_db *db)

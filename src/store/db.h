@@ -48,6 +48,10 @@ typedef struct sw_db sw_db;
  * busy_ms bounds SQLite's own busy wait for one statement. */
 sw_status sw_db_open(const char *location, sw_db_kind kind, int create, int busy_ms, sw_db **out,
                      sw_error *err);
+/* Connects for reading only (sw_store_open_read_only): SQLite opens the file
+ * read-only, PostgreSQL sets default_transaction_read_only for the session
+ * (again after every reconnect). An existing store only. */
+sw_status sw_db_open_read_only(const char *location, sw_db_kind kind, int busy_ms, sw_db **out, sw_error *err);
 void sw_db_close(sw_db *db);
 sw_db_kind sw_db_kind_of(const sw_db *db);
 

@@ -4,15 +4,18 @@
 
 #include "store/db.h"
 
-/* SQLite (db_sqlite.c). sql is already expanded. */
-sw_status sw_db_sqlite_open(const char *path, int create, int busy_ms, void **conn, sw_error *err);
+/* SQLite (db_sqlite.c). sql is already expanded. read_only: the file is
+ * opened with SQLITE_OPEN_READONLY and never created. */
+sw_status sw_db_sqlite_open(const char *path, int create, int read_only, int busy_ms, void **conn, sw_error *err);
 void sw_db_sqlite_close(void *conn);
 sw_status sw_db_sqlite_exec(void *conn, const char *sql, const sw_db_val *params, size_t n, sw_db_result *res,
                             sw_error *err);
 sw_status sw_db_sqlite_script(void *conn, const char *sql, sw_error *err);
 
-/* PostgreSQL (db_pg.c). sql is already expanded, with $n parameters. */
-sw_status sw_db_pg_open(const char *url, void **conn, sw_error *err);
+/* PostgreSQL (db_pg.c). sql is already expanded, with $n parameters.
+ * read_only: the session's transactions are read-only (set on every
+ * connection, the reconnected ones too). */
+sw_status sw_db_pg_open(const char *url, int read_only, void **conn, sw_error *err);
 void sw_db_pg_close(void *conn);
 sw_status sw_db_pg_exec(void *conn, const char *sql, const sw_db_val *params, size_t n, sw_db_result *res,
                         sw_error *err);

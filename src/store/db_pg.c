@@ -18,6 +18,7 @@ enum {
 typedef struct pg {
     PGconn *conn;
     char where[4096]; /* the redacted URL, for messages */
+    int read_only;    /* every connection's session is read-only */
 } pg;
 
 static void quiet(void *arg, const char *msg)
@@ -54,11 +55,27 @@ static int url_usable(const char *url)
     return ok;
 }
 
-sw_status sw_db_pg_open(const char *url, void **conn, sw_error *err)
+/* A read-only session: every transaction after this refuses writes (the
+ * server's own check, SQLSTATE 25006). A SET, not the URL's options=-c...,
+ * so the URL keeps its own options (a search_path) and PQreset's new
+ * connection can be set again. */
+static sw_status session_read_only(pg *p, sw_error *err)
+{
+    if (!p->read_only) return SW_OK;
+    PGresult *r = PQexec(p->conn, "SET SESSION default_transaction_read_only = on");
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    char why[2048];
+    one_line(why, sizeof why, r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn));
+    PQclear(r);
+    return ok ? SW_OK : sw_error_set(err, SW_ERR_CONNECT, "%s: cannot make the session read-only: %s", p->where, why);
+}
+
+sw_status sw_db_pg_open(const char *url, int read_only, void **conn, sw_error *err)
 {
     *conn = NULL;
     pg *p = calloc(1, sizeof *p);
     if (!p) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
+    p->read_only = read_only;
     sw_db_redact(url, p->where, sizeof p->where);
     /* Defaults first: with expand_dbname the URL's own settings override them. */
     const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
@@ -90,6 +107,12 @@ sw_status sw_db_pg_open(const char *url, void **conn, sw_error *err)
         return s;
     }
     PQsetNoticeProcessor(p->conn, quiet, NULL);
+    sw_status s = session_read_only(p, err);
+    if (s) {
+        PQfinish(p->conn);
+        free(p);
+        return s;
+    }
     *conn = p;
     return SW_OK;
 }
@@ -109,7 +132,7 @@ sw_status sw_db_pg_reconnect(void *conn, sw_error *err)
     /* PQreset reopens with the same parameters (the URL's search_path
      * included) and keeps the PGconn, so the notice processor stays set. */
     PQreset(p->conn);
-    if (PQstatus(p->conn) == CONNECTION_OK) return SW_OK;
+    if (PQstatus(p->conn) == CONNECTION_OK) return session_read_only(p, err);
     char why[2048];
     one_line(why, sizeof why, PQerrorMessage(p->conn));
     return sw_error_set(err, SW_ERR_CONNECT, "%s: lost the connection to PostgreSQL and cannot reconnect: %s",

@@ -58,15 +58,16 @@ static void nap_ms(int ms)
     nanosleep(&t, NULL);
 }
 
-sw_status sw_db_sqlite_open(const char *path, int create, int busy_ms, void **conn, sw_error *err)
+sw_status sw_db_sqlite_open(const char *path, int create, int read_only, int busy_ms, void **conn, sw_error *err)
 {
     *conn = NULL;
+    if (read_only) create = 0;
     if (!create && access(path, F_OK) != 0)
         return sw_error_set(err, SW_ERR_NOT_FOUND, "%s: no store there (%s)", path, strerror(errno));
     lite *l = calloc(1, sizeof *l);
     if (!l) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     snprintf(l->path, sizeof l->path, "%s", path);
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     int rc = sqlite3_open_v2(path, &l->db, flags, NULL);
     if (rc != SQLITE_OK) {
         sw_status s = sw_error_set(err, rc == SQLITE_CANTOPEN ? SW_ERR_NOT_FOUND : map(rc), "%s: cannot open: %s",
@@ -84,7 +85,9 @@ sw_status sw_db_sqlite_open(const char *path, int create, int busy_ms, void **co
      * several processes opening a fresh file at once contend for: retry. */
     static const char *const pragmas[] = {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
                                           "PRAGMA synchronous=NORMAL"};
-    for (size_t i = 0; i < sizeof pragmas / sizeof *pragmas; i++) {
+    /* A reader leaves the journal mode to the writers (switching it writes);
+     * in WAL mode it reads beside a live writer without blocking it. */
+    for (size_t i = read_only ? 1 : 0; i < sizeof pragmas / sizeof *pragmas; i++) {
         for (int tries = 0;; tries++) {
             rc = sqlite3_exec(l->db, pragmas[i], NULL, NULL, NULL);
             if (map(rc) != SW_ERR_BUSY || tries * 10 > busy_ms) break;

@@ -34,6 +34,7 @@ struct sw_store {
     size_t n_seqs, cap_seqs;
     int in_tx;          /* inside sw_store_tx: a lost connection is the transaction's to redo */
     int unreachable;    /* a transaction already waited out busy_timeout_ms for the server */
+    int read_only;      /* sw_store_open_read_only: never migrates, every write fails */
 };
 
 /* Runs fn(s, ctx) inside a transaction, retrying the whole of it with
@@ -73,5 +74,30 @@ void sw_store_forget_run(sw_store *s, int64_t run_id);
     "(CASE WHEN r.status = 'running' AND r.heartbeat < {NOW} - ? THEN 'crashed' ELSE r.status END)"
 
 char *sw_store_strdup(const char *s); /* NULL-safe strdup */
+
+/* A run's columns over table alias r, in the order sw_store_run_from_row
+ * reads them; the first parameter is the staleness limit (SW_STORE_STATUS_SQL). */
+#define SW_STORE_RUN_COLUMNS                                                                           \
+    "r.id, r.name, r.task, r.config, r.policy, " SW_STORE_STATUS_SQL ", r.stop_rule, r.stop_reason, " \
+    "r.tokens, r.best_tokens, r.best_em, r.val_em, r.test_em, r.host, r.pid, r.started, r.ended, "    \
+    "r.heartbeat, (SELECT COUNT(*) FROM evals e WHERE e.run_id = r.id), r.parent_run_id, r.fork_tokens"
+#define SW_STORE_RUN_NCOLUMNS 21
+/* Reads row i of a result whose first columns are SW_STORE_RUN_COLUMNS (run.c). */
+void sw_store_run_from_row(const sw_db_result *res, size_t i, sw_store_run *r);
+
+/* A growing SQL text with its parameters (query.c): fixed fragments as text,
+ * every value a parameter. An allocation failure is remembered and reported
+ * by sw_store_query_run. */
+typedef struct sw_store_query {
+    char *sql;
+    size_t len, cap;
+    sw_db_val *p;
+    size_t n, pcap;
+    int oom;
+} sw_store_query;
+void sw_store_query_add(sw_store_query *q, const char *text);
+void sw_store_query_param(sw_store_query *q, sw_db_val v);
+sw_status sw_store_query_run(sw_store *s, sw_store_query *q, sw_db_result *res);
+void sw_store_query_free(sw_store_query *q);
 
 #endif

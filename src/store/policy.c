@@ -76,6 +76,39 @@ sw_status sw_store_policy_history(sw_store *s, const char *task_key, sw_store_po
     return policies_read(s, task_key, 0, out, n);
 }
 
+sw_status sw_store_policy_keys(sw_store *s, char ***keys, size_t *n)
+{
+    *keys = NULL;
+    *n = 0;
+    sw_db_result r;
+    /* UNION drops duplicates; the placeholder row of a state update that
+     * never committed is not visible here */
+    sw_status st = sw_store_sql(s,
+                                "SELECT task_key FROM policies UNION SELECT task_key FROM tuning_state "
+                                "ORDER BY task_key",
+                                NULL, 0, &r);
+    if (st) return st;
+    if (r.nrows && !(*keys = calloc(r.nrows, sizeof **keys))) st = sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < r.nrows; i++) {
+        if (!((*keys)[i] = sw_db_dup_text(&r, i, 0))) st = sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
+        *n = i + 1;
+    }
+    sw_db_result_free(&r);
+    if (st) {
+        sw_store_keys_free(*keys, *n);
+        *keys = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
+void sw_store_keys_free(char **keys, size_t n)
+{
+    if (!keys) return;
+    for (size_t i = 0; i < n; i++) free(keys[i]);
+    free(keys);
+}
+
 void sw_store_policy_clear(sw_store_policy *p)
 {
     if (!p) return;

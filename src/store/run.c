@@ -207,12 +207,7 @@ sw_status sw_store_run_resume(sw_store *s, int64_t run_id, uint64_t keep_tokens)
 
 /* ---- read -------------------------------------------------------------------------- */
 
-#define RUN_COLUMNS                                                                                    \
-    "r.id, r.name, r.task, r.config, r.policy, " SW_STORE_STATUS_SQL ", r.stop_rule, r.stop_reason, " \
-    "r.tokens, r.best_tokens, r.best_em, r.val_em, r.test_em, r.host, r.pid, r.started, r.ended, "    \
-    "r.heartbeat, (SELECT COUNT(*) FROM evals e WHERE e.run_id = r.id), r.parent_run_id, r.fork_tokens"
-
-static void run_from_row(const sw_db_result *res, size_t i, sw_store_run *r)
+void sw_store_run_from_row(const sw_db_result *res, size_t i, sw_store_run *r)
 {
     memset(r, 0, sizeof *r);
     r->id = sw_db_get_int(res, i, 0);
@@ -265,41 +260,12 @@ sw_status sw_store_run_get(sw_store *s, int64_t run_id, sw_store_run *out)
     if (st) return st;
     sw_db_val p[] = {sw_db_real(s->opt.stale_after_s), sw_db_int(run_id)};
     sw_db_result r;
-    st = sw_store_sql(s, "SELECT " RUN_COLUMNS " FROM runs r WHERE r.id = ?", p, 2, &r);
+    st = sw_store_sql(s, "SELECT " SW_STORE_RUN_COLUMNS " FROM runs r WHERE r.id = ?", p, 2, &r);
     if (st) return st;
     if (!r.nrows) st = sw_error_set(&s->err, SW_ERR_NOT_FOUND, "%s: no run %lld", s->where, (long long)run_id);
-    else run_from_row(&r, 0, out);
+    else sw_store_run_from_row(&r, 0, out);
     sw_db_result_free(&r);
     return st;
-}
-
-/* A growing SQL text with its parameters. */
-typedef struct query {
-    char *sql;
-    size_t len, cap;
-    sw_db_val *p;
-    size_t n, pcap;
-    int oom;
-} query;
-
-static void q_add(query *q, const char *text)
-{
-    size_t l = strlen(text);
-    if (SW_ARRAY_RESERVE(q->sql, q->cap, q->len + l + 1)) {
-        q->oom = 1;
-        return;
-    }
-    memcpy(q->sql + q->len, text, l + 1);
-    q->len += l;
-}
-
-static void q_param(query *q, sw_db_val v)
-{
-    if (SW_ARRAY_RESERVE(q->p, q->pcap, q->n + 1)) {
-        q->oom = 1;
-        return;
-    }
-    q->p[q->n++] = v;
 }
 
 sw_status sw_store_runs_list(sw_store *s, const sw_store_run_filter *f, sw_store_run **runs, size_t *n)
@@ -310,62 +276,60 @@ sw_status sw_store_runs_list(sw_store *s, const sw_store_run_filter *f, sw_store
     if (!f) f = &all;
     sw_status st = sw_store_flush(s);
     if (st) return st;
-    query q = {0};
-    q_add(&q, "SELECT " RUN_COLUMNS " FROM runs r WHERE 1 = 1");
-    q_param(&q, sw_db_real(s->opt.stale_after_s));
+    sw_store_query q = {0};
+    sw_store_query_add(&q, "SELECT " SW_STORE_RUN_COLUMNS " FROM runs r WHERE 1 = 1");
+    sw_store_query_param(&q, sw_db_real(s->opt.stale_after_s));
     if (f->task) {
-        q_add(&q, " AND r.task = ?");
-        q_param(&q, sw_db_text(f->task));
+        sw_store_query_add(&q, " AND r.task = ?");
+        sw_store_query_param(&q, sw_db_text(f->task));
     }
     if (f->has_status) {
-        q_add(&q, " AND " SW_STORE_STATUS_SQL " = ?");
-        q_param(&q, sw_db_real(s->opt.stale_after_s));
-        q_param(&q, sw_db_text(sw_run_status_str(f->status)));
+        sw_store_query_add(&q, " AND " SW_STORE_STATUS_SQL " = ?");
+        sw_store_query_param(&q, sw_db_real(s->opt.stale_after_s));
+        sw_store_query_param(&q, sw_db_text(sw_run_status_str(f->status)));
     }
     if (f->study) {
-        q_add(&q, " AND r.id IN (SELECT t.run_id FROM trials t JOIN studies st ON st.id = t.study_id "
+        sw_store_query_add(&q, " AND r.id IN (SELECT t.run_id FROM trials t JOIN studies st ON st.id = t.study_id "
                   "WHERE st.name = ?)");
-        q_param(&q, sw_db_text(f->study));
+        sw_store_query_param(&q, sw_db_text(f->study));
     }
     for (size_t i = 0; i < f->n_tags; i++) {
-        q_add(&q, " AND EXISTS (SELECT 1 FROM run_tags g WHERE g.run_id = r.id AND g.key = ?");
-        q_param(&q, sw_db_text(f->tags[i].key));
+        sw_store_query_add(&q, " AND EXISTS (SELECT 1 FROM run_tags g WHERE g.run_id = r.id AND g.key = ?");
+        sw_store_query_param(&q, sw_db_text(f->tags[i].key));
         if (f->tags[i].value) {
-            q_add(&q, " AND g.value = ?");
-            q_param(&q, sw_db_text(f->tags[i].value));
+            sw_store_query_add(&q, " AND g.value = ?");
+            sw_store_query_param(&q, sw_db_text(f->tags[i].value));
         }
-        q_add(&q, ")");
+        sw_store_query_add(&q, ")");
     }
-    if (f->branches > 0) q_add(&q, " AND r.parent_run_id IS NOT NULL");
-    if (f->branches < 0) q_add(&q, " AND r.parent_run_id IS NULL");
+    if (f->branches > 0) sw_store_query_add(&q, " AND r.parent_run_id IS NOT NULL");
+    if (f->branches < 0) sw_store_query_add(&q, " AND r.parent_run_id IS NULL");
     if (f->parent_run_id > 0) {
-        q_add(&q, " AND r.parent_run_id = ?");
-        q_param(&q, sw_db_int(f->parent_run_id));
+        sw_store_query_add(&q, " AND r.parent_run_id = ?");
+        sw_store_query_param(&q, sw_db_int(f->parent_run_id));
     }
     if (f->ids) {
-        q_add(&q, " AND r.id IN (-1");
+        sw_store_query_add(&q, " AND r.id IN (-1");
         for (size_t i = 0; i < f->n_ids; i++) {
-            q_add(&q, ", ?");
-            q_param(&q, sw_db_int(f->ids[i]));
+            sw_store_query_add(&q, ", ?");
+            sw_store_query_param(&q, sw_db_int(f->ids[i]));
         }
-        q_add(&q, ")");
+        sw_store_query_add(&q, ")");
     }
-    q_add(&q, " ORDER BY r.started DESC, r.id DESC");
+    sw_store_query_add(&q, " ORDER BY r.started DESC, r.id DESC");
     if (f->limit) {
-        q_add(&q, " LIMIT ?");
-        q_param(&q, sw_db_int((int64_t)f->limit));
+        sw_store_query_add(&q, " LIMIT ?");
+        sw_store_query_param(&q, sw_db_int((int64_t)f->limit));
     }
-    sw_db_result r = {0};
-    if (q.oom) st = sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
-    else st = sw_store_sql(s, q.sql, q.p, q.n, &r);
-    free(q.sql);
-    free(q.p);
+    sw_db_result r;
+    st = sw_store_query_run(s, &q, &r);
+    sw_store_query_free(&q);
     if (st) return st;
     if (r.nrows) {
         *runs = calloc(r.nrows, sizeof **runs);
         if (!*runs) st = sw_error_set(&s->err, SW_ERR_NOMEM, "out of memory");
         else {
-            for (size_t i = 0; i < r.nrows; i++) run_from_row(&r, i, &(*runs)[i]);
+            for (size_t i = 0; i < r.nrows; i++) sw_store_run_from_row(&r, i, &(*runs)[i]);
             *n = r.nrows;
         }
     }

@@ -66,6 +66,28 @@ static const char *const migrations[SW_STORE_SCHEMA_VERSION + 1] = {
     "ALTER TABLE runs ADD COLUMN parent_run_id {INT} REFERENCES runs (id) ON DELETE CASCADE;"
     "ALTER TABLE runs ADD COLUMN fork_tokens {INT};"
     "CREATE INDEX runs_parent ON runs (parent_run_id);",
+    /* 4: searches: a study's space and settings, its trials as a work queue
+     * that workers claim, and each trial's value at each decision point */
+    "ALTER TABLE studies ADD COLUMN space TEXT;"
+    "ALTER TABLE studies ADD COLUMN settings TEXT;"
+    "CREATE TABLE search_trials ("
+    " study_id {INT} NOT NULL REFERENCES studies (id) ON DELETE CASCADE,"
+    " number {INT} NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('queued','running','completed','pruned','failed')),"
+    " params TEXT NOT NULL, point TEXT NOT NULL, bracket {INT} NOT NULL DEFAULT 0,"
+    " worker TEXT, heartbeat {REAL}, tries {INT} NOT NULL DEFAULT 0,"
+    " run_id {INT} REFERENCES runs (id) ON DELETE SET NULL,"
+    " depth {INT} NOT NULL DEFAULT 0, value {REAL},"
+    " tokens {INT} NOT NULL DEFAULT 0, spent {INT} NOT NULL DEFAULT 0,"
+    " val_em {REAL}, test_em {REAL}, reason TEXT,"
+    " created {REAL} NOT NULL, started {REAL}, ended {REAL},"
+    " PRIMARY KEY (study_id, number));"
+    "CREATE INDEX search_trials_state ON search_trials (study_id, state);"
+    "CREATE TABLE search_rungs ("
+    " study_id {INT} NOT NULL, number {INT} NOT NULL, rung {INT} NOT NULL,"
+    " tokens {INT} NOT NULL, value {REAL},"
+    " PRIMARY KEY (study_id, number, rung),"
+    " FOREIGN KEY (study_id, number) REFERENCES search_trials (study_id, number) ON DELETE CASCADE);",
 };
 
 /* The store's version: 0 for a fresh (empty) database; SW_ERR_FORMAT for a
@@ -158,6 +180,11 @@ sw_status sw_store_migrate(sw_store *s)
     if (st || v == SW_STORE_SCHEMA_VERSION) return st;
     if (v == 0 && !s->opt.create)
         return sw_error_set(&s->err, SW_ERR_NOT_FOUND, "%s: no stopwise store there (no tables yet)", s->where);
+    if (s->read_only) /* a reader cannot migrate, and reads columns the migrations add */
+        return sw_error_set(&s->err, SW_ERR_VERSION,
+                            "%s: the store has schema version %lld, older than this stopwise's (%d), and is open "
+                            "read-only; any command that writes (or `stopwise runs ls --store ...`) migrates it",
+                            s->where, (long long)v, SW_STORE_SCHEMA_VERSION);
     st = sw_store_tx(s, migrate_tx, NULL);
     if (st == SW_ERR_INVALID || st == SW_ERR_IO) {
         /* Belt and braces: if another process won a race the lock did not

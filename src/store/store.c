@@ -41,7 +41,8 @@ static int is_pg(const char *loc)
     return !strncmp(loc, "postgresql://", 13) || !strncmp(loc, "postgres://", 11);
 }
 
-sw_status sw_store_open_with(const char *location, const sw_store_options *opts, sw_store **out, sw_error *err)
+static sw_status open_store(const char *location, const sw_store_options *opts, int read_only, sw_store **out,
+                            sw_error *err)
 {
     *out = NULL;
     if (!location || !*location) return sw_error_set(err, SW_ERR_INVALID, "empty store location");
@@ -58,12 +59,15 @@ sw_status sw_store_open_with(const char *location, const sw_store_options *opts,
     if (s->opt.eval_batch < 1) s->opt.eval_batch = 1;
     if (s->opt.busy_timeout_ms < 0) s->opt.busy_timeout_ms = 0;
     s->kind = is_pg(location) ? SW_DB_POSTGRES : SW_DB_SQLITE;
+    s->read_only = read_only;
+    if (read_only) s->opt.create = 0;
     sw_db_redact(location, s->where, sizeof s->where);
     sw_rng_seed(&s->rng, (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL) ^ (uintptr_t)s);
     /* SQLite's own busy wait covers one statement; sw_store_tx retries whole
      * transactions on top of it, up to busy_timeout_ms. */
     int lite_ms = s->opt.busy_timeout_ms < 5000 ? s->opt.busy_timeout_ms : 5000;
-    sw_status st = sw_db_open(location, s->kind, s->opt.create, lite_ms, &s->db, err);
+    sw_status st = read_only ? sw_db_open_read_only(location, s->kind, lite_ms, &s->db, err)
+                             : sw_db_open(location, s->kind, s->opt.create, lite_ms, &s->db, err);
     if (!st) {
         st = sw_store_migrate(s);
         if (st && err) *err = s->err;
@@ -75,6 +79,17 @@ sw_status sw_store_open_with(const char *location, const sw_store_options *opts,
     }
     *out = s;
     return SW_OK;
+}
+
+sw_status sw_store_open_with(const char *location, const sw_store_options *opts, sw_store **out, sw_error *err)
+{
+    return open_store(location, opts, 0, out, err);
+}
+
+sw_status sw_store_open_read_only(const char *location, const sw_store_options *opts, sw_store **out,
+                                  sw_error *err)
+{
+    return open_store(location, opts, 1, out, err);
 }
 
 static void pending_free(sw_pending_eval *p)

@@ -85,7 +85,10 @@ void sw_average_step(sw_average *a, const float *params)
     float df = (float)d, wf = (float)(1 - d);
     float *restrict avg = a->avg;
     const float *restrict w = params;
-    for (size_t i = 0; i < a->n; i++) avg[i] = df * avg[i] + wf * w[i];
+    /* a weight that has not moved from the average keeps it exactly: a frozen
+     * tensor (`train --freeze`) stays bit for bit in the average too, where
+     * d a + (1 - d) a may round to a neighbour of a */
+    for (size_t i = 0; i < a->n; i++) avg[i] = avg[i] == w[i] ? avg[i] : df * avg[i] + wf * w[i];
 }
 
 void sw_average_snapshot(sw_average *a, const float *params)
@@ -108,9 +111,15 @@ void sw_average_swap(sw_average *a, float *params)
         } else {
             float inv = 1.0f / (float)m;
             for (size_t i = 0; i < a->n; i++) {
-                float s = 0;
-                for (size_t j = 0; j < m; j++) s += a->ring[j * a->n + i];
-                a->avg[i] = s * inv;
+                float s = 0, first = a->ring[i];
+                int same = 1;
+                for (size_t j = 0; j < m; j++) {
+                    s += a->ring[j * a->n + i];
+                    same &= a->ring[j * a->n + i] == first;
+                }
+                /* the mean of equal snapshots is that value exactly (a frozen
+                 * tensor, `train --freeze`); (m x) / m may round off it */
+                a->avg[i] = same ? first : s * inv;
             }
         }
     }

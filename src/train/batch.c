@@ -1,6 +1,8 @@
 /* Batching with length buckets; see batch.h. */
 #include "train/batch.h"
 
+#include "train/curriculum.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +108,20 @@ sw_status sw_batcher_init(sw_batcher *b, const sw_dataset *ds, int B, int max_T,
     return SW_OK;
 }
 
+sw_status sw_batcher_reserve(sw_batcher *b, int rows, sw_error *err)
+{
+    if (rows > 4096) return sw_error_set(err, SW_ERR_INVALID, "batch %d: at most 4096 examples a step", rows);
+    size_t R = (size_t)rows, T = (size_t)b->max_T, F = (size_t)sw_dataset_num_features(b->ds);
+    int ok = 1;
+    if (b->kind == SW_TASK_SEQUENCE) {
+        ok = !sw_array_resize(&b->inputs, R * T, sizeof *b->inputs) && !sw_array_resize(&b->targets, R * T, sizeof *b->targets) &&
+             !sw_array_resize(&b->mask, R * T, sizeof *b->mask);
+    } else {
+        ok = !sw_array_resize(&b->targets, R, sizeof *b->targets) && !sw_array_resize(&b->features, R * F, sizeof *b->features);
+    }
+    return ok ? SW_OK : sw_error_set(err, SW_ERR_NOMEM, "out of memory for batches of %d", rows);
+}
+
 void sw_batcher_free(sw_batcher *b)
 {
     free(b->item_example);
@@ -177,15 +193,26 @@ void sw_batcher_seek(sw_batcher *b, uint64_t epoch, size_t next_batch)
 
 void sw_batcher_next(sw_batcher *b, sw_batch *out, uint64_t *tokens)
 {
-    if (b->next_batch >= b->n_batches) sw_batcher_seek(b, b->epoch + 1, 0);
-    size_t s = b->batch_start[b->next_batch], e = b->batch_start[b->next_batch + 1];
-    int n = (int)(e - s);
-    uint32_t ex[4096];
+    uint32_t items[4096], ex[4096];
     uint16_t rf[4096];
+    uint64_t round = 0;
+    /* a curriculum, while it paces, draws the batch (the epoch position stays
+     * where it is until it ends); then the epochs as planned */
+    int units = b->units > 1 ? b->units : 1; /* a batch-size ramp joins planned batches */
+    int n = b->curriculum ? sw_curriculum_draw(b->curriculum, items, b->B * units, &round) : 0;
+    if (!n) {
+        for (int u = 0; u < units; u++) {
+            if (b->next_batch >= b->n_batches) sw_batcher_seek(b, b->epoch + 1, 0);
+            size_t s = b->batch_start[b->next_batch], e = b->batch_start[b->next_batch + 1];
+            memcpy(items + n, b->order + s, sizeof(uint32_t) * (e - s));
+            n += (int)(e - s);
+            round = b->epoch;
+            b->next_batch++;
+        }
+    }
     for (int r = 0; r < n; r++) {
-        uint32_t item = b->order[s + (size_t)r];
-        ex[r] = b->item_example[item];
-        rf[r] = b->item_ref[item];
+        ex[r] = b->item_example[items[r]];
+        rf[r] = b->item_ref[items[r]];
     }
     memset(out, 0, sizeof *out);
     out->B = n;
@@ -197,9 +224,11 @@ void sw_batcher_next(sw_batcher *b, sw_batch *out, uint64_t *tokens)
     } else {
         out->T = 1;
         sw_batch_fill_classify(b->ds, SW_SPLIT_TRAIN, ex, n, b->features, b->targets);
+        /* per example, keyed on (round, example): the same pixels whatever the batch or thread count */
+        size_t F = (size_t)sw_dataset_num_features(b->ds);
+        for (int r = 0; b->augment && r < n; r++) sw_augment_row(b->augment, b->features + (size_t)r * F, round, ex[r]);
         out->features = b->features;
         *tokens = (uint64_t)n;
     }
     out->targets = b->targets;
-    b->next_batch++;
 }

@@ -6,7 +6,9 @@
  * run only needs (epoch, batch index) to continue exactly where it stopped.
  * To keep padding low, each epoch is shuffled, cut into windows of 64 batches,
  * each window sorted by length and cut into batches (length bucketing), and
- * the batches' order shuffled again. */
+ * the batches' order shuffled again. A curriculum, while it paces, draws the
+ * batches instead (curriculum.h); augmentation changes a classification row's
+ * features after it is copied, keyed on (epoch or draw, example). */
 #ifndef SW_TRAIN_BATCH_H
 #define SW_TRAIN_BATCH_H
 
@@ -33,10 +35,20 @@ typedef struct sw_batcher {
     int32_t *inputs, *targets; /* (B, max_T) */
     float *mask;               /* (B, max_T) */
     float *features;           /* (B, n_features) */
+    /* data levers (docs/LEVERS.md), set after init, owned by the caller; NULL = none */
+    sw_augment *augment;                 /* classification rows, per (round, example) */
+    const struct sw_curriculum *curriculum; /* draws the batches while it paces */
+    /* a batch-size ramp (trainer_batch.c): the next batch joins this many of the
+     * planned batches of B (crossing into the next epoch when this one ends), so
+     * (epoch, batch index) still says where a resumed run goes on; 0 or 1 = one */
+    int units;
 } sw_batcher;
 
 sw_status sw_batcher_init(sw_batcher *b, const sw_dataset *ds, int B, int max_T, uint64_t seed, sw_error *err);
 void sw_batcher_free(sw_batcher *b);
+/* Makes the batch buffers hold `rows` examples (a ramp's largest batch, at
+ * most 4096). SW_ERR_NOMEM, SW_ERR_INVALID above 4096. */
+sw_status sw_batcher_reserve(sw_batcher *b, int rows, sw_error *err);
 /* Positions the batcher at (epoch, batch index), e.g. on resume. */
 void sw_batcher_seek(sw_batcher *b, uint64_t epoch, size_t next_batch);
 /* Fills `out` with the next training batch; *tokens gets its token count. */

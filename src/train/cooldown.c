@@ -89,5 +89,6 @@ sw_status sw_trainer_stop_cooldown(sw_trainer *r)
     if (st || r->diverged) return st; /* diverged: no evaluation of non-finite weights */
     int ignored = 0;
     r->in_cooldown = 1;
-    return sw_trainer_evaluate(r, &ignored);
+    st = r->rank == 0 ? sw_trainer_evaluate(r, &ignored) : SW_OK; /* data-parallel: rank 0 evaluates */
+    return sw_trainer_dp_decide(r, st, &ignored);
 }

@@ -6,6 +6,7 @@
 #include "stopwise/train.h"
 #include "train/batch.h"
 #include "train/defaults.h"
+#include "train/levers.h"
 #include "train/trainer.h"
 
 #include <inttypes.h>
@@ -66,8 +67,9 @@ sw_status sw_train(const sw_train_options *opt, sw_train_progress_fn progress, v
 {
     sw_trainer run;
     sw_status st = sw_trainer_setup(&run, opt, progress, user_data, res, err);
+    st = sw_trainer_dp_start(&run, st); /* data-parallel: the ranks agree, then start from rank 0's state */
     if (st == SW_OK) st = sw_trainer_loop(&run);
-    if (st == SW_OK) st = sw_trainer_finish(&run);
+    if (st == SW_OK) st = sw_trainer_dp_agree(&run, sw_trainer_finish(&run)); /* rank 0's final report */
     if (st) sw_trainer_hooks_fail(&run);
     sw_trainer_teardown(&run);
     return st;
@@ -86,6 +88,8 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     r->res = res;
     r->err = err;
     r->t0 = sw_now();
+    r->rank = sw_parallel_rank();
+    r->ranks = sw_parallel_size();
     if (!opt->data) return sw_error_set(err, SW_ERR_INVALID, "no dataset given (--data SPEC)");
     if (opt->batch < 0 || opt->batch > 4096) return sw_error_set(err, SW_ERR_INVALID, "batch must be 1..4096");
     if (!(opt->cooldown >= 0 && opt->cooldown <= 1))
@@ -124,14 +128,22 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
         r->sched.min_frac = base.min_frac;
         r->sched.warmup = (uint64_t)(d.warmup_frac * (double)opt->budget);
     }
+    if ((st = sw_trainer_transfer_spec(r, &spec))) return st; /* --init: the checkpoint's architecture */
     if ((st = complete_spec(&spec, r->ds, err))) return st;
     r->sched.total = opt->budget;
     r->batch = opt->batch ? opt->batch : d.batch;
+    if ((st = sw_trainer_batch_setup(r))) return st; /* --batch-ramp: r->batch becomes its unit */
+    if ((st = sw_trainer_dp_check(r))) return st;
     r->eval_every = opt->eval_every ? opt->eval_every : (opt->budget / 100 ? opt->budget / 100 : 1);
     if ((st = sw_model_create(&spec, opt->seed, &r->model, err))) return st;
     if ((st = sw_optimizer_create(&op, sw_model_num_params(r->model), &r->optim, err))) return st;
+    if ((st = sw_trainer_transfer_setup(r))) return st; /* --init's weights, --freeze */
+    if ((st = sw_trainer_levers_setup(r, &spec, &op))) return st; /* the training split the batcher reads */
     if ((st = sw_batcher_init(&r->batcher, r->ds, r->batch, spec.ctx, opt->seed, err))) return st;
+    if ((st = sw_trainer_batch_reserve(r))) return st;
+    if ((st = sw_trainer_levers_attach(r))) return st;
     if ((st = sw_branches_setup(r))) return st;
+    if ((st = sw_trainer_prune_setup(r))) return st; /* --prune: the masks (trainer_prune.c) */
     r->best_params = malloc(sizeof(float) * sw_model_num_params(r->model));
     if (!r->best_params) return sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     memcpy(r->best_params, sw_model_params(r->model), sizeof(float) * sw_model_num_params(r->model));
@@ -142,12 +154,12 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     r->last_val_em = NAN;
     r->last_val_loss = NAN;
 
-    /* the run folder */
-    if ((st = sw_make_dirs(opt->out_dir, err))) return st;
+    /* the run folder: rank 0's alone, like the store */
+    if (r->rank == 0 && (st = sw_make_dirs(opt->out_dir, err))) return st;
     snprintf(res->checkpoint, sizeof res->checkpoint, "%s/best.safetensors", opt->out_dir);
     if ((st = sw_trainer_eval_setup(r))) return st;
-    if (opt->resume && (st = sw_trainer_resume_load(r))) return st;
-    if ((st = sw_trainer_hooks_begin(r))) return st;
+    if (opt->resume && r->rank == 0 && (st = sw_trainer_resume_load(r))) return st;
+    if (r->rank == 0 && (st = sw_trainer_hooks_begin(r))) return st;
     sw_trainer_eval_start(r);
     return SW_OK;
 }
@@ -157,13 +169,21 @@ sw_status sw_trainer_step(sw_trainer *r)
 {
     sw_batch b;
     uint64_t tokens;
-    sw_batcher_next(&r->batcher, &b, &tokens);
+    sw_status st = sw_trainer_transfer_step(r); /* --freeze: the tensors this step leaves fixed */
+    if (st) return st;
+    r->batcher.units = sw_trainer_batch_units(r); /* --batch-ramp: this step's size, in planned batches */
+    sw_batcher_next(&r->batcher, &b, &tokens); /* the whole batch: its tokens are the step's */
+    double lr_factor = sw_trainer_batch_lr_factor(r, b.B); /* --batch-ramp: scaled to the batch; else 1 */
     b.dropout_seed = sw_hash3(r->opt.seed, 0xd50, r->step);
-    float lr = (float)sw_schedule_lr(&r->sched, r->tokens), loss, gnorm = 0;
+    double share = sw_trainer_dp_shard(r, &b); /* data-parallel: this rank's rows of it */
+    float lr = (float)(sw_schedule_lr(&r->sched, r->tokens) * lr_factor), loss, gnorm = 0;
     sw_model_zero_grad(r->model);
-    sw_status st = sw_model_forward(r->model, &b, 1, &loss);
+    st = sw_model_forward(r->model, &b, 1, &loss);
     if (!st) st = sw_model_backward(r->model);
+    if (!st) st = sw_trainer_dp_reduce(r, share, &loss); /* summed over the ranks */
+    if (!st) sw_trainer_prune_grads(r); /* --prune: pruned weights get no gradient */
     if (!st) st = sw_optimizer_step(r->optim, sw_model_params(r->model), sw_model_grads(r->model), lr, &gnorm);
+    if (!st) sw_trainer_prune_after_step(r, r->tokens + tokens); /* and stay zero, moments too */
     if (!st) sw_average_step(&r->avg, sw_model_params(r->model));
     /* A non-finite loss or gradient ends the run as diverged (the optimizer
      * refuses the step, so the weights stay finite), whatever the policy. */
@@ -234,12 +254,29 @@ sw_status sw_trainer_evaluate(sw_trainer *r, int *stop)
     pt.step = r->step;
     pt.wall_s = sw_now() - r->t0 + r->elapsed_before;
     pt.train_loss = r->last_train_loss;
-    pt.lr = sw_schedule_lr(&r->sched, r->tokens);
+    pt.lr = sw_schedule_lr(&r->sched, r->tokens) * sw_trainer_batch_lr_factor(r, 0); /* the rate the next step uses */
     if ((st = sw_trainer_record(r, &pt, stop))) return st;
     if ((st = sw_trainer_confirm_stop(r, &pt, stop))) return st;
     report(r, 1, r->note[0] ? r->note : NULL);
     r->note[0] = 0;
     return SW_OK;
+}
+
+/* An evaluation point: rank 0 evaluates, forks branches and saves the
+ * resumable state; every rank then takes its decision (sw_trainer_dp_decide). */
+static sw_status evaluation_point(sw_trainer *r, int *stop)
+{
+    sw_status st;
+    if (r->rank != 0) {
+        sw_threads_share_adjust();
+        return SW_OK;
+    }
+    if ((st = sw_trainer_eval_calibrate(r))) return st; /* once: sizes the sample and the cadence */
+    while (r->next_eval <= r->tokens) r->next_eval += sw_trainer_eval_every(r);
+    if ((st = sw_trainer_evaluate(r, stop))) return st;
+    if ((st = sw_branches_fork(r))) return st;
+    sw_threads_share_adjust(); /* other runs came or went (a no-op unless the host shares) */
+    return sw_trainer_save_resume(r);
 }
 
 sw_status sw_trainer_loop(sw_trainer *r)
@@ -249,16 +286,13 @@ sw_status sw_trainer_loop(sw_trainer *r)
     r->tokens_at_start = r->tokens;
     int stop = 0;
     while (r->tokens < r->opt.budget && !stop) {
+        uint64_t before = r->tokens;
         if ((st = sw_trainer_step(r))) return st;
         if (r->diverged) break;
-        if ((r->tokens >= r->next_eval || r->tokens >= r->opt.budget) && (st = sw_trainer_eval_calibrate(r)))
-            return st; /* once: sizes the sample and the cadence */
+        if ((st = sw_trainer_snapshot(r, before))) return st; /* --snapshots K */
         if (r->tokens >= r->next_eval || r->tokens >= r->opt.budget) {
-            while (r->next_eval <= r->tokens) r->next_eval += sw_trainer_eval_every(r);
-            if ((st = sw_trainer_evaluate(r, &stop))) return st;
-            if ((st = sw_branches_fork(r))) return st;
-            sw_threads_share_adjust(); /* other runs came or went (a no-op unless the host shares) */
-            if ((st = sw_trainer_save_resume(r))) return st;
+            st = evaluation_point(r, &stop);
+            if ((st = sw_trainer_dp_decide(r, st, &stop))) return st;
             last_report = sw_now();
         } else if (sw_now() - last_report >= 1.0) {
             report(r, 0, NULL);
@@ -268,7 +302,7 @@ sw_status sw_trainer_loop(sw_trainer *r)
          * skipped it would resume past it and lose that point of the curve */
         if (!stop && r->opt.stop_after && r->tokens >= r->opt.stop_after && r->tokens < r->opt.budget) {
             snprintf(r->res->status, sizeof r->res->status, "interrupted");
-            return sw_trainer_save_resume(r);
+            return r->rank == 0 ? sw_trainer_save_resume(r) : SW_OK;
         }
         /* every step: the heartbeat interval may be shorter than a report's */
         if ((st = sw_trainer_hooks_tick(r))) return st;
@@ -287,7 +321,7 @@ sw_status sw_trainer_finish(sw_trainer *r)
     res->best_tokens = r->best_tokens;
     res->evaluations = r->evaluations;
     res->store_s = r->store_s;
-    if (strcmp(res->status, "interrupted")) {
+    if (strcmp(res->status, "interrupted") && r->rank == 0) {
         /* report the best checkpoint: its validation and test figures */
         memcpy(sw_model_params(r->model), r->best_params, sizeof(float) * sw_model_num_params(r->model));
         sw_eval_result val, test;
@@ -301,6 +335,7 @@ sw_status sw_trainer_finish(sw_trainer *r)
         res->test_em = test.em;
         res->test_per = test.per;
         res->test_em_published = test.em_published;
+        if ((st = sw_trainer_prune_finish(r))) return st; /* --prune: sparsity, pruned.safetensors */
     }
     /* after the report: the wall time and the evaluation share count it */
     res->wall_s = sw_now() - r->t0 + r->elapsed_before;
@@ -311,8 +346,11 @@ sw_status sw_trainer_finish(sw_trainer *r)
 void sw_trainer_teardown(sw_trainer *r)
 {
     sw_branches_free(r);
+    sw_trainer_prune_free(r);
+    sw_trainer_transfer_free(r);
     sw_trainer_hooks_free(r);
     sw_batcher_free(&r->batcher);
+    sw_trainer_levers_free(r);
     sw_optimizer_free(r->optim);
     sw_model_free(r->model);
     sw_dataset_free(r->ds);

@@ -88,6 +88,13 @@ typedef struct sw_trainer {
     int owns_run;                       /* 1 once this process began or took back the run's row */
     double last_heartbeat;              /* sw_now() of the last store write */
     double eval_s, store_s;             /* time spent evaluating and in the store */
+    int rank, ranks;                    /* data_parallel.c: this process's rank of the job's (0 of 1 alone) */
+    struct sw_levers *levers;           /* levers.c: dedupe, subsample, augment, curriculum (NULL: none) */
+    struct sw_pruner *pruner;           /* trainer_prune.c: opt.prune's masks, NULL without */
+    int prune_restored;                 /* its masks were rebuilt from the (resumed) weights */
+    struct sw_transfer *transfer;       /* trainer_transfer.c: --init and --freeze (NULL: neither) */
+    sw_batch_ramp ramp;                 /* trainer_batch.c: opt.batch_ramp, when has_ramp */
+    int has_ramp;
 } sw_trainer;
 
 /* trainer.c: one optimisation step (sets r->diverged instead of failing on a
@@ -130,6 +137,58 @@ void sw_branches_csv_header(const sw_trainer *r, FILE *fp);
 void sw_branches_csv_cells(const sw_trainer *r, FILE *fp, size_t row);
 void sw_branches_free(sw_trainer *r);
 
+/* data_parallel.c: one model trained by the ranks of an MPI job (docs/SCALING.md);
+ * with one rank each is the identity. Rank 0 alone evaluates, writes and asks
+ * the controller (r->rank == 0 guards those calls); the others follow it. */
+/* Checks the options against the ranks: the batch divides among them, no forks. */
+sw_status sw_trainer_dp_check(sw_trainer *r);
+/* After setup, on every rank whatever it returned (st): the ranks agree on
+ * its outcome, then take rank 0's state (weights, optimizer, data position,
+ * tokens, schedule, next evaluation; a resumed run's, which only rank 0 read). */
+sw_status sw_trainer_dp_start(sw_trainer *r, sw_status st);
+/* Cuts the step's whole batch *b to this rank's rows (in place) and returns
+ * their share of the batch's loss normaliser (mask sum, or rows). */
+double sw_trainer_dp_shard(sw_trainer *r, sw_batch *b);
+/* After this rank's backward: the loss and the gradients, weighted by the
+ * share, summed over the ranks, so each holds the whole batch's. */
+sw_status sw_trainer_dp_reduce(sw_trainer *r, double share, float *loss);
+/* At an evaluation point, after rank 0 evaluated (st: its status; the others
+ * pass SW_OK): every rank takes rank 0's stop, divergence and next evaluation,
+ * checks its weights are bit-identical to rank 0's, and all agree on errors. */
+sw_status sw_trainer_dp_decide(sw_trainer *r, sw_status st, int *stop);
+/* The ranks agree on a status (after the final report). */
+sw_status sw_trainer_dp_agree(sw_trainer *r, sw_status st);
+
+/* trainer_prune.c: gradual pruning (opt.prune; docs/PRUNING.md). setup parses
+ * and resolves the spec against the budget and creates the pruner; grads, just
+ * before the optimizer step, masks the gradients (the first call rebuilds the
+ * masks from the weights, which a resume or rank 0 just set); after_step, just
+ * after it, grows the masks at a scheduled point (`tokens`: the run's tokens
+ * after this step) and zeroes the pruned weights, their moments and the weight
+ * average; when the target is reached the best checkpoint starts afresh, so it
+ * is chosen among pruned weights. finish (rank 0, the model holding the best
+ * weights) reports the sparsity and writes the compact pruned.safetensors. */
+sw_status sw_trainer_prune_setup(sw_trainer *r);
+void sw_trainer_prune_grads(sw_trainer *r);
+void sw_trainer_prune_after_step(sw_trainer *r, uint64_t tokens);
+sw_status sw_trainer_prune_finish(sw_trainer *r);
+void sw_trainer_prune_free(sw_trainer *r);
+
+/* trainer_transfer.c: --init and --freeze (docs/TRANSFER.md). spec, once the
+ * data is loaded: reads the init checkpoint (and its SHA-256) and, without
+ * opt.model, makes *spec its architecture (sw_warm_start_spec); setup, once
+ * the model and the optimizer exist: the warm start, then the freeze spec
+ * bound to the model; step, before every optimizer step: the frozen set of a
+ * step that starts at r->tokens; config: adds init, init_sha256 and freeze to
+ * the run's config JSON (a json_t object; nothing when both are off). */
+typedef struct sw_transfer sw_transfer;
+sw_status sw_trainer_transfer_spec(sw_trainer *r, sw_model_spec *spec);
+sw_status sw_trainer_transfer_setup(sw_trainer *r);
+sw_status sw_trainer_transfer_step(sw_trainer *r);
+struct json_t;
+void sw_trainer_transfer_config(const sw_trainer *r, struct json_t *config);
+void sw_trainer_transfer_free(sw_trainer *r);
+
 sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_progress_fn progress, void *user_data,
                        sw_train_result *res, sw_error *err);
 sw_status sw_trainer_loop(sw_trainer *r);
@@ -139,6 +198,8 @@ void sw_trainer_teardown(sw_trainer *r);
 /* trainer_files.c: the run folder. best.safetensors (the best weights), last.safetensors
  * (weights + optimizer + train_state, for --resume), curve.csv, events.jsonl. */
 sw_status sw_trainer_save_best(sw_trainer *r);
+/* The current weights, without optimizer or resume state, as `name` in the run folder. */
+sw_status sw_trainer_save_weights(sw_trainer *r, const char *name);
 sw_status sw_trainer_save_resume(sw_trainer *r);
 sw_status sw_trainer_resume_load(sw_trainer *r);
 sw_status sw_trainer_append_point(sw_trainer *r, const sw_trainer_point *pt);
@@ -148,6 +209,11 @@ sw_status sw_trainer_write_curve_csv(sw_trainer *r);
 sw_status sw_trainer_write_curve(sw_trainer *r, const sw_trainer_point *pt);
 /* The run's settings as JSON text (malloc'd): what a resume must match. */
 char *sw_trainer_config_json(const sw_trainer *r);
+
+/* trainer_snapshot.c: train --snapshots K (docs/ENSEMBLES.md). After a step
+ * that took the run from `before` tokens to r->tokens: when it crossed a
+ * multiple of budget/K, saves the weights as snapshot-<tokens>.safetensors. */
+sw_status sw_trainer_snapshot(sw_trainer *r, uint64_t before);
 
 /* trainer_eval.c: evaluation sample, cadence, weight averaging, confirmation. */
 sw_status sw_trainer_eval_setup(sw_trainer *r);
@@ -171,6 +237,18 @@ sw_status sw_trainer_confirm_stop(sw_trainer *r, const sw_trainer_point *pt, int
  * from the periodic sample the checkpoint was chosen on. */
 sw_status sw_trainer_eval_final(sw_trainer *r, sw_eval_result *val, sw_eval_result *test);
 void sw_trainer_eval_free(sw_trainer *r);
+
+/* trainer_batch.c: a batch-size ramp (opt.batch_ramp; docs/BATCH.md). setup
+ * parses it (before the batcher: r->batch becomes its unit, gcd(from, to);
+ * the ramp's ref, unless given, the task's default batch),
+ * reserve sizes the batcher for its largest batch; units gives the planned
+ * batches the next step joins (1 without a ramp), lr_factor a step's learning-
+ * rate factor for `rows` examples (rows <= 0: the size the ramp gives now; 1
+ * without a ramp). */
+sw_status sw_trainer_batch_setup(sw_trainer *r);
+sw_status sw_trainer_batch_reserve(sw_trainer *r);
+int sw_trainer_batch_units(const sw_trainer *r);
+double sw_trainer_batch_lr_factor(const sw_trainer *r, int rows);
 
 /* trainer_hooks.c: the stopping controller and the store. */
 /* Rebuilds the controller from the curve, leaving out vetoed points. */

@@ -1,6 +1,7 @@
 /* The run folder: best.safetensors, last.safetensors (resumable state),
  * curve.csv and events.jsonl. Every file but the append-only event log is
  * replaced atomically, so a kill at any moment leaves a consistent folder. */
+#include "train/levers.h"
 #include "train/trainer.h"
 #include "train/train_state.h"
 
@@ -32,7 +33,21 @@ char *sw_trainer_config_json(const sw_trainer *r)
                           o->data_opt.test_frac, "max_examples", (json_int_t)o->data_opt.max_examples);
     json_object_set_new(c, "policy", o->policy ? json_string(o->policy) : json_null());
     json_object_set_new(c, "threads", json_integer(sw_threads()));
+    /* data-parallel: the sums' order, like the thread count (absent alone, so older runs still resume) */
+    if (r->ranks > 1) json_object_set_new(c, "ranks", json_integer(r->ranks));
     json_object_set_new(c, "published", json_boolean(o->data_opt.published));
+    if (o->prune) json_object_set_new(c, "prune", json_string(o->prune)); /* absent without, so older runs resume */
+    sw_trainer_levers_config(r, c); /* data levers: absent when off, so older runs still resume */
+    sw_trainer_transfer_config(r, c); /* --init (path, SHA-256) and --freeze: absent when off */
+    if (r->has_ramp) { /* --batch-ramp (docs/BATCH.md): absent without, so older runs resume */
+        char ramp[160];
+        json_object_set_new(c, "batch_ramp", json_string(sw_batch_ramp_format(&r->ramp, ramp, sizeof ramp)));
+    }
+    if (o->data_opt.features) { /* --features (docs/FEATURES.md): the columns trained on */
+        json_t *f = json_array();
+        for (int j = 0; j < o->data_opt.features->n; j++) json_array_append_new(f, json_string(o->data_opt.features->names[j]));
+        json_object_set_new(c, "features", f);
+    }
     if (sw_average_on(&r->avg)) {
         char avg[64];
         json_object_set_new(c, "average", json_string(sw_average_spec_format(&r->avg.spec, avg, sizeof avg)));
@@ -82,6 +97,8 @@ static sw_status save(sw_trainer *r, const char *name, sw_optimizer *opt, const 
 }
 
 sw_status sw_trainer_save_best(sw_trainer *r) { return save(r, "best.safetensors", NULL, NULL); }
+
+sw_status sw_trainer_save_weights(sw_trainer *r, const char *name) { return save(r, name, NULL, NULL); }
 
 sw_status sw_trainer_save_resume(sw_trainer *r)
 {
