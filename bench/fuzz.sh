@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-all=(policy curve state csv tsv jsonl lexicon idx spec checkpoint online space)
+all=(policy curve state csv tsv jsonl lexicon idx spec checkpoint online space levers)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 jobs=${STOPWISE_FUZZ_JOBS:-1}

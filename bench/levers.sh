@@ -27,8 +27,9 @@
 #                  on all 10k test images
 #   cmudict        4M tokens (~2.7 epochs, the quality benchmark's budget: the
 #                  default 20M would take over an hour a run), the default gpt,
-#                  evaluation every 40k tokens on 1000 select-half words, test
-#                  on a fixed seeded 2000 of the test split's words
+#                  evaluation every 80k tokens (50 points; decoding is most of
+#                  a cmudict run's cost) on 1000 select-half words, test on a
+#                  fixed seeded 2000 of the test split's words
 # Probe runs (score-based subsampling, difficulty curriculum) train a tenth of
 # the budget by default.
 #
@@ -36,6 +37,7 @@
 # recording, the tables and the comparison with the default come for free.
 set -eu
 cd "$(dirname "$0")/.."
+. bench/lever_record.sh # lever_slug, lever_record: how every lever table's runs are kept
 STOPWISE=${STOPWISE:-build/stopwise}
 THREADS=${THREADS:-1}
 RECORD=${RECORD:-1}
@@ -89,32 +91,6 @@ wanted() { # lever
     return 1
 }
 
-record() { # task slug seed options...
-    task=$1 slug=$2 seed=$3
-    shift 3
-    dir=$RESULTS/curves/levers-$task/$slug
-    [ -s "$dir/seed-$seed.csv" ] && [ -s "$dir/seed-$seed.json" ] && return 0
-    mkdir -p "$dir" "$RESULTS/runs"
-    out=$RESULTS/runs/levers-$task-$slug-seed-$seed
-    rm -rf "$out"
-    echo "levers: $task $slug seed $seed from $(date +%H:%M:%S)" >&2
-    # shellcheck disable=SC2086
-    nice -n 15 "$STOPWISE" train --data "$task" --seed "$seed" --threads "$THREADS" --no-store --stop none \
-        --out "$out" --quiet --json $common "$@" < /dev/null > "$out.json"
-    # the parameters of the best checkpoint (model size), beside the result
-    /usr/bin/python3 bench/levers.py --params "$out/best.safetensors" < /dev/null > "$out.params"
-    cp "$out/curve.csv" "$dir/seed-$seed.csv.tmp" && mv "$dir/seed-$seed.csv.tmp" "$dir/seed-$seed.csv"
-    /usr/bin/python3 - "$out.json" "$out.params" "$dir/seed-$seed.json" <<'EOF'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r["params"] = int(open(sys.argv[2]).read())
-with open(sys.argv[3] + ".tmp", "w") as f:
-    json.dump(r, f)
-import os
-os.replace(sys.argv[3] + ".tmp", sys.argv[3])
-EOF
-}
-
 for task in "$@"; do
     case $task in
     fashion-mnist)
@@ -122,7 +98,7 @@ for task in "$@"; do
         else common="--budget 2.7M --eval-every 27k --eval-limit 3000 --eval-test all"; fi ;;
     cmudict)
         if [ "$TINY" = 1 ]; then common="--budget 200k --eval-every 20k --eval-limit 200 --eval-test 300"
-        else common="--budget 4M --eval-every 40k --eval-limit 1000 --eval-test 2000"; fi ;;
+        else common="--budget 4M --eval-every 80k --eval-limit 1000 --eval-test 2000"; fi ;;
     *) echo "levers.sh: unknown task $task (fashion-mnist or cmudict)" >&2; exit 2 ;;
     esac
     list=$RESULTS/curves/levers-$task/settings.txt
@@ -131,10 +107,10 @@ for task in "$@"; do
     if [ "$RECORD" = 1 ]; then
         while IFS='|' read -r lever setting opts; do
             wanted "$lever" || continue
-            slug=$(printf '%s-%s' "$lever" "$setting" | tr ' =+,:' '_____' | tr -s '_')
+            slug=$(lever_slug "$lever" "$setting")
             for seed in $SEEDS; do
                 # shellcheck disable=SC2086
-                record "$task" "$slug" "$seed" $opts
+                lever_record "$RESULTS" "$task" "$slug" "$seed" "$task" $common $opts
             done
         done < "$list"
     fi

@@ -102,6 +102,7 @@ double sw_curriculum_competence(const sw_curriculum_spec *s, double x)
     if (x > 1) x = 1;
     double c0 = s->start;
     double c = s->pace == SW_PACING_LINEAR ? c0 + (1 - c0) * x : sqrt(c0 * c0 + (1 - c0 * c0) * x);
+    if (c < c0) c = c0; /* a tiny c0 squares to 0: never start below it */
     return c > 1 ? 1 : c;
 }
 
