@@ -31,6 +31,30 @@ Test(base, parse_tokens_suffixes)
     cr_assert_neq(sw_parse_tokens("12 ", &v), SW_OK);
 }
 
+/* Found by fuzz_levers: counts past 2^53 and 2^63 with a suffix were read
+ * through a double and llround, so "10000000000G" came back wrong. */
+Test(base, parse_tokens_large_suffixed_counts_are_exact)
+{
+    uint64_t v;
+    cr_assert_eq(sw_parse_tokens("10000000000G", &v), SW_OK);
+    cr_assert_eq(v, 10000000000000000000u);
+    cr_assert_eq(sw_parse_tokens("17999999999G", &v), SW_OK);
+    cr_assert_eq(v, 17999999999000000000u);
+    cr_assert_eq(sw_parse_tokens("18446744073.709551G", &v), SW_OK);
+    cr_assert_eq(v, 18446744073709551000u);
+    cr_assert_neq(sw_parse_tokens("18446744074G", &v), SW_OK);
+    cr_assert_eq(sw_parse_tokens("1.2345k", &v), SW_OK); /* more decimals than the suffix holds: rounded */
+    cr_assert_eq(v, 1235u);
+    cr_assert_eq(sw_parse_tokens("1e3k", &v), SW_OK);
+    cr_assert_eq(v, 1000000u);
+    char b[32];
+    uint64_t big[] = {10000000000000000000u, 17999999999000000000u, 9223372036854775808u, UINT64_MAX / 1000 * 1000};
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
+        cr_assert_eq(sw_parse_tokens(sw_format_tokens_exact(big[i], 3, b, sizeof b), &v), SW_OK, "%s", b);
+        cr_assert_eq(v, big[i], "%s", b);
+    }
+}
+
 Test(base, format_tokens)
 {
     char b[32];

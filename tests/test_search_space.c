@@ -95,6 +95,34 @@ Test(search_space, canonical_text_round_trips)
     sw_space_free(sp), sw_space_free(again), sw_space_free(spaced);
 }
 
+/* Found by fuzz_space: a large int bound printed with an exponent. */
+Test(search_space, large_int_bounds_print_as_digits)
+{
+    sw_space *sp = parse_ok("y = int(0, 01747042746295100)\n");
+    char *text = sw_space_format(sp);
+    cr_assert_str_eq(text, "y = int(0, 1747042746295100)\n");
+    sw_space *again = parse_ok(text);
+    sw_space_free(again);
+    free(text);
+    sw_space_free(sp);
+}
+
+/* Found by fuzz_space: a quoted item ending in an escaped backslash, then a
+ * '#' inside a later quoted item; the comment scanner took \\" for \". */
+Test(search_space, escaped_backslash_before_a_quote_then_a_hash)
+{
+    sw_space *sp = parse_ok("w = choice(\"a(\\\\\", \"#=\") # a comment\n");
+    cr_assert_eq(sw_space_dim_n_choices(sp, 0), 2);
+    cr_assert_str_eq(sw_space_dim_choice(sp, 0, 0), "a(\\");
+    cr_assert_str_eq(sw_space_dim_choice(sp, 0, 1), "#=");
+    char *text = sw_space_format(sp);
+    sw_space *again = parse_ok(text);
+    char *text2 = sw_space_format(again);
+    cr_assert_str_eq(text, text2);
+    free(text), free(text2);
+    sw_space_free(sp), sw_space_free(again);
+}
+
 Test(search_space, points_map_to_values_and_snap)
 {
     sw_space *sp = parse_ok(good);

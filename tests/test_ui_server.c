@@ -11,6 +11,7 @@
 #include <sys/time.h>
 
 #include "store/db.h"
+#include "stopwise/search.h"
 #include "store_fixture.h"
 #include "ui/internal.h"
 
@@ -450,8 +451,84 @@ Test(ui, studies_and_their_trials, .fini = fx_teardown)
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(t1, "run"), "status")), "pruned");
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(t1, "params"), "lr")), "0.1");
     cr_assert_eq(json_array_size(json_object_get(t1, "tokens")), 2, "its curve ends where it was pruned");
+    cr_assert_null(json_object_get(one, "importance"), "no search: the page computes it from the runs' params");
     json_decref(one);
     json_decref(get_json(port, "/api/study?name=nope", 404));
     json_decref(get_json(port, "/api/study", 400));
+    sw_ui_server_stop(u);
+}
+
+/* Trial k: lr rises with k, layers alternates 1, 2, 1, ... */
+static sw_status propose_lr(int64_t number, const sw_store_search_trial *trials, size_t n, char **params, char **point,
+                            int64_t *bracket, void *user_data)
+{
+    (void)trials, (void)n, (void)user_data;
+    char text[96];
+    double u = (number + 0.5) / 6;
+    snprintf(text, sizeof text, "{\"lr\": %g, \"layers\": %d}", 1e-4 * pow(1e3, u), (int)(number % 2) + 1);
+    *params = strdup(text);
+    snprintf(text, sizeof text, "[%g, %g]", u, number % 2 ? 0.75 : 0.25);
+    *point = strdup(text);
+    *bracket = 0;
+    return SW_OK;
+}
+
+/* A search study's trials carry the search's dimensions (search_trials'
+ * params, through the run's "trial" tag), not the run's composed options,
+ * and its importance is the search report's: here EM follows lr alone. */
+Test(ui, search_study_trials_carry_the_search_dimensions, .fini = fx_teardown)
+{
+    fx_setup(0);
+    sw_store *s = fx_open(NULL);
+    sw_search_settings set = {.budget = 1000, .seed = 1, .max_tries = 1};
+    sw_error err;
+    cr_assert_eq(sw_sampler_parse("random", &set.sampler, &err), SW_OK);
+    cr_assert_eq(sw_pruner_parse("none", &set.pruner, &err), SW_OK);
+    char *settings = sw_search_settings_json(&set);
+    int64_t study;
+    ST_OK(s, sw_store_search_open(s, "lr-space", "lr = range(0.0001, 0.1, log)\nlayers = int(1, 2)\n", settings, &study,
+                                  NULL, NULL));
+    free(settings);
+    sw_store_search_claim_options o = {.worker = "w", .stale_after_s = 60, .max_tries = 1, .propose = propose_lr};
+    for (int i = 0; i < 6; i++) {
+        sw_store_claim out;
+        sw_store_search_trial t;
+        ST_OK(s, sw_store_search_claim(s, study, &o, &out, &t));
+        char name[32], num[8];
+        snprintf(name, sizeof name, "trial %d", i);
+        int64_t run = add_run(s, name, 3, 10, SW_RUN_COMPLETED);
+        ST_OK(s, sw_store_param_set(s, run, "schedule", i ? "cosine:lr=0.01" : "cosine:lr=0.001"));
+        ST_OK(s, sw_store_search_set_run(s, study, t.number, "w", t.tries, run));
+        snprintf(num, sizeof num, "%d", i);
+        ST_OK(s, sw_store_tag_set(s, run, "trial", num));
+        sw_store_search_end end = {.state = SW_STORE_TRIAL_COMPLETED, .value = 50 + 5 * i, .val_em = 50 + 5 * i,
+                                   .test_em = NAN, .tokens = 1000, .spent_delta = 1000};
+        ST_OK(s, sw_store_search_finish(s, study, t.number, "w", t.tries, &end));
+        sw_store_search_trial_clear(&t);
+    }
+    /* a run of the study from outside the search keeps its own options */
+    int64_t other = add_run(s, "added by hand", 3, 10, SW_RUN_COMPLETED);
+    ST_OK(s, sw_store_param_set(s, other, "lr", "0.5"));
+    ST_OK(s, sw_store_trial_add(s, study, other, NULL));
+    sw_store_close(s);
+    sw_ui_server *u = serve(fx.location, NULL);
+    json_t *one = get_json(sw_ui_server_port(u), "/api/study?name=lr-space", 200);
+    json_t *trials = json_object_get(one, "trials");
+    cr_assert_eq(json_array_size(trials), 7);
+    json_t *p1 = json_object_get(json_array_get(trials, 1), "params");
+    cr_assert(json_equal(json_object_get(json_array_get(trials, 1), "search"), json_true()));
+    cr_assert_float_eq(json_real_value(json_object_get(p1, "lr")), 1e-4 * pow(1e3, 1.5 / 6), 1e-9);
+    cr_assert_eq(json_integer_value(json_object_get(p1, "layers")), 2);
+    cr_assert_null(json_object_get(p1, "schedule"), "the composed options are not the trial's parameters");
+    json_t *p6 = json_object_get(json_array_get(trials, 6), "params");
+    cr_assert(json_equal(json_object_get(json_array_get(trials, 6), "search"), json_false()));
+    cr_assert_str_eq(json_string_value(json_object_get(p6, "lr")), "0.5");
+    json_t *imp = json_object_get(one, "importance");
+    cr_assert_eq(json_array_size(imp), 2, "one share per dimension");
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(imp, 0), "name")), "lr");
+    double lr = json_number_value(json_object_get(json_array_get(imp, 0), "share"));
+    double layers = json_number_value(json_object_get(json_array_get(imp, 1), "share"));
+    cr_assert(lr > 0.9 && layers < 0.1, "EM follows lr only: lr %g, layers %g", lr, layers);
+    json_decref(one);
     sw_ui_server_stop(u);
 }

@@ -297,6 +297,24 @@ sw_status sw_pruner_decide(const sw_pruner_options *o, const sw_pruner_input *in
 sw_status sw_search_importance(const sw_space *s, const double *points, const double *scores, size_t n,
                                double *importance, sw_error *err);
 
+/* ---- a study's stored trials ------------------------------------------------------- */
+
+/* Forward: defined below with the studies. */
+struct sw_search_settings;
+
+/* A stored trial's point (its JSON array of n coordinates) into p;
+ * SW_ERR_FORMAT naming the trial when it is not one. */
+sw_status sw_search_trial_point(const sw_store_search_trial *t, size_t n, double *p, sw_error *err);
+/* A finished trial's score as the samplers and every ranking see it:
+ * sw_search_score of how far it got (a completed trial above all; a
+ * hyperband bracket starts higher up) and its value. */
+double sw_search_trial_score(const struct sw_search_settings *set, const sw_store_search_trial *t);
+/* sw_search_importance over the finished (completed and pruned) trials,
+ * scored as above: one share per dimension, malloc'd; NULL with fewer than 3
+ * finished trials or none of the space's dimensions. */
+double *sw_search_trials_importance(const sw_space *sp, const struct sw_search_settings *set,
+                                    const sw_store_search_trial *t, size_t n);
+
 /* ---- studies and workers --------------------------------------------------------- */
 
 /* The settings a study is created with (they define it with its space). */

@@ -38,6 +38,32 @@ sw_status sw_parse_int(const char *s, long long lo, long long hi, long long *out
     return SW_OK;
 }
 
+/* A plain decimal mantissa ("12", "1.25") times a power of 1000, in integers:
+ * a double loses exactness past 2^53, and every count sw_format_tokens_exact
+ * prints must read back to itself. Returns 1 (read), 0 (overflow or no
+ * digits) or -1 (another form, such as an exponent or more decimals than the
+ * suffix holds: the caller reads it as a double). */
+static int scaled_exact(const char *num, uint64_t scale, uint64_t *out)
+{
+    uint64_t whole = 0, frac = 0, unit = scale;
+    const char *p = num;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (whole > (UINT64_MAX - 9) / 10) return 0;
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+            if (unit == 1) return -1;
+            unit /= 10;
+            frac += (uint64_t)(*p - '0') * unit;
+        }
+    if (*p) return -1;
+    if (!digits || whole > (UINT64_MAX - frac) / scale) return 0;
+    *out = whole * scale + frac;
+    return 1;
+}
+
 sw_status sw_parse_tokens(const char *s, uint64_t *out)
 {
     if (!s || !*s || *s == '-' || *s == '+' || lead_blank(s)) return SW_ERR_INVALID;
@@ -59,11 +85,13 @@ sw_status sw_parse_tokens(const char *s, uint64_t *out)
     if (n - 1 == 0 || n - 1 >= sizeof num) return SW_ERR_INVALID;
     memcpy(num, s, n - 1);
     num[n - 1] = 0;
+    int exact = scaled_exact(num, (uint64_t)scale, out);
+    if (exact >= 0) return exact ? SW_OK : SW_ERR_INVALID;
     double v;
     if (sw_parse_double(num, &v) != SW_OK || v < 0) return SW_ERR_INVALID;
     v *= scale;
     if (v >= 1.8e19) return SW_ERR_INVALID;
-    *out = (uint64_t)llround(v);
+    *out = (uint64_t)(v + 0.5); /* llround would overflow a long long past 9.2e18 */
     return SW_OK;
 }
 

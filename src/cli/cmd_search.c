@@ -8,7 +8,6 @@
 #include "stopwise/store.h"
 #include "stopwise/train.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,46 +142,6 @@ static int best_trial(const sw_store_search_trial *t, size_t n)
     return best;
 }
 
-static int point_of(const sw_store_search_trial *t, size_t d, double *p)
-{
-    json_error_t je;
-    json_t *a = json_loads(t->point ? t->point : "", 0, &je);
-    int ok = json_is_array(a) && json_array_size(a) == d;
-    for (size_t j = 0; ok && j < d; j++) {
-        json_t *v = json_array_get(a, j);
-        ok = json_is_number(v);
-        if (ok) p[j] = json_number_value(v);
-    }
-    json_decref(a);
-    return ok;
-}
-
-/* Importance over the finished trials (completed and pruned), ranked as the
- * samplers rank them; NULL with fewer than 3. */
-static double *importance_of(const sw_space *sp, const sw_search_settings *set, const sw_store_search_trial *t, size_t n)
-{
-    size_t d = sw_space_n_dims(sp);
-    if (!d) return NULL;
-    double *pts = malloc((n ? n : 1) * d * sizeof *pts), *scores = malloc((n ? n : 1) * sizeof *scores);
-    double *imp = malloc(d * sizeof *imp);
-    size_t m = 0;
-    for (size_t i = 0; pts && scores && i < n; i++) {
-        if (t[i].state != SW_STORE_TRIAL_COMPLETED && t[i].state != SW_STORE_TRIAL_PRUNED) continue;
-        if (!point_of(&t[i], d, pts + m * d)) continue;
-        int64_t level = t[i].state == SW_STORE_TRIAL_COMPLETED ? 1000
-                                                                 : t[i].depth + (set->pruner.kind == SW_PRUNER_HYPERBAND ? t[i].bracket : 0);
-        scores[m++] = sw_search_score(level, t[i].value);
-    }
-    sw_error err;
-    if (!pts || !scores || !imp || m < 3 || sw_search_importance(sp, pts, scores, m, imp, &err)) {
-        free(imp);
-        imp = NULL;
-    }
-    free(pts);
-    free(scores);
-    return imp;
-}
-
 /* The best configuration on seeds seed+1 .. seed+K, each trained to its end;
  * seeds[0] is the trial's own run. */
 static int rerun_seeds(sw_store *s, int64_t study_id, const char *study, const sw_space *sp,
@@ -192,12 +151,12 @@ static int rerun_seeds(sw_store *s, int64_t study_id, const char *study, const s
     seeds[0] = (sw_cli_search_seed){set->seed, best->run_id, best->val_em, best->test_em, "completed"};
     size_t d = sw_space_n_dims(sp);
     double *p = malloc((d ? d : 1) * sizeof *p);
-    if (!p || !point_of(best, d, p)) {
+    sw_error err;
+    if (!p || sw_search_trial_point(best, d, p, &err)) {
         free(p);
         return sw_cli_fail("search", 1, "the best trial's point is unreadable");
     }
     sw_space_config cfg;
-    sw_error err;
     sw_status st = sw_space_config_make(sp, p, d, &cfg, &err);
     free(p);
     if (st) return sw_cli_fail("search", sw_status_exit_code(st), "%s", err.msg);
@@ -249,7 +208,7 @@ static int report(sw_store *s, int64_t study_id, const char *study, const sw_spa
         code = rerun_seeds(s, study_id, study, sp, set, rn, &trials[best], n_seeds, seeds, sw_cli_flag(a, "quiet"));
         got_seeds = code ? 0 : (size_t)n_seeds + 1;
     }
-    double *imp = importance_of(sp, set, trials, n);
+    double *imp = sw_search_trials_importance(sp, set, trials, n);
     sw_cli_search_summary sum = {study, sw_store_location(s), sp, set, trials, n, best, seeds, got_seeds, imp};
     if (!code) {
         if (sw_cli_flag(a, "json")) sw_cli_search_print_json(&sum);

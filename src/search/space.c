@@ -333,10 +333,16 @@ sw_status sw_space_parse(const char *text, size_t len, const char *name, sw_spac
             st = fail(&p, "a NUL byte: a space file is text", NULL, NULL);
             break;
         }
-        /* a comment starts at a # outside quotes */
+        /* a comment starts at a # outside quotes; inside them a backslash
+         * escapes the next character (so "a\\" ends at its quote), as
+         * unquote and split_args read them */
         int quoted = 0;
         for (size_t i = 0; i < n; i++) {
-            if (line[i] == '"' && (i == 0 || line[i - 1] != '\\')) quoted = !quoted;
+            if (quoted && line[i] == '\\') {
+                i++;
+                continue;
+            }
+            if (line[i] == '"') quoted = !quoted;
             if (line[i] == '#' && !quoted) {
                 n = i;
                 break;
@@ -431,10 +437,13 @@ static void put_text(sbuf *b, const char *t, int in_domain)
     puts_(b, "\"");
 }
 
-static void put_number(sbuf *b, double x)
+/* An int bound prints as digits: the shortest double text of a large one has
+ * an exponent ("1.7470427462951e+15"), which int() does not read back. */
+static void put_number(sbuf *b, double x, int integer)
 {
     char num[32];
-    puts_(b, sw_format_double(x, num, sizeof num));
+    if (integer) snprintf(num, sizeof num, "%lld", (long long)x);
+    puts_(b, integer ? num : sw_format_double(x, num, sizeof num));
 }
 
 char *sw_space_format(const sw_space *sp)
@@ -456,9 +465,9 @@ char *sw_space_format(const sw_space *sp)
                 }
             } else {
                 puts_(&b, d->kind == SW_DIM_INT ? "int(" : "range(");
-                put_number(&b, d->lo);
+                put_number(&b, d->lo, d->kind == SW_DIM_INT);
                 puts_(&b, ", ");
-                put_number(&b, d->hi);
+                put_number(&b, d->hi, d->kind == SW_DIM_INT);
                 if (d->log) puts_(&b, ", log");
             }
             puts_(&b, ")");

@@ -78,33 +78,6 @@ static char *point_json(const double *p, size_t n)
     return s;
 }
 
-static sw_status point_parse(const char *text, double *p, size_t n, sw_error *err)
-{
-    json_error_t je;
-    json_t *a = json_loads(text ? text : "", 0, &je);
-    sw_status st = SW_OK;
-    if (!json_is_array(a) || json_array_size(a) != n)
-        st = sw_error_set(err, SW_ERR_FORMAT, "a trial's point '%.60s' is not an array of %zu numbers", text ? text : "", n);
-    for (size_t i = 0; !st && i < n; i++) {
-        json_t *v = json_array_get(a, i);
-        if (!json_is_number(v)) st = sw_error_set(err, SW_ERR_FORMAT, "a trial's point has a non-number");
-        else p[i] = json_number_value(v);
-    }
-    json_decref(a);
-    return st;
-}
-
-/* ---- ranking trials ------------------------------------------------------------------ */
-
-/* How far a finished trial got: its place on the ladder of decision points
- * (a hyperband bracket starts higher up), or above all for one that
- * trained to its end. */
-static int64_t trial_level(const sw_search_settings *set, const sw_store_search_trial *t)
-{
-    if (t->state == SW_STORE_TRIAL_COMPLETED) return 1000;
-    return t->depth + (set->pruner.kind == SW_PRUNER_HYPERBAND ? t->bracket : 0);
-}
-
 /* ---- proposing a new trial (inside the claim's transaction) ------------------------------- */
 
 static sw_status propose(int64_t number, const sw_store_search_trial *trials, size_t n, char **params, char **point,
@@ -119,8 +92,8 @@ static sw_status propose(int64_t number, const sw_store_search_trial *trials, si
     for (size_t i = 0; !st && i < n; i++) {
         const sw_store_search_trial *t = &trials[i];
         if (t->state != SW_STORE_TRIAL_COMPLETED && t->state != SW_STORE_TRIAL_PRUNED) continue;
-        if ((st = point_parse(t->point, pts + m * d, d, w->err))) break;
-        obs[m] = (sw_search_obs){pts + m * d, sw_search_score(trial_level(w->set, t), t->value)};
+        if ((st = sw_search_trial_point(t, d, pts + m * d, w->err))) break;
+        obs[m] = (sw_search_obs){pts + m * d, sw_search_trial_score(w->set, t)};
         m++;
     }
     double *mine = pts ? pts + n * d : NULL;
@@ -308,7 +281,7 @@ static sw_status run_trial(worker *w, const sw_store_search_trial *t, sw_search_
     double *pt = malloc((d ? d : 1) * sizeof *pt);
     if (!pt) return sw_error_set(w->err, SW_ERR_NOMEM, "out of memory");
     sw_space_config cfg = {0};
-    sw_status st = point_parse(t->point, pt, d, w->err);
+    sw_status st = sw_search_trial_point(t, d, pt, w->err);
     if (!st) st = sw_space_config_make(w->space, pt, d, &cfg, w->err);
     free(pt);
     if (st) return st;

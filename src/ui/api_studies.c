@@ -1,9 +1,15 @@
 /* The studies endpoints: every study, and one study's trials with their
  * rows, parameters and EM curves (where each was pruned is where its curve
- * ends, status pruned). The page computes parameter importance from these. */
+ * ends, status pruned). The page computes parameter importance from these.
+ * A search study's trials show the search's own dimensions (the values
+ * search_trials.params holds for the trial named by the run's "trial" tag),
+ * not the run's composed options: grouping by "schedule = cosine:lr=0.0031"
+ * would make every run its own group. Its importance is computed here, as
+ * `stopwise search` reports it (sw_search_trials_importance). */
 #include "ui/internal.h"
 
 #include "data/json_num.h"
+#include "stopwise/search.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +43,27 @@ sw_status sw_ui_api_studies(sw_store *s, const sw_ui_request *rq, json_t **out, 
     return SW_OK;
 }
 
+/* The search dimensions' values of a search study's run (NULL: not a search
+ * trial's run, or none recorded); a new reference. */
+static json_t *search_params(sw_store *s, int64_t run_id, const sw_store_search_trial *st, size_t n)
+{
+    char *tag = NULL;
+    long long number;
+    if (!n || sw_store_tag_get(s, run_id, "trial", &tag) != SW_OK) return NULL;
+    json_t *p = NULL;
+    if (sw_parse_int(tag, 0, INT64_MAX, &number) == SW_OK)
+        for (size_t i = 0; i < n && !p; i++)
+            if (st[i].number == number) {
+                p = json_loads(st[i].params, 0, NULL);
+                if (p && !json_is_object(p)) json_decref(p), p = NULL;
+            }
+    free(tag);
+    return p;
+}
+
 /* One trial: its run's row, parameters and (tokens, val_em) curve. */
-static sw_status trial_json(sw_store *s, int64_t number, int64_t run_id, json_t **out, sw_error *err)
+static sw_status trial_json(sw_store *s, int64_t number, int64_t run_id, const sw_store_search_trial *search,
+                            size_t n_search, json_t **out, sw_error *err)
 {
     sw_store_run_row row;
     sw_status st = sw_ui_row_get(s, run_id, &row, err);
@@ -50,10 +75,15 @@ static sw_status trial_json(sw_store *s, int64_t number, int64_t run_id, json_t 
     if (!st) st = sw_store_curve_get(s, run_id, &c);
     if (st) st = sw_ui_store_error(s, st, err);
     else {
-        json_t *o = json_object(), *p = json_object(), *tok = json_array(), *em = json_array();
+        json_t *o = json_object(), *p = search_params(s, run_id, search, n_search), *tok = json_array(),
+               *em = json_array();
         json_object_set_new(o, "number", json_integer(number));
         json_object_set_new(o, "run", sw_ui_row_json(&row));
-        for (size_t i = 0; i < np; i++) json_object_set_new(p, params[i].key, json_string(params[i].value));
+        json_object_set_new(o, "search", json_boolean(p != NULL));
+        if (!p) {
+            p = json_object();
+            for (size_t i = 0; i < np; i++) json_object_set_new(p, params[i].key, json_string(params[i].value));
+        }
         json_object_set_new(o, "params", p);
         for (size_t i = 0; i < c.n; i++) {
             json_array_append_new(tok, json_integer((json_int_t)c.evals[i].tokens));
@@ -67,6 +97,30 @@ static sw_status trial_json(sw_store *s, int64_t number, int64_t run_id, json_t 
     sw_store_curve_clear(&c);
     sw_store_run_clear(&row.run);
     return st;
+}
+
+/* A search study's importance, [{name, share}] in the space's order; NULL
+ * when the study is no search or has fewer than 3 finished trials. */
+static json_t *search_importance(sw_store *s, const char *name, const sw_store_search_trial *t, size_t n)
+{
+    char *space_text = NULL, *settings_text = NULL;
+    sw_space *sp = NULL;
+    sw_search_settings set;
+    sw_error e;
+    double *imp = NULL;
+    json_t *out = NULL;
+    if (n && sw_store_search_open(s, name, NULL, NULL, NULL, &space_text, &settings_text) == SW_OK &&
+        sw_space_parse(space_text, strlen(space_text), name, &sp, &e) == SW_OK &&
+        sw_search_settings_parse(settings_text, &set, &e) == SW_OK && (imp = sw_search_trials_importance(sp, &set, t, n))) {
+        out = json_array();
+        for (size_t d = 0; d < sw_space_n_dims(sp); d++)
+            json_array_append_new(out, json_pack("{s:s, s:o}", "name", sw_space_dim_name(sp, d), "share", sw_json_num(imp[d])));
+    }
+    free(imp);
+    sw_space_free(sp);
+    free(space_text);
+    free(settings_text);
+    return out;
 }
 
 sw_status sw_ui_api_study(sw_store *s, const sw_ui_request *rq, json_t **out, sw_error *err)
@@ -83,13 +137,19 @@ sw_status sw_ui_api_study(sw_store *s, const sw_ui_request *rq, json_t **out, sw
         sw_store_study_clear(&study);
         return sw_ui_store_error(s, st, err);
     }
+    sw_store_search_trial *search = NULL;
+    size_t n_search = 0;
+    if (sw_store_search_trials(s, study.id, &search, &n_search) != SW_OK) search = NULL, n_search = 0;
     json_t *o = json_object(), *trials = json_array();
     json_object_set_new(o, "study", study_json(&study));
     for (size_t i = 0; i < n && i < STUDY_MAX_TRIALS && !st; i++) {
         json_t *t = NULL;
-        st = trial_json(s, (int64_t)i, ids[i], &t, err);
+        st = trial_json(s, (int64_t)i, ids[i], search, n_search, &t, err);
         if (!st) json_array_append_new(trials, t);
     }
+    json_t *imp = search_importance(s, name, search, n_search);
+    if (imp) json_object_set_new(o, "importance", imp);
+    sw_store_search_trial_list_free(search, n_search);
     json_object_set_new(o, "trials", trials);
     json_object_set_new(o, "truncated", json_boolean(n > STUDY_MAX_TRIALS));
     free(ids);

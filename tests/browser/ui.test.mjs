@@ -11,7 +11,7 @@
 // (default /usr/bin/chromium). Exit 0: passed; 1: failed; 77: skipped (no
 // chromium, or no node_modules: said loudly on stderr).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -82,6 +82,11 @@ if (!info.page_built) skip('this stopwise was built without its page (web/node_m
 json(train(['--budget', '60k', '--seed', '2', '--stop', 'patience=2:min_delta=1,diverge', '--out', join(dir, 'r2')]), 'train 2');
 const tuned = json(['tune', '--data', 'fashion-mnist', '--budget', '30k', '--folds', '2', '--eval-every', '3k', '--threads', '1',
   '--families', 'patience,gain', '--store', store, '--out', join(dir, 'tune'), '--quiet'], 'tune');
+// a real search: its study page shows the search's own dimensions and importance
+writeFileSync(join(dir, 'space.txt'), 'data = fashion-mnist\nmodel = mlp:hidden={hidden}\nhidden = choice(16, 64)\n' +
+  'schedule = cosine:lr={lr}\nlr = range(1e-4, 3e-2, log)\n');
+const searched = json(['search', '--space', join(dir, 'space.txt'), '--study', 'fm-search', '--budget', '20k', '--trials', '5',
+  '--sampler', 'halton', '--pruner', 'none', '--store', store, '--out', join(dir, 'search'), '--quiet'], 'search');
 console.error(`# store ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 const runsLs = json(['runs', 'ls', '--store', store], 'runs ls');
 
@@ -236,6 +241,20 @@ try {
     assert.deepEqual(fetched, [], 'nothing fetched');
     await off.screenshot({ path: join(shots, 'report.png'), fullPage: true });
     await off.close();
+  });
+
+  await check('a search study shows its trials and the search\'s importance', async () => {
+    await page.goto(base + '#/study/fm-search');
+    await page.waitForSelector('#importance-table tr[data-name]');
+    const names = await page.$$eval('#importance-table tr[data-name]', (trs) => trs.map((tr) => tr.dataset.name).sort());
+    assert.deepEqual(names, ['hidden', 'lr'], 'the search\'s dimensions, not the runs\' composed options');
+    const cli = searched.importance; // {name: share}
+    for (const name of names) {
+      const shown = await page.textContent(`#importance-table tr[data-name="${name}"] td`);
+      assert.equal(shown.trim(), Math.round(100 * cli[name]) + '%', `${name}: the page shows what stopwise search reported`);
+    }
+    assert.equal(await page.$$eval('#trials-table tbody tr', (trs) => trs.length), 5);
+    await page.screenshot({ path: join(shots, 'study.png'), fullPage: true });
   });
 
   await check('no console errors (a blocked script or style would show here)', async () => {

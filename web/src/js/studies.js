@@ -61,13 +61,20 @@ async function showStudy(main, name) {
     axes: [tokenAxis('training tokens'), {label: 'EM (%)'}],
     plugins: [markersPlugin(() => shown.filter((t) => t.run.status === 'pruned').map((t) => ({x: t.run.tokens, cls: 'mk-stop', label: '', title: 'trial ' + t.number + ' pruned at ' + fmtTokens(t.run.tokens)})))]},
   uPlot.join(shown.map((t) => [t.tokens, t.val_em])));
-  const imp = importance(trials);
+  // A search study's importance comes from the server, as `stopwise search`
+  // reports it; a study of runs added by other tools gets the page's η².
+  const searched = Array.isArray(s.importance);
+  const imp = searched ? [...s.importance].sort((a, b) => b.share - a.share).map((p) => ({name: p.name, eta2: p.share}))
+    : importance(trials);
   if (imp.length) {
-    append(main, h('h2', {}, 'Parameter importance'), h('p', {class: 'legend-note'}, 'η²: the share of the best EM\'s variance across trials explained by grouping on the parameter (numbers with many values in quartiles); a screening measure, optimistic with few trials.'),
-      h('table', {class: 'grid importance'}, h('tbody', {}, imp.map((p) => {
+    const note = searched ? 'As stopwise search reports it: each dimension\'s share of the spread of the finished trials\' ranks (ε² of the ranks grouped by the dimension\'s value, normalised to sum to 1).'
+      : 'η²: the share of the best EM\'s variance across trials explained by grouping on the parameter (numbers with many values in quartiles); a screening measure, optimistic with few trials.';
+    append(main, h('h2', {}, 'Parameter importance'), h('p', {class: 'legend-note'}, note),
+      h('table', {class: 'grid importance', id: 'importance-table'}, h('tbody', {}, imp.map((p) => {
         const bar = h('span', {class: 'bar'});
         bar.style.width = Math.round(200 * p.eta2) + 'px';
-        return h('tr', {}, h('th', {scope: 'row'}, p.name), h('td', {}, bar, p.eta2.toFixed(2)), h('td', {class: 'muted'}, p.groups + ' groups'));
+        return h('tr', {'data-name': p.name}, h('th', {scope: 'row'}, p.name), h('td', {}, bar, (searched ? Math.round(100 * p.eta2) + '%' : p.eta2.toFixed(2))),
+          h('td', {class: 'muted'}, searched ? '' : p.groups + ' groups'));
       }))));
   }
   const pnames = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].slice(0, 8);

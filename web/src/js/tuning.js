@@ -81,7 +81,9 @@ function paretoSection(main, rep) {
   append(main, h('h2', {}, 'Pareto frontier: tokens against EM shortfall'),
     h('p', {class: 'legend-note'}, 'Each point is a policy no other beats on both axes (all curves, in-sample). Filled: the policy chosen. Click a point to open its policy.'),
     el, panel);
-  const u = makePlot(el, 'pareto', {height: 300, scales: {x: {time: false}},
+  // a margin around the points, so none sits on the plot's edge (half drawn, and hard to click)
+  const pad = (u, lo, hi) => { const m = hi > lo ? 0.06 * (hi - lo) : 0.05; return [lo - m, hi + m]; };
+  const u = makePlot(el, 'pareto', {height: 300, scales: {x: {time: false, range: pad}, y: {range: pad}},
     cursor: {points: {size: 12}},
     series: [xSeries('tokens', (v) => fmtPct(v)),
       {label: 'frontier', stroke: color(0), width: 1, points: {show: true, size: 8, width: 2, fill: '#fff'}, value: (u, v) => (v === null ? '–' : v.toFixed(2))},
