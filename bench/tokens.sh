@@ -1,7 +1,7 @@
 #!/bin/sh
 # BENCH.md §2, tokens to target, stop and anneal (issue 9). Per task and seed
 # it records two runs once (kept under bench/results/curves/, skipped when
-# present, so an interrupted benchmark resumes where it stopped):
+# present; a run interrupted part-way goes on from its last checkpoint):
 #   TASK-wsd/seed-K.csv     a wsd trunk held at its constant rate, with
 #                           cooldown branches forked at regular points
 #                           (c = 0.05, 0.1, 0.2; shapes linear and 1-sqrt)
@@ -43,6 +43,13 @@ RECORD=${RECORD:-1}
 KINDS=${KINDS:-wsd cosine}
 [ $# -gt 0 ] || set -- fashion-mnist
 
+run_train() { # out task seed budget extra-args...
+    out=$1 task=$2 seed=$3 budget=$4
+    shift 4
+    "$STOPWISE" train --data "$task" --budget "$budget" --seed "$seed" --threads "$THREADS" --no-store \
+        --stop none --out "$out" --quiet --json "$@" > "$out.json"
+}
+
 record() { # kind task seed budget extra-args...
     kind=$1 task=$2 seed=$3 budget=$4
     shift 4
@@ -51,11 +58,17 @@ record() { # kind task seed budget extra-args...
     [ -s "$csv" ] && return 0
     mkdir -p "$dir" bench/results/runs
     out=bench/results/runs/$task-$kind-seed-$seed
-    rm -rf "$out"
-    echo "tokens: recording $task $kind seed $seed ($budget tokens) from $(date +%H:%M:%S)" >&2
     t0=$(date +%s)
-    "$STOPWISE" train --data "$task" --budget "$budget" --seed "$seed" --threads "$THREADS" --no-store \
-        --stop none --out "$out" --quiet --json "$@" > "$out.json"
+    # an interrupted recording goes on from its last evaluation (bit for bit,
+    # branches included); one that cannot (other settings, another build's
+    # config) starts again
+    if [ -s "$out/last.safetensors" ] && run_train "$out" "$task" "$seed" "$budget" --resume "$@"; then
+        echo "tokens: $task $kind seed $seed resumed" >&2
+    else
+        rm -rf "$out"
+        echo "tokens: recording $task $kind seed $seed ($budget tokens) from $(date +%H:%M:%S)" >&2
+        run_train "$out" "$task" "$seed" "$budget" "$@"
+    fi
     cp "$out/curve.csv" "$csv.tmp" && mv "$csv.tmp" "$csv"
     echo "tokens: $task $kind seed $seed done in $(( $(date +%s) - t0 )) s" >&2
 }

@@ -292,11 +292,25 @@ STORE_TEST(resume_truncates_and_continues)
     sw_store *s = fx_open(&o);
     int64_t id = begin(s, "x", "t");
     log_n(s, id, 10, 1000); /* tokens 1000 .. 10000 */
+    /* branches forked at 4000 and 6000; the one past the checkpoint goes */
+    int64_t kept, dropped;
+    sw_store_run_info b4 = {.name = "b4", .task = "t", .config_json = "{}", .policy = "none", .parent_run_id = id,
+                            .fork_tokens = 4000};
+    sw_store_run_info b6 = b4;
+    b6.name = "b6";
+    b6.fork_tokens = 6000;
+    ST_OK(s, sw_store_run_begin(s, &b4, &kept));
+    ST_OK(s, sw_store_run_begin(s, &b6, &dropped));
+    log_n(s, dropped, 1, 6100);
     ST_OK(s, sw_store_flush(s));
     sw_store_close(s);
     usleep(600 * 1000);
     s = fx_open(&o);
     ST_OK(s, sw_store_run_resume(s, id, 5000)); /* the checkpoint was at 5000 tokens */
+    sw_store_run br;
+    ST_OK(s, sw_store_run_get(s, kept, &br));
+    sw_store_run_clear(&br);
+    cr_assert_eq(sw_store_run_get(s, dropped, &br), SW_ERR_NOT_FOUND, "a branch forked past the checkpoint is redone");
     sw_store_run r;
     ST_OK(s, sw_store_run_get(s, id, &r));
     cr_assert_eq(r.status, SW_RUN_RUNNING);

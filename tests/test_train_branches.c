@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stopwise/nn.h"
 #include "stopwise/stop.h"
@@ -192,6 +193,103 @@ Test(train_branches, trunk_is_unaffected_and_bookkeeping_adds_up, .timeout = 300
     sw_curve_free(cb);
 }
 
+/* An interrupted trunk resumes with its finished branches and its next fork
+ * point: the weights, the curve with every annealed cell and the branch runs
+ * in the store are those of a trunk that was never interrupted, and no branch
+ * is trained twice. Interrupted twice: once between forks, once right after
+ * one. */
+Test(train_branches, an_interrupted_trunk_resumes_with_its_branches, .timeout = 300)
+{
+    char dir[4096], store[8400];
+    snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
+    snprintf(store, sizeof store, "%s/s.db", dir);
+    sw_train_options whole = trunk(dir, "whole", 10);
+    sw_train_result ra, rb;
+    sw_error err = {0};
+    cr_assert_eq(sw_train(&whole, NULL, NULL, &ra, &err), SW_OK, "%s", err.msg);
+    static char out_b[8400];
+    snprintf(out_b, sizeof out_b, "%s/resumed", dir);
+    const uint64_t stops[] = {17000, 24000, 0}; /* forks every 4000 tokens: 17000 is between, 24000 one */
+    uint64_t tokens_before = 0;
+    /* the interrupted part ran in this very process, which is alive: its row
+     * is taken back once its heartbeat is stale, as after a crash */
+    setenv("STOPWISE_STALE_AFTER", "0.05", 1);
+    for (int k = 0; k < 3; k++) {
+        if (k) usleep(100000);
+        sw_train_options o = trunk(dir, "resumed", 10);
+        o.out_dir = out_b;
+        o.store = store;
+        o.stop_after = stops[k];
+        o.resume = k > 0;
+        cr_assert_eq(sw_train(&o, NULL, NULL, &rb, &err), SW_OK, "part %d: %s", k, err.msg);
+        if (stops[k]) {
+            cr_assert_str_eq(rb.status, "interrupted");
+            cr_assert_gt(rb.tokens, tokens_before);
+            tokens_before = rb.tokens;
+        }
+    }
+    cr_assert_eq(rb.branches, ra.branches);
+    cr_assert_eq(rb.branch_tokens, ra.branch_tokens, "no branch trained twice, none left out");
+    cr_assert_eq(rb.tokens, ra.tokens);
+    char a[8400], b[8400];
+    snprintf(a, sizeof a, "%s/last.safetensors", whole.out_dir);
+    snprintf(b, sizeof b, "%s/last.safetensors", out_b);
+    float *pa, *pb;
+    size_t na, nb;
+    params_of(a, &pa, &na);
+    params_of(b, &pb, &nb);
+    cr_assert_eq(na, nb);
+    cr_assert_eq(memcmp(pa, pb, sizeof(float) * na), 0, "the resumed trunk's weights differ");
+    free(pa);
+    free(pb);
+    sw_curve *ca = read_curve(whole.out_dir), *cb = read_curve(out_b);
+    size_t n = sw_curve_len(ca);
+    cr_assert_eq(sw_curve_len(cb), n);
+    char name[160];
+    for (int c = 0; c < 2; c++)
+        for (int sh = 0; sh < 2; sh++)
+            for (int col = 0; col < 2; col++) {
+                sw_store_annealed_name(col ? NULL : "val_em", cools[c], sw_decay_shape_name(shapes[sh]), name,
+                                       sizeof name);
+                const unsigned char *pa_, *pb_;
+                const double *x = sw_curve_column(ca, name, &pa_), *y = sw_curve_column(cb, name, &pb_);
+                cr_assert(x && y, "no column %s", name);
+                for (size_t i = 0; i < n; i++) {
+                    cr_assert_eq(pa_[i], pb_[i], "%s row %zu: present in one curve only", name, i);
+                    cr_assert(!pa_[i] || x[i] == y[i], "%s row %zu: %g resumed, %g whole", name, i, y[i], x[i]);
+                }
+            }
+    sw_curve_free(ca);
+    sw_curve_free(cb);
+    sw_store *s;
+    cr_assert_eq(sw_store_open(store, &s, &err), SW_OK, "%s", err.msg);
+    sw_store_run_filter f = {.parent_run_id = rb.run_id};
+    sw_store_run *runs;
+    size_t nr;
+    cr_assert_eq(sw_store_runs_list(s, &f, &runs, &nr), SW_OK);
+    cr_assert_eq(nr, (size_t)ra.branches, "one branch run per branch, none stored twice");
+    sw_store_run_list_free(runs, nr);
+    sw_store_close(s);
+}
+
+/* A resumed run must have had forks exactly when this one has. */
+Test(train_branches, resume_refuses_a_run_without_forks, .timeout = 120)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
+    sw_train_options o = trunk(dir, "mixed", 0);
+    o.stop_after = 6000;
+    sw_train_result res;
+    sw_error err = {0};
+    cr_assert_eq(sw_train(&o, NULL, NULL, &res, &err), SW_OK, "%s", err.msg);
+    sw_train_options f = trunk(dir, "mixed", 10);
+    f.out_dir = o.out_dir;
+    f.resume = 1;
+    sw_status st = sw_train(&f, NULL, NULL, &res, &err);
+    cr_assert_neq(st, SW_OK);
+    cr_assert(strstr(err.msg, "cannot resume"), "%s", err.msg);
+}
+
 /* A branch is scored on the examples the trunk's evaluations read: a branch
  * that anneals for a single step is nearly the trunk, so over the forks its
  * validation EM stays within a few examples of the trunk's at the fork rows
@@ -232,7 +330,7 @@ Test(train_branches, branches_read_the_trunks_sample, .timeout = 120)
     sw_curve_free(c);
 }
 
-/* Forks need the wsd schedule and refuse --resume; bad families are refused. */
+/* Forks need the wsd schedule; bad families are refused. */
 Test(train_branches, bad_options)
 {
     sw_train_options o = trunk(sw_test_tmpdir(), "bad", 10);

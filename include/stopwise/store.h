@@ -189,7 +189,8 @@ double sw_store_heartbeat_interval(const sw_store *s);
 sw_status sw_store_run_end(sw_store *s, int64_t run_id, const sw_store_run_result *res);
 /* Sets a crashed (or failed) run back to running, owned by this process.
  * Evaluations with tokens > keep_tokens are deleted, since the trainer redoes
- * them from its checkpoint (SW_STORE_KEEP_ALL keeps every one). SW_ERR_STATE
+ * them from its checkpoint, and so are the branch runs forked past
+ * keep_tokens (SW_STORE_KEEP_ALL keeps every one). SW_ERR_STATE
  * if the run is live (fresh heartbeat) or ended otherwise. */
 #define SW_STORE_KEEP_ALL UINT64_MAX
 sw_status sw_store_run_resume(sw_store *s, int64_t run_id, uint64_t keep_tokens);

@@ -176,6 +176,9 @@ static sw_status resume_tx(sw_store *s, void *vctx)
     if (!c->resumed || c->keep == SW_STORE_KEEP_ALL) return SW_OK;
     sw_db_val q[] = {sw_db_int(c->id), sw_db_int((int64_t)c->keep)};
     st = sw_store_sql(s, "DELETE FROM evals WHERE run_id = ? AND tokens > ?", q, 2, NULL);
+    /* so are the branches forked past it (their evaluations and the rest go
+     * with them: ON DELETE CASCADE) */
+    if (!st) st = sw_store_sql(s, "DELETE FROM runs WHERE parent_run_id = ? AND fork_tokens > ?", q, 2, NULL);
     if (st) return st;
     sw_db_val u[] = {sw_db_int(c->id), sw_db_int(c->id)};
     return sw_store_sql(s,

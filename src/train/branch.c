@@ -4,7 +4,11 @@
  * far) and is evaluated once, and the trunk then continues from the copy. The
  * copy holds everything a step reads or writes (weights, optimizer moments
  * and step count, tokens, step, schedule, data position, train-loss sums), so
- * the trunk ends bit-identical to a run without forks (tested). */
+ * the trunk ends bit-identical to a run without forks (tested). The
+ * branches so far and the next fork point travel in the resumable
+ * checkpoint, so an interrupted trunk resumes where it stopped, its
+ * finished branches kept and none trained twice. */
+#include "data/json_num.h"
 #include "stopwise/store.h"
 #include "train/trainer.h"
 
@@ -46,7 +50,6 @@ sw_status sw_branches_setup(sw_trainer *r)
     if (r->sched.kind != SW_SCHEDULE_WSD)
         return sw_error_set(r->err, SW_ERR_INVALID,
                             "forks (a trunk with cooldown branches) need the wsd schedule (--schedule wsd:lr=...)");
-    if (o->resume) return sw_error_set(r->err, SW_ERR_INVALID, "a trunk with forks cannot be resumed yet; start it again");
     size_t nc = o->branch_cooldowns ? o->n_branch_cooldowns : 1, ns = o->branch_shapes ? o->n_branch_shapes : 1;
     if (nc == 0 || ns == 0 || nc > 16 || ns > 2)
         return sw_error_set(r->err, SW_ERR_INVALID, "branch cooldowns: 1..16 fractions and 1..2 shapes");
@@ -222,6 +225,64 @@ sw_status sw_branches_fork(sw_trainer *r)
     }
     /* the fork's row gained its annealed cells */
     return sw_trainer_write_curve_csv(r);
+}
+
+/* ---- the resumable state ---------------------------------------------------------- */
+
+char *sw_branches_state_json(const sw_trainer *r)
+{
+    const struct sw_branches *b = r->branches;
+    if (!b) return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < b->n_res; i++) {
+        const sw_branch_result *x = &b->res[i];
+        json_array_append_new(list, json_pack("[I,I,I,o,o,o,b]", (json_int_t)x->row, (json_int_t)x->family,
+                                              (json_int_t)x->anneal_tokens, sw_json_num(x->val_em),
+                                              sw_json_num(x->val_loss), sw_json_num(x->test_em), x->diverged));
+    }
+    json_t *o = json_pack("{s:I,s:o}", "next_fork", (json_int_t)b->next_fork, "results", list);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+sw_status sw_branches_resume(sw_trainer *r, const char *text, const char *path)
+{
+    struct sw_branches *b = r->branches;
+    if (!b && !text) return SW_OK;
+    if (!b || !text)
+        return sw_error_set(r->err, SW_ERR_INVALID, "%s: cannot resume: the run was %s forks and this one %s", path,
+                            text ? "trained with" : "trained without", b ? "has them" : "has none");
+    json_error_t je;
+    json_t *o = json_loads(text, 0, &je), *list = json_object_get(o, "results"), *x;
+    json_int_t next = json_integer_value(json_object_get(o, "next_fork"));
+    sw_status st = SW_OK;
+    if (!json_is_array(list) || next <= 0 || (uint64_t)next % b->every)
+        st = sw_error_set(r->err, SW_ERR_FORMAT, "%s: cannot resume: its branch state is not one", path);
+    size_t i;
+    json_array_foreach(list, i, x) {
+        if (st) break;
+        json_int_t row, fam, used;
+        json_t *val, *loss, *test;
+        int diverged, bad = 0;
+        sw_branch_result y;
+        if (json_unpack(x, "[I,I,I,o,o,o,b]", &row, &fam, &used, &val, &loss, &test, &diverged) || row < 0 ||
+            (size_t)row >= r->n_curve || fam < 0 || (size_t)fam >= b->n_fam || used < 0) {
+            st = sw_error_set(r->err, SW_ERR_FORMAT, "%s: cannot resume: branch %zu does not fit this trunk", path, i);
+            break;
+        }
+        y = (sw_branch_result){.row = (size_t)row, .family = (size_t)fam, .anneal_tokens = (uint64_t)used,
+                               .val_em = sw_json_num_get(val, &bad), .val_loss = sw_json_num_get(loss, &bad),
+                               .test_em = sw_json_num_get(test, &bad), .diverged = diverged};
+        if (bad) st = sw_error_set(r->err, SW_ERR_FORMAT, "%s: cannot resume: branch %zu has a non-number", path, i);
+        else if (!(st = add_result(r, &y))) {
+            r->res->branch_tokens += y.anneal_tokens;
+            r->res->branches++;
+        }
+    }
+    if (!st) b->next_fork = (uint64_t)next;
+    json_decref(o);
+    return st;
 }
 
 void sw_branches_csv_header(const sw_trainer *r, FILE *fp)

@@ -136,6 +136,12 @@ sw_status sw_branches_fork(sw_trainer *r);
 void sw_branches_csv_header(const sw_trainer *r, FILE *fp);
 void sw_branches_csv_cells(const sw_trainer *r, FILE *fp, size_t row);
 void sw_branches_free(sw_trainer *r);
+/* The branches so far and the next fork point as JSON text for the
+ * resumable checkpoint (malloc'd; NULL without forks), and back: resume
+ * checks that the run had forks exactly when this one has (text NULL: it had
+ * none) and that every branch fits the trunk's curve, already loaded. */
+char *sw_branches_state_json(const sw_trainer *r);
+sw_status sw_branches_resume(sw_trainer *r, const char *text, const char *path);
 
 /* data_parallel.c: one model trained by the ranks of an MPI job (docs/SCALING.md);
  * with one rank each is the identity. Rank 0 alone evaluates, writes and asks

@@ -77,7 +77,8 @@ static char *task_meta(const sw_trainer *r, const char **key)
     return sw_classes_to_json(sw_dataset_classes(r->ds));
 }
 
-static sw_status save(sw_trainer *r, const char *name, sw_optimizer *opt, const char *state)
+/* state and branches (either may be NULL) make the checkpoint resumable. */
+static sw_status save(sw_trainer *r, const char *name, sw_optimizer *opt, const char *state, const char *branches)
 {
     char path[4200], tokens[32], em[64];
     path_in(r, name, path, sizeof path);
@@ -87,18 +88,19 @@ static sw_status save(sw_trainer *r, const char *name, sw_optimizer *opt, const 
     sw_snprintf(em, sizeof em, "%.17g", r->last_val_em);
     const char *kv[] = {"task", sw_dataset_kind(r->ds) == SW_TASK_SEQUENCE ? "sequence" : "classify",
                         "data", r->opt.data, tkey, tmeta, "config", config, "tokens", tokens, "val_em", em,
-                        "train_state", state};
+                        "train_state", state, "branch_state", branches};
     size_t avg_count = 0;
     const float *avg = state ? sw_average_state(&r->avg, &avg_count) : NULL;
-    sw_status st = sw_checkpoint_save_with(path, r->model, opt, avg, avg_count, kv, state ? 7 : 6, r->err);
+    int n_kv = state ? (branches ? 8 : 7) : 6;
+    sw_status st = sw_checkpoint_save_with(path, r->model, opt, avg, avg_count, kv, n_kv, r->err);
     free(tmeta);
     free(config);
     return st;
 }
 
-sw_status sw_trainer_save_best(sw_trainer *r) { return save(r, "best.safetensors", NULL, NULL); }
+sw_status sw_trainer_save_best(sw_trainer *r) { return save(r, "best.safetensors", NULL, NULL, NULL); }
 
-sw_status sw_trainer_save_weights(sw_trainer *r, const char *name) { return save(r, name, NULL, NULL); }
+sw_status sw_trainer_save_weights(sw_trainer *r, const char *name) { return save(r, name, NULL, NULL, NULL); }
 
 sw_status sw_trainer_save_resume(sw_trainer *r)
 {
@@ -129,9 +131,10 @@ sw_status sw_trainer_save_resume(sw_trainer *r)
         .curve = r->curve,
         .n_curve = r->n_curve,
     };
-    char *text = sw_train_state_to_json(&s);
-    sw_status st = save(r, "last.safetensors", r->optim, text);
+    char *text = sw_train_state_to_json(&s), *branches = sw_branches_state_json(r);
+    sw_status st = save(r, "last.safetensors", r->optim, text, branches);
     free(text);
+    free(branches);
     return st;
 }
 
@@ -208,6 +211,7 @@ sw_status sw_trainer_resume_load(sw_trainer *r)
     for (size_t i = 0; i < s.n_curve; i++)
         if ((st = sw_trainer_append_point(r, &s.curve[i]))) goto done;
     r->evaluations = r->n_curve;
+    if ((st = sw_branches_resume(r, sw_checkpoint_meta(&ck, "branch_state"), path))) goto done;
     if (r->n_curve) {
         r->last_val_em = r->curve[r->n_curve - 1].val_em;
         r->last_val_loss = r->curve[r->n_curve - 1].val_loss;
