@@ -21,6 +21,9 @@ char *sw_test_slurp(const char *path, size_t *len);
 /* Writes `text` to `dir/name`, returning a static path to it. */
 const char *sw_test_write(const char *dir, const char *name, const char *text);
 
+/* Whether `dir/name` exists (a file or a folder). */
+int sw_test_exists(const char *dir, const char *name);
+
 /* Switches the process to the comma-decimal locale de_DE.UTF-8, as a host
  * program may (scripts/setup.sh generates it), and checks that libc itself
  * now prints "0,5", so a locale test is meaningful. Aborts the test if not. */

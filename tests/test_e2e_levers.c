@@ -145,14 +145,7 @@ static void resume_exact(const char *data, const char *levers, const char *budge
         char a[4400], b[4400];
         snprintf(a, sizeof a, "%s/whole/%s", dir, files[f]);
         snprintf(b, sizeof b, "%s/parts/%s", dir, files[f]);
-        float *pa, *pb;
-        size_t na, nb;
-        params_of(a, &pa, &na);
-        params_of(b, &pb, &nb);
-        cr_assert_eq(na, nb);
-        cr_assert_eq(memcmp(pa, pb, sizeof(float) * na), 0, "%s differs after resume", files[f]);
-        free(pa);
-        free(pb);
+        assert_same_params(a, b, files[f], "after resume");
     }
 }
 

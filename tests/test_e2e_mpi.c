@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_json.h"
 #include "stopwise/base.h"
 #include "support.h"
 
@@ -193,14 +194,6 @@ static int entries(const char *dir)
     return n;
 }
 
-static int exists(const char *dir, const char *name)
-{
-    char p[8400];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return stat(p, &sb) == 0;
-}
-
 /* Each rank starts in a folder of its own, with a relative --out and --store:
  * whatever a rank wrote lands in its folder. */
 Test(e2e_mpi, rank_zero_alone_writes_the_run_and_the_store, .timeout = 300)
@@ -218,30 +211,27 @@ Test(e2e_mpi, rank_zero_alone_writes_the_run_and_the_store, .timeout = 300)
              MPI_ENV, SW_TEST_MPIEXEC, dir, STOPWISE_CLI);
     cr_assert_eq(sw_test_sh(cmd, &out, &err), 0, "%s", err);
     /* one result on stdout: rank 0's */
-    json_error_t je;
-    json_t *j = json_loads(out, 0, &je);
-    cr_assert_not_null(j, "stdout is not one JSON object: %s", out);
+    json_t *j = parse_json(out);
     cr_assert_str_eq(json_string_value(json_object_get(j, "status")), "completed");
     char run[8400];
     snprintf(run, sizeof run, "%s/run", r0);
-    cr_assert(exists(run, "best.safetensors") && exists(run, "last.safetensors") && exists(run, "curve.csv") &&
-              exists(run, "events.jsonl") && exists(r0, "s.db"), "rank 0's run folder or store is incomplete");
+    cr_assert(sw_test_exists(run, "best.safetensors") && sw_test_exists(run, "last.safetensors") &&
+                  sw_test_exists(run, "curve.csv") && sw_test_exists(run, "events.jsonl") && sw_test_exists(r0, "s.db"),
+              "rank 0's run folder or store is incomplete");
     cr_assert_eq(entries(r1), 0, "rank 1 wrote into its folder");
     free(out);
     free(err);
     /* the store holds one run, and its settings name the world size */
     snprintf(cmd, sizeof cmd, "runs ls --store %s/s.db --json", r0);
     cr_assert_eq(sw_test_cli(cmd, &out, &err), 0, "%s", err);
-    json_t *ls = json_loads(out, 0, &je);
-    cr_assert_not_null(ls, "%s", out);
+    json_t *ls = parse_json(out);
     cr_assert_eq(json_integer_value(json_object_get(ls, "count")), 1, "%s", out);
     free(out);
     free(err);
     snprintf(cmd, sizeof cmd, "runs show %lld --store %s/s.db --json",
              (long long)json_integer_value(json_object_get(j, "run_id")), r0);
     cr_assert_eq(sw_test_cli(cmd, &out, &err), 0, "%s", err);
-    json_t *show = json_loads(out, 0, &je);
-    cr_assert_not_null(show, "%s", out);
+    json_t *show = parse_json(out);
     cr_assert_eq(json_integer_value(json_object_get(json_object_get(show, "config"), "ranks")), 2,
                  "no ranks in the run's settings: %s", out);
     json_decref(show);
@@ -249,14 +239,6 @@ Test(e2e_mpi, rank_zero_alone_writes_the_run_and_the_store, .timeout = 300)
     json_decref(ls);
     free(out);
     free(err);
-}
-
-static json_t *result(const char *out)
-{
-    json_error_t e;
-    json_t *j = json_loads(out ? out : "", 0, &e);
-    cr_assert_not_null(j, "stdout is not one JSON object: %s", out ? out : "(null)");
-    return j;
 }
 
 /* The budget rule fires in rank 0's controller (the other ranks have none)
@@ -275,12 +257,12 @@ Test(e2e_mpi, a_stop_on_rank_zero_stops_every_rank_after_the_cooldown, .timeout 
                          "--threads 1 --no-store --quiet --json";
     snprintf(args, sizeof args, "train %s --out %s/one", common, dir);
     cr_assert_eq(run(0, args, &out, &err), 0, "%s", err);
-    json_t *one = result(out);
+    json_t *one = parse_json(out);
     free(out);
     free(err);
     snprintf(args, sizeof args, "train %s --out %s/two", common, dir);
     cr_assert_eq(run(2, args, &out, &err), 0, "%s", err);
-    json_t *two = result(out);
+    json_t *two = parse_json(out);
     free(out);
     free(err);
     cr_assert_str_eq(json_string_value(json_object_get(two, "status")), "stopped");

@@ -14,23 +14,9 @@
 #include <sys/stat.h>
 
 #include "checkpoint_params.h"
+#include "cli_json.h"
 #include "stopwise/train.h"
 #include "support.h"
-
-static json_t *parse_json(const char *out)
-{
-    json_error_t e;
-    json_t *j = json_loads(out ? out : "", 0, &e);
-    cr_assert_not_null(j, "stdout is not one JSON object: %s (%s)", out ? out : "(null)", e.text);
-    return j;
-}
-
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    cr_assert(json_is_number(v), "key %s missing or not a number", key);
-    return json_number_value(v);
-}
 
 /* A 3-class CSV of 900 rows, 8 features: the class is which of three sums
  * of features is largest, plus noise features (deterministic). */

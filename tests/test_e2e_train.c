@@ -7,34 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "stopwise/train.h"
 #include "checkpoint_params.h"
+#include "cli_json.h"
 #include "support.h"
-
-static json_t *parse_json(const char *out)
-{
-    json_error_t e;
-    json_t *j = json_loads(out ? out : "", 0, &e);
-    cr_assert_not_null(j, "stdout is not one JSON object: %s (%s)", out ? out : "(null)", e.text);
-    return j;
-}
-
-static double num(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    cr_assert(json_is_number(v), "key %s missing or not a number", key);
-    return json_number_value(v);
-}
-
-static int exists(const char *dir, const char *name)
-{
-    char p[8400];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return stat(p, &sb) == 0;
-}
 
 /* The reversal task: a small gpt must learn it exactly (issue: "the synthetic
  * reversal task reaches 100% EM in the test suite"). */
@@ -54,7 +31,8 @@ Test(e2e_train, reversal_reaches_full_em, .timeout = 300)
     cr_assert_geq(num(j, "tokens"), 1200000);
     char run[8400];
     snprintf(run, sizeof run, "%s/run", dir);
-    cr_assert(exists(run, "best.safetensors") && exists(run, "curve.csv") && exists(run, "events.jsonl"));
+    cr_assert(sw_test_exists(run, "best.safetensors") && sw_test_exists(run, "curve.csv") &&
+              sw_test_exists(run, "events.jsonl"));
 
     /* eval on the test split gives the same EM; predict reverses new strings */
     snprintf(args, sizeof args, "eval --model %s/best.safetensors --data synthetic:reversal:n=4000,len=6 --json", run);
@@ -105,14 +83,7 @@ static void resume_is_bit_exact_with(const char *extra)
         char a[8400], b[8400];
         snprintf(a, sizeof a, "%s/whole/%s", dir, files[f]);
         snprintf(b, sizeof b, "%s/parts/%s", dir, files[f]);
-        float *pa, *pb;
-        size_t na, nb;
-        params_of(a, &pa, &na);
-        params_of(b, &pb, &nb);
-        cr_assert_eq(na, nb);
-        cr_assert_eq(memcmp(pa, pb, sizeof(float) * na), 0, "%s differs after resume", files[f]);
-        free(pa);
-        free(pb);
+        assert_same_params(a, b, files[f], "after resume");
         /* the average travels in the resumable checkpoint */
         sw_checkpoint ca, cb;
         sw_error e;
@@ -195,7 +166,7 @@ Test(e2e_train, bad_input_exits_2_and_leaves_nothing)
     sw_test_write(dir, "bad.tsv", "cat\tkat\ndog kat\n");
     snprintf(args, sizeof args, "train --data tsv:%s/bad.tsv --no-store --quiet --out %s/run", dir, dir);
     expect_bad(args, "bad.tsv", ":2");
-    cr_assert(!exists(dir, "run/best.safetensors"));
+    cr_assert(!sw_test_exists(dir, "run/best.safetensors"));
     snprintf(args, sizeof args, "train --data tsv:%s/missing.tsv --no-store --quiet --out %s/run", dir, dir);
     expect_bad(args, "missing.tsv", NULL);
     snprintf(args, sizeof args, "train --data cmudict --model gpt:layers=0 --no-store --quiet --out %s/run", dir);
@@ -209,7 +180,7 @@ Test(e2e_train, bad_input_exits_2_and_leaves_nothing)
     /* a trunk needs wsd; branch lists and the cooldown shape are checked */
     snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --no-store --quiet --out %s/trunk", dir);
     expect_bad(args, "wsd", NULL);
-    cr_assert(!exists(dir, "trunk"), "nothing written");
+    cr_assert(!sw_test_exists(dir, "trunk"), "nothing written");
     snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --branch-cooldowns 0.1,2 --no-store");
     expect_bad(args, "--branch-cooldowns", "'2'");
     snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --branch-shapes linear,cos --no-store");

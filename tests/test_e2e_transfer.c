@@ -9,15 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "support.h"
-
-static json_t *parse_json(const char *out)
-{
-    json_error_t e;
-    json_t *j = json_loads(out ? out : "", 0, &e);
-    cr_assert_not_null(j, "stdout is not one JSON object: %s (%s)", out ? out : "(null)", e.text);
-    return j;
-}
 
 #define SEQ "synthetic:copy:n=300,len=4,alphabet=5"
 #define QUICK "--budget 6k --eval-every 2k --eval-limit 20 --batch 16 --stop none --threads 1 --quiet"

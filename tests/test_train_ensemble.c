@@ -20,13 +20,9 @@
 #define DATA "synthetic:reversal:n=800,len=5"
 enum { BUDGET = 60000 };
 
-/* Trains a tiny gpt into dir/name; returns the path of its best checkpoint. */
-static const char *train(const char *dir, const char *name, const char *data, uint64_t seed, uint64_t data_seed,
-                         int snapshots, const char *store)
+/* The options of every run here: a tiny gpt on `data`, written to `out`. */
+static sw_train_options tiny_run(const char *data, const char *out)
 {
-    static char path[8400];
-    char out[8400];
-    snprintf(out, sizeof out, "%s/%s", dir, name);
     sw_train_options o = sw_train_default_options();
     o.data = data;
     o.model = "gpt:layers=1,d=32,heads=2";
@@ -35,12 +31,23 @@ static const char *train(const char *dir, const char *name, const char *data, ui
     o.eval_every = 10000;
     o.eval_limit = 50;
     o.batch = 32;
+    o.out_dir = out;
+    sw_threads_set(1); /* the host sets threads once (nn.h) */
+    return o;
+}
+
+/* Trains a tiny gpt into dir/name; returns the path of its best checkpoint. */
+static const char *train(const char *dir, const char *name, const char *data, uint64_t seed, uint64_t data_seed,
+                         int snapshots, const char *store)
+{
+    static char path[8400];
+    char out[8400];
+    snprintf(out, sizeof out, "%s/%s", dir, name);
+    sw_train_options o = tiny_run(data, out);
     o.seed = seed;
     o.data_opt.seed = data_seed;
     o.snapshots = snapshots;
     o.store = store;
-    o.out_dir = out;
-    sw_threads_set(1); /* the host sets threads once (nn.h) */
     sw_train_result res;
     sw_error err;
     cr_assert_eq(sw_train(&o, NULL, NULL, &res, &err), SW_OK, "%s", err.msg);
@@ -285,19 +292,10 @@ Test(train_ensemble, snapshots_survive_a_resume, .timeout = 300)
     snprintf(whole, sizeof whole, "%s/whole", dir);
     snprintf(parts, sizeof parts, "%s/parts", dir);
     for (int pass = 0; pass < 3; pass++) {
-        sw_train_options o = sw_train_default_options();
-        o.data = DATA;
-        o.model = "gpt:layers=1,d=32,heads=2";
-        o.schedule = "cosine:lr=3e-3,warmup=5k,min=0.1";
-        o.budget = BUDGET;
-        o.eval_every = 10000;
-        o.eval_limit = 50;
-        o.batch = 32;
+        sw_train_options o = tiny_run(DATA, pass == 0 ? whole : parts);
         o.snapshots = 4;
-        o.out_dir = pass == 0 ? whole : parts;
         if (pass == 1) o.stop_after = 25000; /* between the first and the second snapshot */
         if (pass == 2) o.resume = 1;
-        sw_threads_set(1);
         sw_train_result res;
         sw_error err;
         cr_assert_eq(sw_train(&o, NULL, NULL, &res, &err), SW_OK, "pass %d: %s", pass, err.msg);

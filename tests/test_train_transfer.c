@@ -366,6 +366,18 @@ static const char *source_checkpoint(const char *dir)
     return path;
 }
 
+/* A warm start in dir/name from a fresh source checkpoint (o.init), with the
+ * checkpoint's architecture and the tensors `freeze` names frozen. */
+static sw_train_options warm_run(const char *dir, const char *name, uint64_t budget, const char *freeze)
+{
+    const char *src = source_checkpoint(dir);
+    sw_train_options o = run_in(dir, name, budget);
+    o.model = NULL; /* the checkpoint's architecture */
+    o.init = src;
+    o.freeze = freeze;
+    return o;
+}
+
 static sw_model *weights_of(const char *path)
 {
     sw_checkpoint ck;
@@ -380,11 +392,8 @@ static sw_model *weights_of(const char *path)
 Test(train_transfer, frozen_tensors_stay_bit_for_bit_through_training, .timeout = 300)
 {
     const char *dir = sw_test_tmpdir();
-    const char *src = source_checkpoint(dir);
-    sw_train_options o = run_in(dir, "warm", 40000);
-    o.model = NULL; /* the checkpoint's architecture */
-    o.init = src;
-    o.freeze = "wte,h.0.*";
+    sw_train_options o = warm_run(dir, "warm", 40000, "wte,h.0.*");
+    const char *src = o.init;
     o.optimizer = "adamw:wd=0.1,l2=0.001,l1=0.0001"; /* every way a weight could move */
     sw_train_result res;
     sw_error err = {0};
@@ -414,11 +423,8 @@ Test(train_transfer, frozen_tensors_stay_bit_for_bit_through_training, .timeout 
 Test(train_transfer, the_unfreeze_point_is_honoured_across_a_resume, .timeout = 300)
 {
     const char *dir = sw_test_tmpdir();
-    const char *src = source_checkpoint(dir);
-    sw_train_options o = run_in(dir, "unfreeze", 40000);
-    o.model = NULL;
-    o.init = src;
-    o.freeze = "h.0.*@20k";
+    sw_train_options o = warm_run(dir, "unfreeze", 40000, "h.0.*@20k");
+    const char *src = o.init;
     o.stop_after = 20000; /* interrupted after the first step that reaches 20k: it started before */
     sw_train_result res;
     sw_error err = {0};
@@ -448,11 +454,8 @@ Test(train_transfer, the_unfreeze_point_is_honoured_across_a_resume, .timeout = 
 Test(train_transfer, a_warm_start_evaluates_as_its_checkpoint, .timeout = 300)
 {
     const char *dir = sw_test_tmpdir();
-    const char *src = source_checkpoint(dir);
-    sw_train_options o = run_in(dir, "still", 8000);
-    o.model = NULL;
-    o.init = src;
-    o.freeze = "*";
+    sw_train_options o = warm_run(dir, "still", 8000, "*");
+    const char *src = o.init;
     o.final_limit = SIZE_MAX; /* whole splits */
     sw_train_result res;
     sw_error err = {0};
@@ -479,11 +482,8 @@ Test(train_transfer, a_warm_start_evaluates_as_its_checkpoint, .timeout = 300)
 Test(train_transfer, the_run_records_its_init_checkpoint_and_freeze, .timeout = 300)
 {
     const char *dir = sw_test_tmpdir();
-    const char *src = source_checkpoint(dir);
-    sw_train_options o = run_in(dir, "recorded", 8000);
-    o.model = NULL;
-    o.init = src;
-    o.freeze = "wte,h.1.*@4000";
+    sw_train_options o = warm_run(dir, "recorded", 8000, "wte,h.1.*@4000");
+    const char *src = o.init;
     char db[8400];
     snprintf(db, sizeof db, "%s/runs.db", dir);
     o.store = db;

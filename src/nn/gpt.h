@@ -1,5 +1,5 @@
 /* nn/ private: the gpt model's state, shared by gpt.c (build, forward,
- * backward) and gpt_generate.c (decoding with a key/value cache). */
+ * backward) and gpt_decode.c (decoding with a key/value cache). */
 #ifndef SW_NN_GPT_H
 #define SW_NN_GPT_H
 

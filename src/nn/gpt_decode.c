@@ -1,9 +1,7 @@
-/* gpt: step-wise decoding with a key/value cache in slots (gpt_decode.h).
- *
- * A step for M slots is the same sequence of kernels as one position of
- * sw_gpt_generate (gpt_generate.c), with the cache laid out per slot,
- * (R, L, maxT, A), instead of per layer, (L, B, maxT, A), so that moving a
- * hypothesis to another slot is one copy per layer. */
+/* gpt: step-wise decoding with a key/value cache in slots (gpt_decode.h),
+ * the one place a gpt decodes: greedy (gpt_generate.c) and beam search
+ * (beam.c) both run on it. The cache is laid out per slot, (R, L, maxT, A),
+ * so that moving a hypothesis to another slot is one copy per layer. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +80,8 @@ sw_status sw_gpt_decoder_prefill(sw_gpt_decoder *d, const int32_t *prompts, int 
     return SW_OK;
 }
 
-/* One query row against its cache (gpt_generate.c's att_step_row): out (A)
- * for position pos; kc, vc (maxT, A) of its slot and layer. */
+/* One query row against its cache: out (A) for position pos; kc, vc
+ * (maxT, A) of its slot and layer. */
 SW_SIMD static void att_step_row(float *out, const float *qkv_row, const float *kc, const float *vc, int pos, int A,
                                  int NH)
 {

@@ -1,21 +1,18 @@
 /* nn/ private: step-wise decoding of a gpt with a key/value cache held in
  * slots, for beam search and ensembles (beam.c).
  *
- * sw_gpt_generate (gpt_generate.c) runs greedy decoding as one loop. Beam
- * search needs the steps apart: a hypothesis may move to another slot, or
- * split into several, between two steps, and an ensemble feeds the same
+ * Beam search needs the steps apart: a hypothesis may move to another slot,
+ * or split into several, between two steps, and an ensemble feeds the same
  * tokens to several models and combines their next-symbol distributions
  * before any choice is made. So here a slot is one row of the cache, fed
  * any token at any position, and copied onto another slot on request.
+ * sw_gpt_generate (gpt_generate.c) is greedy decoding on the same decoder,
+ * one slot per row, so a slot fed the tokens greedy decoding feeds a row
+ * gives the same logits bit for bit (tests/test_nn_beam.c checks the outcome).
  *
- * The arithmetic of a step is sw_gpt_generate's, kernel for kernel and in the
- * same order, so that a slot fed the tokens greedy decoding feeds a row gives
- * the same logits bit for bit (tests/test_nn_beam.c checks the outcome).
- *
- * Memory: the model's generation buffer (gen_mem, grow-only, shared with
- * sw_gpt_generate; a model handle is used by one thread at a time). A
- * decoder is a view into it, valid until the next generate or begin on the
- * same model. */
+ * Memory: the model's generation buffer (gen_mem, grow-only; a model handle
+ * is used by one thread at a time). A decoder is a view into it, valid until
+ * the next generate or begin on the same model. */
 #ifndef SW_NN_GPT_DECODE_H
 #define SW_NN_GPT_DECODE_H
 

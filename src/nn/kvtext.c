@@ -1,4 +1,4 @@
-/* The "kind:key=value,..." text form of optimizers and schedules. */
+/* The "kind:key=value,..." text form of optimizers, schedules and pruning. */
 #include "nn/kvtext.h"
 
 #include <string.h>
@@ -11,6 +11,23 @@ int sw_kv_kind(const char *text, char *kind, size_t kind_len, const char **opts)
     memcpy(kind, text, n);
     kind[n] = 0;
     *opts = colon ? colon + 1 : text + n;
+    return 0;
+}
+
+int sw_kv_find_kind(const char *text, const sw_kv_kind_def *kinds, size_t n, const char **opts)
+{
+    char kind[16];
+    if (sw_kv_kind(text, kind, sizeof kind, opts) < 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(kind, kinds[i].name)) return (int)i;
+    return -1;
+}
+
+int sw_kv_takes_key(const char *keys, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *s = keys; (s = strstr(s, key)) != NULL; s += n)
+        if ((s == keys || s[-1] == ' ') && (s[n] == ',' || s[n] == 0)) return 1;
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* Private to nn/: the "kind:key=value,key=value" text form shared by the
- * optimizer and schedule parsers. */
+ * optimizer, schedule and pruning parsers. */
 #ifndef SW_NN_KVTEXT_H
 #define SW_NN_KVTEXT_H
 
@@ -9,6 +9,22 @@
  * success, -1 if the kind does not fit in kind_len. *opts points after ':'
  * (or at the final NUL when there is none). */
 int sw_kv_kind(const char *text, char *kind, size_t kind_len, const char **opts);
+
+/* One kind of a parser's table: its enum value, its name and the keys it
+ * takes (", "-separated, in canonical order). */
+typedef struct sw_kv_kind_def {
+    int kind;
+    const char *name;
+    const char *keys;
+} sw_kv_kind_def;
+
+/* Splits `text` as sw_kv_kind does and looks its kind up among kinds[0..n):
+ * returns its index, or -1 for a kind not there or too long (*opts is then
+ * unset). */
+int sw_kv_find_kind(const char *text, const sw_kv_kind_def *kinds, size_t n, const char **opts);
+
+/* Whether `key` is one of the ", "-separated `keys`. */
+int sw_kv_takes_key(const char *keys, const char *key);
 
 /* Takes the next "key=value" item from *cursor (items separated by ',').
  * Returns 1 with key/value filled (NUL-terminated copies), 0 at the end, -1

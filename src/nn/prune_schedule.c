@@ -18,11 +18,7 @@
 
 #include "nn/kvtext.h"
 
-static const struct {
-    sw_prune_kind kind;
-    const char *name;
-    const char *keys;
-} kinds[] = {
+static const sw_kv_kind_def kinds[] = {
     {SW_PRUNE_MAGNITUDE, "magnitude", "sparsity, initial, start, end, every"},
     {SW_PRUNE_NEURONS, "neurons", "keep, start, end, every"},
     {SW_PRUNE_HEADS, "heads", "keep, start, end, every"},
@@ -32,17 +28,8 @@ static const struct {
 const char *sw_prune_kind_name(sw_prune_kind k)
 {
     for (size_t i = 0; i < N_KINDS; i++)
-        if (kinds[i].kind == k) return kinds[i].name;
+        if (kinds[i].kind == (int)k) return kinds[i].name;
     return "?";
-}
-
-/* Is `key` one of the comma-separated `keys`? */
-static int takes_key(const char *keys, const char *key)
-{
-    size_t n = strlen(key);
-    for (const char *s = keys; (s = strstr(s, key)) != NULL; s += n)
-        if ((s == keys || s[-1] == ' ') && (s[n] == ',' || s[n] == 0)) return 1;
-    return 0;
 }
 
 /* "10%" -> *pct = 10, *tokens = 0; "500k" -> *tokens = 500000, *pct = 0. */
@@ -68,12 +55,9 @@ static int parse_point(const char *value, uint64_t *tokens, double *pct)
 sw_status sw_prune_params_parse(const char *text, sw_prune_params *out, sw_error *err)
 {
     if (!text || !out) return sw_error_set(err, SW_ERR_INVALID, "prune: no text given");
-    char kind[16], key[32], value[64], item[96];
+    char key[32], value[64], item[96];
     const char *opts;
-    int ki = -1;
-    if (sw_kv_kind(text, kind, sizeof kind, &opts) == 0)
-        for (size_t i = 0; i < N_KINDS; i++)
-            if (!strcmp(kind, kinds[i].name)) ki = (int)i;
+    int ki = sw_kv_find_kind(text, kinds, N_KINDS, &opts);
     if (ki < 0)
         return sw_error_set(err, SW_ERR_INVALID,
                             "prune '%s': unknown kind '%.*s' (expected magnitude, neurons or heads)", text,
@@ -81,7 +65,7 @@ sw_status sw_prune_params_parse(const char *text, sw_prune_params *out, sw_error
     const char *keys = kinds[ki].keys;
     sw_prune_params p;
     memset(&p, 0, sizeof p);
-    p.kind = kinds[ki].kind;
+    p.kind = (sw_prune_kind)kinds[ki].kind;
     p.final = -1; /* required */
     p.pct_start = 10;
     p.pct_end = 60;
@@ -91,7 +75,7 @@ sw_status sw_prune_params_parse(const char *text, sw_prune_params *out, sw_error
         if (r < 0)
             return sw_error_set(err, SW_ERR_INVALID, "prune '%s': bad item '%s' (expected key=value, keys: %s)", text,
                                 item, keys);
-        if (!takes_key(keys, key))
+        if (!sw_kv_takes_key(keys, key))
             return sw_error_set(err, SW_ERR_INVALID, "prune '%s': unknown key '%s' for %s (keys: %s)", text, key,
                                 kinds[ki].name, keys);
         uint64_t *tok = !strcmp(key, "start") ? &p.start

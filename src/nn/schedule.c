@@ -23,11 +23,7 @@
 
 #include "nn/kvtext.h"
 
-static const struct {
-    sw_schedule_kind kind;
-    const char *name;
-    const char *keys; /* the keys it takes, in canonical order */
-} kinds[] = {
+static const sw_kv_kind_def kinds[] = {
     {SW_SCHEDULE_CONSTANT, "constant", "lr"},
     {SW_SCHEDULE_WARMUP, "warmup", "lr, warmup"},
     {SW_SCHEDULE_STEP, "step", "lr, warmup, every, gamma"},
@@ -40,20 +36,8 @@ static const struct {
 static int kind_index(sw_schedule_kind k)
 {
     for (size_t i = 0; i < N_KINDS; i++)
-        if (kinds[i].kind == k) return (int)i;
+        if (kinds[i].kind == (int)k) return (int)i;
     return -1;
-}
-
-/* Does the comma-separated list `keys` contain `key`? */
-static int takes_key(const char *keys, const char *key)
-{
-    size_t n = strlen(key);
-    for (const char *s = keys; (s = strstr(s, key)) != NULL; s += n) {
-        int starts = s == keys || s[-1] == ' ';
-        int ends = s[n] == ',' || s[n] == 0;
-        if (starts && ends) return 1;
-    }
-    return 0;
 }
 
 const char *sw_decay_shape_name(sw_decay_shape s) { return s == SW_DECAY_SQRT ? "sqrt" : "linear"; }
@@ -81,18 +65,15 @@ static sw_schedule defaults(sw_schedule_kind kind)
 sw_status sw_schedule_parse(const char *text, sw_schedule *out, sw_error *err)
 {
     if (!text || !out) return sw_error_set(err, SW_ERR_INVALID, "schedule: no text given");
-    char kind[16], key[32], value[64], item[96];
+    char key[32], value[64], item[96];
     const char *opts;
-    int ki = -1;
-    if (sw_kv_kind(text, kind, sizeof kind, &opts) == 0)
-        for (size_t i = 0; i < N_KINDS; i++)
-            if (!strcmp(kind, kinds[i].name)) ki = (int)i;
+    int ki = sw_kv_find_kind(text, kinds, N_KINDS, &opts);
     if (ki < 0)
         return sw_error_set(err, SW_ERR_INVALID,
                             "schedule '%s': unknown kind '%.*s' (expected constant, warmup, step, cosine, restarts or wsd)",
                             text, (int)strcspn(text, ":"), text);
     const char *keys = kinds[ki].keys;
-    sw_schedule s = defaults(kinds[ki].kind);
+    sw_schedule s = defaults((sw_schedule_kind)kinds[ki].kind);
     if (opts > text && opts[-1] == ':' && !*opts)
         return sw_error_set(err, SW_ERR_INVALID, "schedule '%s': nothing after ':' (expected key=value, keys: %s)",
                             text, keys);
@@ -101,7 +82,7 @@ sw_status sw_schedule_parse(const char *text, sw_schedule *out, sw_error *err)
         if (r < 0)
             return sw_error_set(err, SW_ERR_INVALID, "schedule '%s': bad item '%s' (expected key=value, keys: %s)", text,
                                 item, keys);
-        if (!takes_key(keys, key))
+        if (!sw_kv_takes_key(keys, key))
             return sw_error_set(err, SW_ERR_INVALID, "schedule '%s': unknown key '%s' for %s (keys: %s)", text, key,
                                 kinds[ki].name, keys);
         uint64_t *tok = !strcmp(key, "warmup")         ? &s.warmup
@@ -171,14 +152,14 @@ char *sw_schedule_format(const sw_schedule *s, char *buf, size_t len)
     do {                                                                                         \
         if (used < len) used += (size_t)snprintf(buf + used, len - used, __VA_ARGS__);           \
     } while (0)
-    if (takes_key(keys, "warmup")) APPEND(",warmup=%s", sw_format_tokens_exact(s->warmup, 0, a, sizeof a));
-    if (takes_key(keys, "every"))
+    if (sw_kv_takes_key(keys, "warmup")) APPEND(",warmup=%s", sw_format_tokens_exact(s->warmup, 0, a, sizeof a));
+    if (sw_kv_takes_key(keys, "every"))
         APPEND(",every=%s,gamma=%s", sw_format_tokens_exact(s->step, 0, a, sizeof a), sw_format_double(s->gamma, b, sizeof b));
-    if (takes_key(keys, "min")) APPEND(",min=%s", sw_format_double(s->min_frac, a, sizeof a));
-    if (takes_key(keys, "total")) APPEND(",total=%s", sw_format_tokens_exact(s->total, 0, a, sizeof a));
-    if (takes_key(keys, "period"))
+    if (sw_kv_takes_key(keys, "min")) APPEND(",min=%s", sw_format_double(s->min_frac, a, sizeof a));
+    if (sw_kv_takes_key(keys, "total")) APPEND(",total=%s", sw_format_tokens_exact(s->total, 0, a, sizeof a));
+    if (sw_kv_takes_key(keys, "period"))
         APPEND(",period=%s,mult=%s", sw_format_tokens_exact(s->period, 0, a, sizeof a), sw_format_double(s->mult, b, sizeof b));
-    if (takes_key(keys, "decay")) {
+    if (sw_kv_takes_key(keys, "decay")) {
         APPEND(",decay=%s", sw_format_double(s->decay_frac, a, sizeof a));
         if (s->decay_start) APPEND(",decay_start=%s", sw_format_tokens_exact(s->decay_start, 0, a, sizeof a));
         if (s->decay) APPEND(",decay_tokens=%s", sw_format_tokens_exact(s->decay, 0, a, sizeof a));

@@ -5,6 +5,7 @@
  * that the loss is the cross-entropy of the members' mean distribution. */
 #include "train/batch.h"
 #include "train/ensemble.h"
+#include "train/published.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -171,7 +172,6 @@ static sw_status ensemble_loss(sw_ensemble *e, const sw_dataset *ds, sw_split sp
 static sw_status answer_sequences(sw_ensemble *e, const sw_dataset *ds, sw_split split, const uint32_t *sel, size_t n,
                                   const sw_decode_params *dec, sw_eval_result *out, sw_error *err)
 {
-    const sw_vocab *vocab = sw_dataset_vocab(ds);
     int T = sw_ensemble_ctx(e), beam = dec ? dec->beam : 1;
     int max_new = sw_dataset_max_ref_len(ds) + 1;
     int G = beam >= DECODE_ROWS ? 1 : DECODE_ROWS / (beam > 0 ? beam : 1); /* examples per call */
@@ -179,9 +179,7 @@ static sw_status answer_sequences(sw_ensemble *e, const sw_dataset *ds, sw_split
     int *plens = malloc(sizeof(int) * (size_t)G), *glens = malloc(sizeof(int) * (size_t)G);
     sw_status st = prompts && gen && plens && glens ? SW_OK : sw_error_set(err, SW_ERR_NOMEM, "out of memory");
     double edits = 0, ref_len = 0;
-    /* the lexicon form of cmudict is also scored in the published form (eval.c) */
-    const char *name = sw_dataset_name(ds);
-    int published = !strncmp(name, "cmudict", 7) && !strstr(name, "+published");
+    int published = sw_eval_published(ds);
     size_t published_correct = 0;
     for (size_t s = 0; !st && s < n; s += (size_t)G) {
         int B = (int)(n - s < (size_t)G ? n - s : (size_t)G);
@@ -208,18 +206,7 @@ static sw_status answer_sequences(sw_ensemble *e, const sw_dataset *ds, sw_split
             out->correct += (size_t)sw_score_answer(ds, split, ex, g, gl, &best_d, &best_len);
             edits += best_d;
             ref_len += best_len;
-            if (published) {
-                char pred[1024], mapped[1024], ref[1024];
-                sw_vocab_decode_target(vocab, g, gl, pred, sizeof pred);
-                sw_phones_published(pred, mapped, sizeof mapped);
-                for (int j = 0; j < sw_dataset_num_refs(ds, split, ex); j++) {
-                    sw_phones_published(sw_dataset_ref_text(ds, split, ex, j), ref, sizeof ref);
-                    if (!strcmp(mapped, ref)) {
-                        published_correct++;
-                        break;
-                    }
-                }
-            }
+            if (published) published_correct += (size_t)sw_score_published(ds, split, ex, g, gl);
         }
     }
     out->per = ref_len > 0 ? 100.0 * edits / ref_len : 0;

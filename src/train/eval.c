@@ -1,6 +1,7 @@
 /* Evaluation: exact match (EM), loss and symbol error rate on a split. */
 #include "stopwise/train.h"
 #include "train/batch.h"
+#include "train/published.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -50,6 +51,24 @@ int sw_score_answer(const sw_dataset *ds, sw_split split, size_t i, const int32_
     return hit;
 }
 
+int sw_eval_published(const sw_dataset *ds)
+{
+    const char *name = sw_dataset_name(ds);
+    return !strncmp(name, "cmudict", 7) && !strstr(name, "+published");
+}
+
+int sw_score_published(const sw_dataset *ds, sw_split split, size_t i, const int32_t *answer, int len)
+{
+    char pred[1024], mapped[1024], ref[1024];
+    sw_vocab_decode_target(sw_dataset_vocab(ds), answer, len, pred, sizeof pred);
+    sw_phones_published(pred, mapped, sizeof mapped);
+    for (int j = 0; j < sw_dataset_num_refs(ds, split, i); j++) {
+        sw_phones_published(sw_dataset_ref_text(ds, split, i, j), ref, sizeof ref);
+        if (!strcmp(mapped, ref)) return 1;
+    }
+    return 0;
+}
+
 /* The i-th example evaluated: sel[i], or i without a selection. */
 #define EX(i) ((size_t)(sel ? sel[i] : (i)))
 
@@ -76,9 +95,7 @@ static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split
     }
     for (int v = 0; v < V; v++) allowed[v] = sw_vocab_is_target(vocab, v) || v == SW_TOKEN_EOS;
     double loss_sum = 0, edits = 0, ref_len = 0, loss_weight = 0;
-    /* the lexicon form of cmudict is also scored in the published form */
-    const char *name = sw_dataset_name(ds);
-    int published = !strncmp(name, "cmudict", 7) && !strstr(name, "+published");
+    int published = sw_eval_published(ds);
     size_t published_correct = 0;
     for (size_t s = 0; s < n; s += EVAL_CHUNK) {
         int B = (int)(n - s < EVAL_CHUNK ? n - s : EVAL_CHUNK);
@@ -101,22 +118,11 @@ static sw_status eval_sequence(sw_model *m, const sw_dataset *ds, sw_split split
             int gl = glens[r];
             if (gl > 0 && g[gl - 1] == SW_TOKEN_EOS) gl--;
             size_t e = EX(s + (size_t)r);
-            int refs = sw_dataset_num_refs(ds, split, e), best_d, best_len;
+            int best_d, best_len;
             int hit = sw_score_answer(ds, split, e, g, gl, &best_d, &best_len);
             out->correct += (size_t)hit;
             if (hits) hits[s + (size_t)r] = (uint8_t)hit;
-            if (published) {
-                char pred[1024], mapped[1024], ref[1024];
-                sw_vocab_decode_target(vocab, g, gl, pred, sizeof pred);
-                sw_phones_published(pred, mapped, sizeof mapped);
-                for (int j = 0; j < refs; j++) {
-                    sw_phones_published(sw_dataset_ref_text(ds, split, e, j), ref, sizeof ref);
-                    if (!strcmp(mapped, ref)) {
-                        published_correct++;
-                        break;
-                    }
-                }
-            }
+            if (published) published_correct += (size_t)sw_score_published(ds, split, e, g, gl);
             edits += best_d;
             ref_len += best_len;
         }
