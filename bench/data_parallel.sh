@@ -18,6 +18,10 @@
 # mpirun's consent, over shared memory. Prints one line per pair and writes
 # results/data_parallel.json (every rate, the ratios and their medians).
 set -euo pipefail
+# what users get: OpenMP's default wait policy. A passive one (as the test
+# suite sets) slows a 2-thread process by 30-50% here (1.4x of 1 thread with
+# the default, 0.7x with passive, fashion-mnist mlp) and would flatter MPI.
+unset OMP_WAIT_POLICY
 cd "$(dirname "$0")/.."
 reps=5 tasks="mlp gpt" budget_mlp=400k budget_gpt=300k every_mlp=100k every_gpt=75k
 while [ $# -gt 0 ]; do
