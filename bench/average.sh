@@ -16,10 +16,14 @@
 # Environment: STOPWISE, SEEDS (default 1 2 3 for fashion-mnist, 1 2 for
 # cmudict), THREADS (default 0).
 #
+# Every run is held at the constant rate to its budget, as a trunk is
+# (decay_start=1G: the wsd decay starts far past the budget; a trunk with
+# --forks holds its rate the same way), so the raw weights are the trunk's.
 #   fashion-mnist  the tokens benchmark's wsd trunk exactly (2.7M tokens,
 #                  wsd:lr=1e-3,min=0.01,warmup=27k, evaluation every 27k on
 #                  3000 images, the whole test split), so its "none" run is
-#                  that trunk when recorded
+#                  that trunk when recorded (and bench/tokens.sh replays the
+#                  trunk with the ema run's choice of weights)
 #   cmudict        the tokens benchmark's wsd trunk settings to 2M tokens
 #                  (its 12M would cost hours per average), evaluation every
 #                  20k on 1000 words, 2000 test words
@@ -48,10 +52,10 @@ for task in "$@"; do
     case $task in
     fashion-mnist)
         seeds=${SEEDS:-1 2 3}
-        args="--budget 2.7M --schedule wsd:lr=1e-3,min=0.01,warmup=27k --eval-every 27k --eval-limit 3000 --eval-test all" ;;
+        args="--budget 2.7M --schedule wsd:lr=1e-3,min=0.01,warmup=27k,decay_start=1G --eval-every 27k --eval-limit 3000 --eval-test all" ;;
     cmudict)
         seeds=${SEEDS:-1 2}
-        args="--budget 2M --schedule wsd:lr=2e-3,min=0.05,warmup=240k --eval-every 20k --eval-limit 1000 --eval-test 2000" ;;
+        args="--budget 2M --schedule wsd:lr=2e-3,min=0.05,warmup=240k,decay_start=1G --eval-every 20k --eval-limit 1000 --eval-test 2000" ;;
     *) echo "average.sh: unknown task $task (fashion-mnist or cmudict)" >&2; exit 2 ;;
     esac
     for seed in $seeds; do

@@ -15,7 +15,7 @@
 # and one run of the same recipe with the restarts schedule, 5 cycles, keeping a
 # snapshot at each cycle's end (--snapshots 5; ensemble-TASK-restarts). Rows use
 # the whole test split, 5 rounds.
-#   fashion-mnist  the default recipe: 2.7M tokens, default mlp and cosine
+#   fashion-mnist  the tokens benchmark's cosine recipe: 2.7M tokens, default mlp
 #   cmudict        levers.sh's recipe: 4M tokens, default gpt and schedule,
 #                  evaluation every 40k tokens on 1000 words
 # --quick: no training. Members are checkpoints already under

@@ -41,7 +41,7 @@ for task in "$@"; do
             echo "forecast: recording $task seed $s ($budget tokens)" >&2
             # shellcheck disable=SC2086
             "$STOPWISE" train --data "$task" --budget $budget --seed $s --threads "$THREADS" --no-store \
-                --stop none $eval --out "$out" --quiet --json > "$out.json"
+                --stop none --schedule cosine $eval --out "$out" --quiet --json > "$out.json"
             cp "$out/curve.csv" "$csv.tmp" && mv "$csv.tmp" "$csv"
         fi
         s=$((s + 1))

@@ -22,7 +22,7 @@
 #
 # Per task (fixed here, never tuned to a result):
 #   fashion-mnist  2.7M tokens = 50 epochs of the 54k training images (the
-#                  default budget), the default mlp and cosine schedule,
+#                  default budget), the default mlp and wsd schedule,
 #                  evaluation every 27k tokens on 3000 select-half images, test
 #                  on all 10k test images
 #   cmudict        4M tokens (~2.7 epochs, the quality benchmark's budget: the

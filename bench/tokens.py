@@ -137,6 +137,43 @@ def test_em_at_stop(cols, r, fam):
     return test[r["best_index"]]
 
 
+def merge_average(paths, folder, outdir):
+    """The trunks as a run with a weight average would have seen them: each
+    trunk's curve with val_em, val_loss and test_em taken from the run of the
+    same seed and settings with --average (FOLDER/seed-K.csv, the weights its
+    evaluation chose), the branches' columns kept (the anneal starts from the
+    raw weights, as a live cooldown does). The average never changes training,
+    so that run's raw curve must be the trunk's, row for row; anything else is
+    refused. Returns the merged curves' paths (under OUTDIR)."""
+    import csv
+    os.makedirs(outdir, exist_ok=True)
+    out = []
+    for p in paths:
+        q = os.path.join(folder, os.path.basename(p))
+        if not os.path.exists(q):
+            sys.exit("tokens.py: --average: no %s for %s" % (q, p))
+        with open(p) as f:
+            trunk = list(csv.DictReader(f))
+            head = trunk and list(trunk[0].keys())
+        with open(q) as f:
+            avg = list(csv.DictReader(f))
+        if len(avg) != len(trunk):
+            sys.exit("tokens.py: --average: %s has %d rows, %s %d" % (q, len(avg), p, len(trunk)))
+        for line, (t, v) in enumerate(zip(trunk, avg), start=2):
+            if t["tokens"] != v["tokens"] or abs(float(t["val_em"]) - float(v["val_em_raw"])) > 1e-9:
+                sys.exit("tokens.py: --average: %s line %d: raw EM %s at %s tokens, the trunk %s has %s at %s"
+                         % (q, line, v["val_em_raw"], v["tokens"], p, t["val_em"], t["tokens"]))
+            for col in ("val_em", "val_loss", "test_em"):
+                t[col] = v[col]
+        r = os.path.join(outdir, os.path.basename(p))
+        with open(r, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=head, lineterminator="\n")
+            w.writeheader()
+            w.writerows(trunk)
+        out.append(r)
+    return out
+
+
 def run(cmd):
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
@@ -288,11 +325,15 @@ def main():
     ap.add_argument("--cooldown", help="the baselines' cooldown family, e.g. cooldown=0.1:shape=linear")
     ap.add_argument("--cosine", help="folder of the cosine full-budget runs' curves (same file names)")
     ap.add_argument("--families", help="rule families for stopwise tune (default: all)")
+    ap.add_argument("--average", help="folder of the same trunks recorded with --average (seed-K.csv): "
+                    "replay with the weights each evaluation chose")
     a = ap.parse_args()
     budget = tokens(a.budget)
     paths = sorted(glob.glob(os.path.join(a.curves, "*.csv")))
     if len(paths) < 2:
         sys.exit("tokens.py: need at least 2 curves in %s" % a.curves)
+    if a.average:
+        paths = merge_average(paths, a.average, os.path.join(a.out, "curves-%s" % a.task))
     curves = [read_curve(p) for p in paths]
     columns = [read_columns(p) for p in paths]
     fams = cooldown_families(paths)

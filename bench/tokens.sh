@@ -5,21 +5,25 @@
 #   TASK-wsd/seed-K.csv     a wsd trunk held at its constant rate, with
 #                           cooldown branches forked at regular points
 #                           (c = 0.05, 0.1, 0.2; shapes linear and 1-sqrt)
-#   TASK-cosine/seed-K.csv  the task's default cosine schedule over the whole
-#                           budget: what "train the full budget" gives
+#   TASK-cosine/seed-K.csv  a cosine schedule over the whole budget (the task's
+#                           rate, floor and warm-up; the default before wsd):
+#                           what "train the full budget" gave
 # Both score the test split (fashion-mnist whole, cmudict a fixed sample) at
 # every evaluation and branch (--eval-test; nothing decides on it), so a
 # policy's stop can be scored on test. bench/tokens.py then replays every baseline policy and the tuned
 # one (leave-one-seed-out) with stops followed by their cooldown, against the
-# cosine runs of the same seeds; and, for comparison, truncation-only
-# policies on the cosine curves.
+# cosine runs of the same seeds; the same with an EMA of the weights where
+# bench/average.sh has recorded the trunks with --average ema; and, for
+# comparison, truncation-only policies on the cosine curves.
 #
 #   bench/tokens.sh [TASK...]        TASK: fashion-mnist (default) and/or cmudict
 # Environment: STOPWISE (the CLI, default build/stopwise), SEEDS (default 5 for
 # fashion-mnist, 3 for cmudict), THREADS (default 0: the machine's cores),
 # RECORD=0 to only replay existing curves, KINDS="cosine" (or "wsd") to record
 # only those runs (a cmudict seed's wsd trunk takes about 1 h 50 min on two
-# cores, its cosine run 30 min: they can be recorded in separate sittings).
+# cores, its cosine run 30 min: they can be recorded in separate sittings),
+# SHAPES (the branches' decay shapes, default linear,sqrt; SHAPES=sqrt halves
+# the branch tokens, and the replay then uses the families every seed has).
 #
 # Per task (fixed here, stated in the README, never tuned to a result):
 #   fashion-mnist  T_max 2.7M tokens = 50 epochs of the 54k training images
@@ -45,6 +49,7 @@ STOPWISE=${STOPWISE:-build/stopwise}
 THREADS=${THREADS:-0}
 RECORD=${RECORD:-1}
 KINDS=${KINDS:-wsd cosine}
+SHAPES=${SHAPES:-linear,sqrt}
 [ $# -gt 0 ] || set -- fashion-mnist
 
 run_train() { # out task seed budget extra-args...
@@ -96,9 +101,9 @@ for task in "$@"; do
                 case $kind in
                 # shellcheck disable=SC2086
                 wsd) record wsd "$task" $s $budget $eval --schedule "$wsd" --forks $forks \
-                        --branch-cooldowns 0.05,0.1,0.2 --branch-shapes linear,sqrt ;;
+                        --branch-cooldowns 0.05,0.1,0.2 --branch-shapes "$SHAPES" ;;
                 # shellcheck disable=SC2086
-                cosine) record cosine "$task" $s $budget $eval ;;
+                cosine) record cosine "$task" $s $budget $eval --schedule cosine ;;
                 *) echo "tokens.sh: unknown kind $kind in KINDS (wsd, cosine)" >&2; exit 2 ;;
                 esac
             done
@@ -109,6 +114,19 @@ for task in "$@"; do
     # stop and anneal on the wsd trunks, against the cosine full-budget runs
     /usr/bin/python3 bench/tokens.py --stopwise "$STOPWISE" --task "$task" --budget $budget \
         --curves "$curves-wsd" --cosine "$curves-cosine" --out bench/results
+    # the same, with an EMA of the weights beside the raw ones: when
+    # bench/average.sh has recorded each trunk with --average ema (the trunk's
+    # raw curve, with the weights each evaluation chose)
+    have_ema=1
+    for c in "$curves"-wsd/seed-*.csv; do
+        [ -s "$curves-average-ema/${c##*/}" ] || have_ema=0
+    done
+    if [ "$have_ema" = 1 ]; then
+        /usr/bin/python3 bench/tokens.py --stopwise "$STOPWISE" --task "$task-ema" --budget $budget \
+            --curves "$curves-wsd" --cosine "$curves-cosine" --average "$curves-average-ema" --out bench/results
+    else
+        echo "tokens: no EMA replay for $task (bench/average.sh records each seed's trunk with --average ema)" >&2
+    fi
     # truncation only, on the cosine runs themselves (the first release's view)
     /usr/bin/python3 bench/tokens.py --stopwise "$STOPWISE" --task "$task-truncate" --budget $budget \
         --curves "$curves-cosine" --cosine "$curves-cosine" --out bench/results

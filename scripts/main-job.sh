@@ -3,16 +3,16 @@
 # (Debian's dataset-fashion-mnist), with the defaults a new user gets (the
 # task's model, 50 epochs = 2.7M tokens, sized evaluation) and every run in the
 # embedded SQLite store ./stopwise.db:
-#   1. tune: 3 wsd trunks held at the constant rate to the budget, with
+#   1. tune: 3 trunks of the default wsd schedule held at the constant rate to the budget, with
 #      cooldown branches forked at 10 points (cooldown fractions 0.05, 0.1 and
-#      0.2 of the tokens so far, linear; bench/tokens.sh also tries 1-sqrt,
-#      which would double this step); the stopping policy and its cooldown
+#      0.2 of the tokens so far, 1-sqrt: tune's defaults); the stopping policy and its cooldown
 #      chosen by cross-validation (fewest tokens, the cooldown's included, with
 #      mean EM loss <= 0.5 points at the bootstrap upper bound);
-#   2. the full budget: 3 runs of the default recipe (the cosine schedule to
-#      the end of the budget, no stopping), what training without stopwise gives;
-#   3. train with the tuned policy (--stop auto --schedule wsd): it stops,
-#      anneals and reports;
+#   2. the full budget: 3 runs of the default recipe (the wsd schedule with
+#      its decay at the end of the budget, --stop none), what training without
+#      a stop gives;
+#   3. train with nothing but --data (the defaults: --stop auto finds the
+#      tuned policy): it stops, anneals and reports;
 # and prints side by side: the tokens used (the cooldown included) against the
 # budget, and the test EM against the full-budget runs' mean and spread.
 # About 10 minutes on 2 cores. STOPWISE_MAIN_DATA changes the data set (for
@@ -30,13 +30,13 @@ common=(--data "$data" --store stopwise.db)
 [ -z "${STOPWISE_MAIN_BUDGET:-}" ] || common+=(--budget "$STOPWISE_MAIN_BUDGET")
 [ -z "${STOPWISE_MAIN_EVAL_EVERY:-}" ] || common+=(--eval-every "$STOPWISE_MAIN_EVAL_EVERY")
 echo "== 1/3 tune: 3 wsd trunks on $data with cooldown branches, cross-validated" >&2
-build/stopwise tune "${common[@]}" --schedule wsd --folds 3 --branch-shapes linear --out "$out/tune"
+build/stopwise tune "${common[@]}" --folds 3 --out "$out/tune"
 echo "== 2/3 the full budget: 3 runs of the default recipe, no stopping" >&2
 for seed in 1 2 3; do
   build/stopwise train "${common[@]}" --stop none --seed "$seed" --quiet --json --out "$out/full-$seed" \
     > "$out/full-$seed.json"
 done
-echo "== 3/3 train with the tuned policy (--stop auto --schedule wsd)" >&2
-build/stopwise train "${common[@]}" --stop auto --schedule wsd --seed 11 --json --out "$out/train" \
+echo "== 3/3 train with the defaults (--stop auto finds the tuned policy)" >&2
+build/stopwise train "${common[@]}" --seed 11 --json --out "$out/train" \
   > "$out/train.json"
 /usr/bin/python3 scripts/main-job-summary.py "$out"

@@ -177,8 +177,10 @@ Test(e2e_train, bad_input_exits_2_and_leaves_nothing)
     expect_bad(args, "patience", NULL);
     snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --store %s/bad.tsv --quiet --out %s/run", dir, dir);
     expect_bad(args, "bad.tsv", NULL);
-    /* a trunk needs wsd; branch lists and the cooldown shape are checked */
-    snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --no-store --quiet --out %s/trunk", dir);
+    /* a trunk needs wsd (the default; a cosine refuses); branch lists and the
+     * cooldown shape are checked */
+    snprintf(args, sizeof args,
+             "train --data synthetic:copy --budget 1k --schedule cosine --forks 10 --no-store --quiet --out %s/trunk", dir);
     expect_bad(args, "wsd", NULL);
     cr_assert(!sw_test_exists(dir, "trunk"), "nothing written");
     snprintf(args, sizeof args, "train --data synthetic:copy --budget 1k --forks 10 --branch-cooldowns 0.1,2 --no-store");

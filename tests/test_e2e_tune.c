@@ -146,15 +146,16 @@ Test(e2e_tune, bad_input_exits_2_with_a_message)
     expect_exit2(args, "--task");
 }
 
-/* tune --data: trains K runs to the budget, records them in the store, tunes;
- * then --runs tunes again from the store with no training. */
+/* tune --data with a cosine schedule: trains K runs to the budget, records
+ * them in the store, tunes; then --runs tunes again from the store with no
+ * training. */
 Test(e2e_tune, data_mode_trains_records_and_tunes, .timeout = 300)
 {
     char dir[1024]; /* a copy: each CLI call reuses sw_test_tmpdir's buffer */
     snprintf(dir, sizeof dir, "%s", sw_test_tmpdir());
     char args[4096], *out = NULL, *err = NULL;
     snprintf(args, sizeof args,
-             "tune --data synthetic:copy:n=600,len=4 --model gpt:layers=1,d=32,heads=2 --budget 100k --folds 2 "
+             "tune --data synthetic:copy:n=600,len=4 --model gpt:layers=1,d=32,heads=2 --budget 100k --schedule cosine --folds 2 "
              "--eval-limit 40 --threads 1 --families patience,gain --store %s/s.db --out %s/tune --quiet --json",
              dir, dir);
     int rc = sw_test_cli(args, &out, &err);
@@ -217,7 +218,8 @@ Test(e2e_tune, data_mode_trains_records_and_tunes, .timeout = 300)
 
 /* tune --data with a wsd schedule records one trunk per fold with its cooldown
  * branches, tunes on them, and saves under a key naming wsd and the cadence;
- * train --stop auto --schedule wsd finds it, a cosine run does not. */
+ * train --stop auto --schedule wsd finds it, and so does a run with the
+ * default schedule; a cosine run does not. */
 Test(e2e_tune, wsd_records_trunks_and_branches, .timeout = 300)
 {
     char dir[1024]; /* a copy: each CLI call reuses sw_test_tmpdir's buffer */
@@ -271,12 +273,22 @@ Test(e2e_tune, wsd_records_trunks_and_branches, .timeout = 300)
     snprintf(args, sizeof args, "train %s --schedule wsd:lr=3e-3 --stop auto --store %s/s.db --out %s/auto --json", task,
              dir, dir);
     cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
-    cr_assert(strstr(err, "tuned policy for task") && strstr(err, "|wsd|every=500"), "%s", err);
+    cr_assert(strstr(err, "tuned policy for task") && !strstr(err, "no tuned") && strstr(err, "|wsd|every=500"), "%s",
+              err);
     free(out);
     free(err);
-    snprintf(args, sizeof args, "train %s --stop auto --store %s/s.db --out %s/auto2 --json", task, dir, dir);
+    snprintf(args, sizeof args, "train %s --schedule cosine --stop auto --store %s/s.db --out %s/auto2 --json", task,
+             dir, dir);
     cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
     cr_assert(strstr(err, "no tuned policy for task") && strstr(err, "|cosine|every=500"), "%s", err);
+    free(out);
+    free(err);
+    /* a run with no --schedule (and no --stop: auto is the default) gets the
+     * default wsd, so it finds the wsd policy too */
+    snprintf(args, sizeof args, "train %s --store %s/s.db --out %s/auto3 --json", task, dir, dir);
+    cr_assert_eq(sw_test_cli(args, &out, &err), 0, "%s", err);
+    cr_assert(strstr(err, "tuned policy for task") && !strstr(err, "no tuned") && strstr(err, "|wsd|every=500"), "%s",
+              err);
     json_decref(j);
     free(out);
     free(err);

@@ -164,7 +164,7 @@ def tuned_policy(task, budget=None, *, model=None, schedule=None, every=0, store
     task      the data spec as `train --data` takes it ("cmudict",
               "synthetic:addition"; "cmudict+published" for train's
               --published), or a whole task key
-              ("cmudict|default|2M|cosine|every=20k", as `tune` prints it)
+              ("cmudict|default|2M|wsd|every=20k", as `tune` prints it)
     budget    tokens per run (int; with a whole task key, read from the key)
     model, schedule, every   as `train --model/--schedule/--eval-every`
               (None/0: the task's defaults)

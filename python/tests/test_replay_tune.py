@@ -118,7 +118,7 @@ class TunedPolicy(unittest.TestCase):
         self.assertFalse(t.tuned)
         self.assertFalse(os.path.exists(store))  # reading created nothing
         self.assertEqual(str(t.policy), "patience=10,diverge,warmup=200k")
-        self.assertEqual(t.task_key, "synthetic:addition|default|2M|cosine|every=20k")
+        self.assertEqual(t.task_key, "synthetic:addition|default|2M|wsd|every=20k")
         self.assertIn("conservative default", t.why)
 
         report = stopwise.tune(paths, epsilon=0.5, folds=3, task=t.task_key, store=store)

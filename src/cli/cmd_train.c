@@ -41,14 +41,14 @@ static const sw_cli_option options[] = {
     {"audit-every", SW_CLI_INT, "N", "4", "with --online: one run in N is an audit"},
     {"epsilon", SW_CLI_DOUBLE, "POINTS", "0.5", "with --online: the EM loss an audit tolerates"},
     {"cooldown", SW_CLI_DOUBLE, "FRAC", "0.1",
-     "with --schedule wsd: at a stop, decay the learning rate to its floor over\n"
+     "under a wsd schedule (the default): at a stop, decay the learning rate to its floor over\n"
      "FRAC x tokens so far, then evaluate once more; never past the budget (a stop\n"
      "at T anneals min(FRAC x T, budget - T) tokens; at the budget, none). A\n"
      "policy's cooldown=C[:shape=S] clause wins"},
     {"cooldown-shape", SW_CLI_STRING, "SHAPE", "linear",
      "the cooldown's decay: linear, or sqrt (1-sqrt: lr - (lr - floor) sqrt(x))"},
     {"forks", SW_CLI_INT, "N", "0",
-     "a trunk with cooldown branches (needs --schedule wsd, held at its constant rate):\n"
+     "a trunk with cooldown branches (needs a wsd schedule, held at its constant rate):\n"
      "at every budget/N tokens, branches fork from the trunk's exact state, anneal for\n"
      "c x tokens so far, and are evaluated once (curve.csv's val_em_annealed:c=..:shape=..\n"
      "columns; branch runs in the store); the trunk goes on unchanged"},
@@ -90,8 +90,11 @@ static const sw_cli_option options[] = {
     {"optimizer", SW_CLI_STRING, "SPEC", "per task",
      "adamw[:beta1=0.9,beta2=0.95,eps=1e-8,wd=..,l1=..,l2=..,clip=..] or\nsgd[:momentum=0.9,nesterov=0|1,wd=..,l1=..,l2=..,clip=..]"},
     {"schedule", SW_CLI_STRING, "SPEC", "per task",
-     "learning rate over tokens: constant, warmup, step, cosine, restarts, wsd,\ne.g. cosine:lr=2e-3,warmup=100k,min=0.05 or wsd:lr=2e-3,decay=0.2; a bare kind\n"
-     "(wsd) keeps the task default's rate, floor and warm-up"},
+     "learning rate over tokens: constant, warmup, step, cosine, restarts, wsd;\n"
+     "default wsd:lr=2e-3,min=0.05,shape=sqrt for sequences, wsd:lr=1e-3,min=0.01,shape=sqrt\n"
+     "for classification (stable rate, 1-sqrt decay over the last 20% of the budget), warm-up\n"
+     "2% / 1% of the budget; e.g. cosine:lr=2e-3,warmup=100k,min=0.05; a bare kind\n"
+     "(cosine) keeps the task default's rate, floor and warm-up"},
     {"seed", SW_CLI_INT, "N", "1", "seed of the initialisation, data order and dropout"},
     {"data-seed", SW_CLI_INT, "N", "1", "seed of the train/validation/test split"},
     {"val-frac", SW_CLI_DOUBLE, "F", "auto", "validation share: 0.05, fashion-mnist 0.1 of its training images"},

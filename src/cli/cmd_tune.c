@@ -51,12 +51,13 @@ static const sw_cli_option options[] = {
      "rule families to search (comma-separated); each candidate is combined with diverge"},
     {"model", SW_CLI_STRING, "SPEC", NULL, "with --data: the model (default: per task)"},
     {"schedule", SW_CLI_STRING, "SPEC", NULL,
-     "with --data: the learning-rate schedule (default: per task, cosine). With wsd, each run\n"
-     "is a trunk at the constant rate with cooldown branches (--forks) instead of a full run"},
+     "with --data: the learning-rate schedule (default: per task, a wsd). With wsd, each run\n"
+     "is a trunk at the constant rate with cooldown branches (--forks); with another kind\n"
+     "(e.g. cosine), a full run"},
     {"forks", SW_CLI_INT, "N", "10", "with --data and a wsd schedule: fork points per trunk (every budget/N)"},
     {"branch-cooldowns", SW_CLI_STRING, "LIST", "0.05,0.1,0.2",
      "with a wsd schedule: the branches' cooldown fractions c (anneal c x tokens so far)"},
-    {"branch-shapes", SW_CLI_STRING, "LIST", "linear,sqrt", "with a wsd schedule: the branches' decay shapes"},
+    {"branch-shapes", SW_CLI_STRING, "LIST", "sqrt", "with a wsd schedule: the branches' decay shapes (linear and/or sqrt)"},
     {"eval-every", SW_CLI_TOKENS, "TOKENS", NULL, "with --data: tokens between evaluations (default: budget/100)"},
     {"eval-limit", SW_CLI_INT, "N", "0", "with --data: examples of the validation select half per evaluation\n(0: sized to keep evaluation within 10% of the wall time)"},
     {"seed", SW_CLI_INT, "N", "1", "with --data: run k (0-based) trains with seed N+k"},
@@ -104,7 +105,7 @@ static const sw_cli_command command = {
     "\"families\":{NAME:{\"policy\",\"cv_tokens_fraction\",\"cv_shortfall\",...}},\"pareto\":[...],\n"
     "\"cv_folds\":[...],\"task_key\",\"saved\",...}. With --data, run k trains with seed N+k on\n"
     "the training split less its k-th fold (K folds of the training data); validation is shared.\n"
-    "With --schedule wsd:..., run k is a trunk held at the constant rate with cooldown branches\n"
+    "Under a wsd schedule (the default), run k is a trunk held at the constant rate with cooldown branches\n"
     "forked at every budget/--forks tokens (curve.csv's val_em_annealed:c=..:shape=.. columns).\n"
     "`tune status` prints the task's tuned policy and online-mode state (--json: the state).\n"
     "--curves of other tools: the metric (--metric, else the validation accuracy column)\n"

@@ -117,13 +117,14 @@ sw_status sw_trainer_setup(sw_trainer *r, const sw_train_options *opt, sw_train_
     sw_train_task_defaults(sw_dataset_kind(r->ds), &d);
     if (!opt->model && (st = sw_model_spec_parse(d.model, &spec, err))) return st;
     if (!opt->optimizer && (st = sw_optimizer_params_parse(d.optimizer, &op, err))) return st;
-    /* a bare kind ("wsd") keeps the task default's rate, floor and warm-up,
-     * so changing the schedule's shape changes nothing else */
+    /* a bare kind ("cosine") keeps the task default's rate, floor and warm-up,
+     * so changing the schedule's shape changes nothing else; the default's
+     * own kind ("wsd") is the default exactly */
     int bare = opt->schedule && !strchr(opt->schedule, ':');
     if (!opt->schedule || bare) {
         sw_schedule base;
         if ((st = sw_schedule_parse(d.schedule, &base, err))) return st;
-        if (!opt->schedule) r->sched = base;
+        if (!opt->schedule || base.kind == r->sched.kind) r->sched = base;
         r->sched.lr = base.lr;
         r->sched.min_frac = base.min_frac;
         r->sched.warmup = (uint64_t)(d.warmup_frac * (double)opt->budget);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 /* The schedule kind a run without --schedule gets: every task's default
- * (train/defaults.c) is a cosine; tests/test_tune_task.c checks they agree. */
-#define DEFAULT_SCHEDULE_KIND "cosine"
+ * (train/defaults.c) is a wsd; tests/test_tune_task.c checks they agree. */
+#define DEFAULT_SCHEDULE_KIND "wsd"
 
 sw_status sw_tune_task_key(const char *data, const char *model, uint64_t budget, const char *schedule,
                            uint64_t eval_every, char *buf, size_t cap, sw_error *err)

@@ -88,7 +88,13 @@ writeFileSync(join(dir, 'space.txt'), 'data = fashion-mnist\nmodel = mlp:hidden=
 const searched = json(['search', '--space', join(dir, 'space.txt'), '--study', 'fm-search', '--budget', '20k', '--trials', '5',
   '--sampler', 'halton', '--pruner', 'none', '--store', store, '--out', join(dir, 'search'), '--quiet'], 'search');
 console.error(`# store ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-const runsLs = json(['runs', 'ls', '--store', store], 'runs ls');
+// the table hides branch runs by default (the tune's trunks carry cooldown
+// branches under the default wsd): compare with runs ls's other runs
+const listed = json(['runs', 'ls', '--limit', '0', '--store', store], 'runs ls');
+const branchRuns = listed.runs.filter((r) => r.parent_run_id);
+if (!branchRuns.length) throw new Error('the tune recorded no branch runs: the default schedule is no longer a wsd?');
+const runsLs = { runs: listed.runs.filter((r) => !r.parent_run_id) };
+runsLs.count = runsLs.runs.length;
 
 const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
