@@ -1,7 +1,8 @@
 /* The progress line's forecast of the best EM by the budget (issue 9): a
  * first run has no earlier runs of its task and says its interval is
  * uncalibrated; once the store holds full-budget runs of the task, the
- * forecast is calibrated on them and says how many; every evaluation's
+ * forecast is calibrated on them and says how many (runs of another
+ * schedule are not counted); every evaluation's
  * forecast is stored beside it (forecast_em inside [forecast_lo,
  * forecast_hi]), so a dashboard can draw the band as it stood. */
 #include <criterion/criterion.h>
@@ -37,6 +38,13 @@ Test(e2e_forecast, calibrated_once_the_task_has_earlier_runs, .timeout = 300)
     cr_assert(strstr(third, "from 2 earlier runs"), "%.400s", third);
     cr_assert_null(strstr(third, "uncalibrated"), "%.400s", third);
     free(third);
+    /* another schedule has had another chance to climb: none of the three
+     * is a reference for it */
+    char args[9000], *err = NULL;
+    snprintf(args, sizeof args, "%s --schedule cosine --seed 4 --store %s --out %s/run4", TRAIN, db, dir);
+    cr_assert_eq(sw_test_cli(args, NULL, &err), 0, "%s", err);
+    cr_assert(strstr(err, "uncalibrated: no earlier runs"), "%.400s", err);
+    free(err);
 
     sw_store *s;
     sw_error e;

@@ -2,10 +2,13 @@
  * for the progress line and the store (stop/forecast.c does the work).
  *
  * The reference curves are the task's earlier runs in the store that trained
- * the same budget to its end (completed, not branches, curve reaching 99% of
- * the budget): what this run is compared with must have had the same chance
- * to climb. Without any, the forecast is the learning-curve fit's own
- * interval and says it is uncalibrated. */
+ * the same budget to its end under the same schedule (completed, not
+ * branches, curve reaching 99% of the budget): what this run is compared with
+ * must have had the same chance to climb. A wsd trunk held at its constant
+ * rate never anneals, a cosine run anneals all along, a default wsd run in its
+ * last fifth: their best EMs by the budget differ by points. Without any, the
+ * forecast is the learning-curve fit's own interval and says it is
+ * uncalibrated. */
 #include "train/trainer.h"
 
 #include <jansson.h>
@@ -16,13 +19,16 @@
 #define FORECAST_MAX_REFS 20 /* the newest runs of the task; older ones add little */
 #define FORECAST_LEVEL 0.9
 
-/* A stored run's val_em curve, if it is a full curve of this budget. */
-static sw_curve *reference_curve(sw_store *s, const sw_store_run *run, uint64_t budget)
+/* A stored run's val_em curve, if it is a full curve of this budget and
+ * schedule (as sw_schedule_format writes it in the run's config). */
+static sw_curve *reference_curve(sw_store *s, const sw_store_run *run, uint64_t budget, const char *schedule)
 {
     json_t *cfg = run->config ? json_loads(run->config, 0, NULL) : NULL;
     json_int_t b = cfg ? json_integer_value(json_object_get(cfg, "budget")) : 0;
+    const char *sched = cfg ? json_string_value(json_object_get(cfg, "schedule")) : NULL;
+    int same = (uint64_t)b == budget && sched && !strcmp(sched, schedule);
     json_decref(cfg);
-    if ((uint64_t)b != budget) return NULL;
+    if (!same) return NULL;
     sw_store_curve sc;
     if (sw_store_curve_get(s, run->id, &sc) != SW_OK) return NULL;
     sw_curve *c = NULL;
@@ -56,9 +62,13 @@ sw_status sw_trainer_forecast_begin(sw_trainer *r)
         sw_store_run *runs = NULL;
         size_t nr = 0;
         /* a store that cannot list is no reason to fail a run: no references */
+        char sched[256];
+        sw_schedule_format(&r->sched, sched, sizeof sched);
         if (sw_store_runs_list(r->store, &f, &runs, &nr) == SW_OK)
             for (size_t i = 0; i < nr && n < FORECAST_MAX_REFS; i++)
-                if (runs[i].id != r->res->run_id && (refs[n] = reference_curve(r->store, &runs[i], r->opt.budget))) n++;
+                if (runs[i].id != r->res->run_id &&
+                    (refs[n] = reference_curve(r->store, &runs[i], r->opt.budget, sched)))
+                    n++;
         sw_store_run_list_free(runs, nr);
     }
     sw_forecaster *fc = NULL;
