@@ -30,8 +30,14 @@ import sys
 import tempfile
 import time
 
-import torch
-import torch.nn.functional as F
+# Debian's torch multiplies through OpenBLAS, whose worker threads spin while
+# they wait; torch.set_num_threads (below) does not reach them. Beside other
+# busy processes two spinning threads made this 6M-token loop take over 300 s
+# instead of 18; one thread is also the faster choice for so small a model.
+# It must be set before torch loads OpenBLAS.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import torch  # noqa: E402  (after OPENBLAS_NUM_THREADS)
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import stopwise  # noqa: E402  (after the path: this checkout's package)
