@@ -82,6 +82,8 @@ Test(nn_spec, parse_errors_name_the_part)
     bad("gpt:layerz=2", "unknown key 'layerz' for gpt (expected layers, d, heads");
     bad("gpt:layers", "'layers' is not key=value");
     bad("gpt:dropout=1", "bad value '1' for dropout (expected a probability in [0, 1))");
+    /* below 1 as a double, 1 as the float it is kept in (found by fuzz_spec) */
+    bad("mlp:dropout=0.9999999999999", "bad value '0.9999999999999' for dropout");
     bad("gpt:tied=2", "for tied");
     bad("mlp:hidden=256xx3", "bad value '256xx3' for hidden");
     bad("mlp:hidden=1x2x3x4x5x6x7x8x9", "for hidden (expected 1 to 8 widths");

@@ -127,7 +127,8 @@ sw_status sw_model_spec_parse(const char *text, sw_model_spec *out, sw_error *er
             st = parse_int_field(text, key, val, 0, MAX_WIDTH, &s.n_classes, err);
         else if (strcmp(key, "dropout") == 0) {
             double d;
-            if (sw_parse_double(val, &d) != SW_OK || !(d >= 0.0 && d < 1.0))
+            /* checked as the float it is kept as: 0.9999999999999 rounds to 1 */
+            if (sw_parse_double(val, &d) != SW_OK || !(d >= 0.0 && (float)d < 1.0f))
                 st = sw_error_set(err, SW_ERR_INVALID,
                                   "model spec '%s': bad value '%s' for dropout (expected a probability in [0, 1))",
                                   text, val);
