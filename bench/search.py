@@ -330,10 +330,26 @@ def main():
     for rep in range(1, a.reps + 1):
         for m in methods:
             workdir = os.path.join(work, "%s-%d" % (m, rep))
+            # a finished study is kept (study.json, written last), so an
+            # interrupted benchmark goes on with the next one; any other
+            # state in the folder is thrown away and the study starts again
+            done = os.path.join(workdir, "study.json")
+            key = {"method": m, "rep": rep, "budget": a.budget, "total": a.total, "threads": a.threads,
+                   "stop": a.stop, "policy": a.policy}
+            if os.path.exists(done):
+                with open(done) as f:
+                    kept = json.load(f)
+                if kept.get("key") == key:
+                    print("search.py: %s repetition %d: kept from %s" % (m, rep, done), file=sys.stderr)
+                    runs.append(kept["run"])
+                    continue
             shutil.rmtree(workdir, ignore_errors=True)
             os.makedirs(workdir)
             print("search.py: %s repetition %d" % (m, rep), file=sys.stderr)
             runs.append((run_optuna if m.startswith("optuna") else run_stopwise)(a, m, rep, workdir))
+            with open(done + ".tmp", "w") as f:
+                json.dump({"key": key, "run": runs[-1]}, f)
+            os.replace(done + ".tmp", done)
     top, rows = summarise(runs, methods)
     scaling = [run_scaling(a, int(w), os.path.join(work, "scaling-%s" % w)) for w in a.scaling.split(",") if w]
     result = {"task": a.task, "budget": a.budget, "total": a.total, "reps": a.reps, "threads": a.threads,

@@ -14,7 +14,9 @@
 # Environment: STOPWISE (default build/stopwise), POLICY (the policy pruner's
 # policy; default auto, the policy `stopwise tune` stored for the task).
 # Writes bench/results/search-TASK.json; the trials' folders and stores go
-# under bench/results/search/TASK/.
+# under bench/results/search/TASK/. A finished study is kept there
+# (METHOD-REP/study.json), so an interrupted benchmark run again with the same
+# options goes on with the next study.
 set -eu
 cd "$(dirname "$0")/.."
 STOPWISE=${STOPWISE:-build/stopwise}
