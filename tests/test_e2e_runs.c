@@ -232,6 +232,29 @@ Test(runs, rm_all_or_nothing, .init = setup_sqlite, .fini = fx_teardown)
     free(out), free(err);
 }
 
+/* The trainer's reasons begin with their rule ("patience: no val_em ..."):
+ * the STOP column names the rule once. */
+Test(runs, ls_names_the_rule_once)
+{
+    char path[4200], cmd[4400], *out = NULL, *err = NULL;
+    snprintf(path, sizeof path, "%s/r.db", sw_test_tmpdir());
+    sw_store *s;
+    sw_error e = {0};
+    cr_assert_eq(sw_store_open(path, &s, &e), SW_OK, "%s", e.msg);
+    sw_store_run_info info = {"r", "copy", "{}", "patience=3", NULL, 0, 0, 0};
+    int64_t id;
+    ST_OK(s, sw_store_run_begin(s, &info, &id));
+    sw_store_run_result res = {SW_RUN_STOPPED, "patience", "patience: no val_em improvement for 3 evaluations",
+                               900, 900, 50, 50, 49};
+    ST_OK(s, sw_store_run_end(s, id, &res));
+    sw_store_close(s);
+    snprintf(cmd, sizeof cmd, "runs ls --store '%s'", path);
+    cr_assert_eq(sw_test_cli(cmd, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, " patience: no val_em improvement for 3 evaluations"), "%s", out);
+    cr_assert_null(strstr(out, "patience: patience:"), "%s", out);
+    free(out), free(err);
+}
+
 Test(runs, bad_stores_exit_2)
 {
     char dir[4096]; /* sw_test_tmpdir's buffer is reused by sw_test_cli */
