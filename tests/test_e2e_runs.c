@@ -233,7 +233,7 @@ Test(runs, rm_all_or_nothing, .init = setup_sqlite, .fini = fx_teardown)
 }
 
 /* The trainer's reasons begin with their rule ("patience: no val_em ..."):
- * the STOP column names the rule once. */
+ * runs ls and runs show name the rule once. */
 Test(runs, ls_names_the_rule_once)
 {
     char path[4200], cmd[4400], *out = NULL, *err = NULL;
@@ -252,6 +252,10 @@ Test(runs, ls_names_the_rule_once)
     cr_assert_eq(sw_test_cli(cmd, &out, &err), 0, "%s", err);
     cr_assert(strstr(out, " patience: no val_em improvement for 3 evaluations"), "%s", out);
     cr_assert_null(strstr(out, "patience: patience:"), "%s", out);
+    free(out), free(err);
+    snprintf(cmd, sizeof cmd, "runs show 1 --store '%s'", path);
+    cr_assert_eq(sw_test_cli(cmd, &out, &err), 0, "%s", err);
+    cr_assert(strstr(out, "stopped (patience: no val_em improvement for 3 evaluations)"), "%s", out);
     free(out), free(err);
 }
 

@@ -43,6 +43,9 @@ int sw_runs_store_fail(const char *cmd, sw_store *s, sw_status st);
 char *sw_runs_iso(double t, char *buf, size_t len);
 /* "%.2f", or "-" when not finite; returns buf. */
 const char *sw_runs_em_text(double em, char *buf, size_t len);
+/* Why a run stopped, "rule: reason", naming the rule once (the trainer's
+ * reasons already begin with it); "" when the run has neither. */
+const char *sw_runs_stop_text(const sw_store_run *r, char *buf, size_t len);
 json_t *sw_runs_jstr(const char *s);
 /* Prints o indented on stdout and releases it. */
 void sw_runs_print_json(json_t *o);

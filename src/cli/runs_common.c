@@ -151,6 +151,16 @@ const char *sw_runs_em_text(double em, char *buf, size_t len)
     return buf;
 }
 
+const char *sw_runs_stop_text(const sw_store_run *r, char *buf, size_t len)
+{
+    const char *rule = r->stop_rule ? r->stop_rule : "", *reason = r->stop_reason ? r->stop_reason : "";
+    size_t rl = strlen(rule);
+    int named = rl && !strncmp(reason, rule, rl) && reason[rl] == ':';
+    if (!*rule || !*reason || named) snprintf(buf, len, "%s", *reason ? reason : rule);
+    else snprintf(buf, len, "%s: %s", rule, reason);
+    return buf;
+}
+
 static void sw_runs_detail_free(sw_runs_detail *d)
 {
     sw_store_run_clear(&d->run);

@@ -83,15 +83,11 @@ static int run(const sw_cli_args *a)
                "EVALS", "STARTED (UTC)", "STOP");
         for (size_t i = 0; i < n; i++) {
             const sw_store_run *r = &runs[i];
-            char tok[32], em[32], when[32];
-            /* the trainer's reasons already start with "rule: "; others get the rule in front */
-            size_t rl = r->stop_rule ? strlen(r->stop_rule) : 0;
-            int named = rl && r->stop_reason && !strncmp(r->stop_reason, r->stop_rule, rl) && r->stop_reason[rl] == ':';
-            const char *rule = r->stop_rule && !named ? r->stop_rule : "";
-            printf("%6lld  %-20.20s %-14.14s %-9s %8s %8s %6lld  %-20s %s%s%s\n", (long long)r->id, r->name,
+            char tok[32], em[32], when[32], stop[1024];
+            printf("%6lld  %-20.20s %-14.14s %-9s %8s %8s %6lld  %-20s %s\n", (long long)r->id, r->name,
                    r->task, sw_run_status_str(r->status), sw_format_tokens(r->tokens, tok, sizeof tok),
                    sw_runs_em_text(r->best_em, em, sizeof em), (long long)r->n_evals, sw_runs_iso(r->started, when, sizeof when),
-                   rule, *rule && r->stop_reason ? ": " : "", r->stop_reason ? r->stop_reason : "");
+                   sw_runs_stop_text(r, stop, sizeof stop));
         }
     }
     sw_store_run_list_free(runs, n);

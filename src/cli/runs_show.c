@@ -40,9 +40,8 @@ static void show_text(const sw_runs_detail *d)
     printf("run %lld: %s\n", (long long)r->id, r->name && *r->name ? r->name : "(unnamed)");
     printf("  %-10s %s\n", "task", r->task);
     printf("  %-10s %s", "status", sw_run_status_str(r->status));
-    if (r->stop_rule || r->stop_reason)
-        printf(" (%s%s%s)", r->stop_rule ? r->stop_rule : "", r->stop_rule && r->stop_reason ? ": " : "",
-               r->stop_reason ? r->stop_reason : "");
+    char stop[1024];
+    if (*sw_runs_stop_text(r, stop, sizeof stop)) printf(" (%s)", stop);
     printf("\n  %-10s %s\n", "policy", r->policy && *r->policy ? r->policy : "-");
     printf("  %-10s %s tokens", "tokens", sw_format_tokens(r->tokens, t, sizeof t));
     if (isfinite(r->best_em)) printf(", best EM %.2f at %s tokens", r->best_em, sw_format_tokens(r->best_tokens, t, sizeof t));
